@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The four services as background processes.  Subcommands: start | stop | status
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SERVICES=(applications selection payments notifications)
+declare -A PORT=([applications]=8001 [selection]=8002 [payments]=8003 [notifications]=8004)
+mkdir -p "$AAP_VAR/run" "$AAP_VAR/log"
+
+start_one() {
+  local s="$1" pidfile="$AAP_VAR/run/$s.pid"
+  if pid_alive "$pidfile"; then echo "[services] $s already running"; return; fi
+  setsid nohup "$AAP_REPO/.venv/bin/aap" serve "$s" --port "${PORT[$s]}" \
+    >>"$AAP_VAR/log/$s.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
+wait_ready() {
+  local s="$1" url="http://127.0.0.1:${PORT[$1]}/readyz"
+  for _ in $(seq 1 120); do
+    if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
+    pid_alive "$AAP_VAR/run/$s.pid" || { echo "[services] $s died; see $AAP_VAR/log/$s.log" >&2; tail -20 "$AAP_VAR/log/$s.log" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "[services] $s not ready after 60 s; see $AAP_VAR/log/$s.log" >&2; return 1
+}
+
+case "${1:-}" in
+  start)
+    for s in "${SERVICES[@]}"; do start_one "$s"; done
+    for s in "${SERVICES[@]}"; do wait_ready "$s"; echo "[services] $s ready: http://127.0.0.1:${PORT[$s]}/docs"; done ;;
+  stop)
+    for s in "${SERVICES[@]}"; do
+      pidfile="$AAP_VAR/run/$s.pid"
+      if pid_alive "$pidfile"; then
+        pid="$(cat "$pidfile")"; kill -TERM "$pid"
+        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        echo "[services] $s stopped"
+      fi
+      rm -f "$pidfile"
+    done ;;
+  status)
+    for s in "${SERVICES[@]}"; do
+      if pid_alive "$AAP_VAR/run/$s.pid"; then echo "[services] $s running on ${PORT[$s]}"; else echo "[services] $s stopped"; fi
+    done ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""The four aap services; they meet only on the bus."""

@@ -1,0 +1,1 @@
+"""Applications: dossiers filed by communes and intercommunalités."""

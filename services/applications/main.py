@@ -1,0 +1,26 @@
+"""Wiring of the applications service: the only module that knows all its parts."""
+
+from importlib import resources
+
+from fastapi import FastAPI
+
+from services.applications import api, projections
+from shared.app import build_app
+from shared.consumer import Subscription
+from shared.runtime import Runtime, ServiceSpec
+from shared.settings import Settings
+
+NAME = "applications"
+
+
+def subscriptions(rt: Runtime) -> list[Subscription]:
+    return [projections.dossiers()]
+
+
+def spec() -> ServiceSpec:
+    schema = resources.files("services.applications").joinpath("schema.sql").read_text()
+    return ServiceSpec(NAME, schema, subscriptions)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_app(spec(), settings or Settings(), [api.router])

@@ -1,0 +1,1 @@
+"""Notifications: the mail each party receives at each step, sent once."""

@@ -1,0 +1,37 @@
+"""Queue the mails an event calls for; record what the mailer sent, as events."""
+
+import json
+from datetime import datetime
+
+import asyncpg
+
+from services.notifications.domain import MailRequest
+from shared.contracts import DomainEvent
+from shared.eventstore import EventStore, head_hash
+
+_QUEUE = """
+INSERT INTO mails (notification_id, dossier_id, template, facts) VALUES ($1, $2, $3, $4::jsonb)
+ON CONFLICT (notification_id) DO NOTHING
+"""
+
+
+async def queue(conn: asyncpg.Connection, requests: list[MailRequest]) -> None:
+    for r in requests:
+        await conn.execute(_QUEUE, r.notification_id, r.dossier_id, r.template, json.dumps(r.facts))
+
+
+async def remember_recipient(conn: asyncpg.Connection, dossier_id: object, reference: str,
+                             email: str, name: str, holder: str) -> None:
+    await conn.execute(
+        "INSERT INTO recipients VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dossier_id) DO NOTHING",
+        dossier_id, reference, email, name, holder,
+    )
+
+
+async def record(conn: asyncpg.Connection, store: EventStore, event: DomainEvent,
+                 now: datetime) -> None:
+    """Append a NotificationSent/Failed to the dossier's stream (and so to the outbox)."""
+    stream = str(event.dossier_id)
+    history = await store.load(conn, stream)
+    await store.append(conn, stream, len(history), [event], prev_hash=head_hash(history), now=now,
+                       metadata={"actor": "system:mailer"})

@@ -1,0 +1,106 @@
+"""The mailer: sends queued mail by SMTP, and records each outcome as an event.
+
+Mail is claimed with a lease (so two instances never send the same one together), sent
+outside any transaction, then recorded. A mail server that is down delays mail and loses
+none: the lease expires and the mail is tried again, with a growing delay. The Message-ID
+is derived from the notification id, so the rare resend after a crash is recognisable.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+
+from services.notifications import domain, handlers
+from shared.contracts.notifications import NotificationFailed, NotificationSent
+from shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+REPORT_FAILURE_AT_ATTEMPT = 3
+
+_CLAIM = """
+UPDATE mails m SET next_attempt_at = now() + $2::interval, attempts = attempts + 1
+FROM recipients r
+WHERE m.notification_id IN (
+    SELECT notification_id FROM mails
+    WHERE sent_at IS NULL AND next_attempt_at <= now()
+    ORDER BY queued_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+  AND r.dossier_id = m.dossier_id
+RETURNING m.notification_id, m.dossier_id, m.template, m.facts, m.attempts,
+          r.reference, r.email, r.name, r.holder
+"""
+
+
+def message_id(notification_id: str) -> str:
+    return f"<{hashlib.sha256(notification_id.encode()).hexdigest()[:32]}@aap.mildeca.gouv.fr>"
+
+
+async def run_mailer(rt: Runtime) -> None:
+    while True:
+        try:
+            if not await send_due(rt):
+                await asyncio.sleep(0.3)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mailer pass failed; trying again in 1 s")
+            await asyncio.sleep(1)
+
+
+async def send_due(rt: Runtime, batch: int = 20) -> int:
+    async with rt.db().acquire() as conn:
+        claimed = await conn.fetch(_CLAIM, batch, LEASE)
+    for row in claimed:
+        recipient = domain.Recipient(row["reference"], row["email"], row["name"], row["holder"])
+        subject, body = domain.render(row["template"], recipient, json.loads(row["facts"]))
+        mail = EmailMessage()
+        mail["From"] = rt.settings.mail_from
+        mail["To"] = f"{recipient.name} <{recipient.email}>"
+        mail["Subject"] = subject
+        mail["Date"] = format_datetime(rt.clock())
+        mail["Message-ID"] = message_id(row["notification_id"])
+        mail["X-AAP-Dossier"] = recipient.reference
+        mail["X-AAP-Notification"] = row["notification_id"]
+        mail.set_content(body)
+        try:
+            await aiosmtplib.send(mail, hostname=rt.settings.smtp_host, port=rt.settings.smtp_port,
+                                  timeout=10)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await _failed(rt, row, f"{type(error).__name__}: {error}")
+        else:
+            await _sent(rt, row, recipient, mail["Message-ID"])
+    return len(claimed)
+
+
+async def _sent(rt: Runtime, row: dict, recipient: domain.Recipient, mid: str) -> None:
+    now = rt.clock()
+    async with rt.db().acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1",
+                           row["notification_id"], now, mid)
+        await handlers.record(conn, rt.store, NotificationSent(
+            dossier_id=row["dossier_id"], notification_id=row["notification_id"],
+            template=row["template"], recipients=[recipient.email], message_id=mid, sent_at=now,
+        ), now)
+
+
+async def _failed(rt: Runtime, row: dict, reason: str) -> None:
+    now = rt.clock()
+    attempts = row["attempts"]
+    delay = timedelta(seconds=min(2 ** attempts, 600))
+    log.warning("mail %s not sent (attempt %s): %s", row["notification_id"], attempts, reason)
+    async with rt.db().acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE mails SET next_attempt_at = now() + $2::interval, last_error = $3 "
+            "WHERE notification_id = $1", row["notification_id"], delay, reason)
+        if attempts == REPORT_FAILURE_AT_ATTEMPT:  # said once; the mailer keeps trying
+            await handlers.record(conn, rt.store, NotificationFailed(
+                dossier_id=row["dossier_id"], notification_id=row["notification_id"],
+                template=row["template"], attempts=attempts, reason=reason, failed_at=now,
+            ), now)

@@ -1,0 +1,27 @@
+"""Wiring of the notifications service."""
+
+from importlib import resources
+
+from fastapi import FastAPI
+
+from services.notifications import api, consumers, projections
+from services.notifications.mailer import run_mailer
+from shared.app import build_app
+from shared.consumer import Subscription
+from shared.runtime import Runtime, ServiceSpec
+from shared.settings import Settings
+
+NAME = "notifications"
+
+
+def subscriptions(rt: Runtime) -> list[Subscription]:
+    return [consumers.mail_requests(), projections.notification_log()]
+
+
+def spec() -> ServiceSpec:
+    schema = resources.files("services.notifications").joinpath("schema.sql").read_text()
+    return ServiceSpec(NAME, schema, subscriptions, background=[run_mailer])
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_app(spec(), settings or Settings(), [api.router])

@@ -1,0 +1,34 @@
+-- Who receives the mails of a dossier (from its submission).
+CREATE TABLE IF NOT EXISTS recipients (
+    dossier_id  UUID PRIMARY KEY,
+    reference   TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    holder      TEXT NOT NULL
+);
+
+-- The mail outbox: queued with the event's tracking row, sent by the mailer, never twice queued.
+CREATE TABLE IF NOT EXISTS mails (
+    notification_id  TEXT PRIMARY KEY,
+    dossier_id       UUID NOT NULL,
+    template         TEXT NOT NULL,
+    facts            JSONB NOT NULL,
+    queued_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_error       TEXT,
+    sent_at          TIMESTAMPTZ,
+    message_id       TEXT
+);
+CREATE INDEX IF NOT EXISTS mails_pending ON mails (next_attempt_at) WHERE sent_at IS NULL;
+
+-- Read model, rebuilt from the log: the mails sent for each dossier.
+CREATE TABLE IF NOT EXISTS notification_log (
+    notification_id  TEXT PRIMARY KEY,
+    dossier_id       UUID NOT NULL,
+    template         TEXT NOT NULL,
+    recipients       TEXT NOT NULL,
+    message_id       TEXT NOT NULL,
+    sent_at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notification_log_by_dossier ON notification_log (dossier_id);

@@ -1,0 +1,1 @@
+"""Payments: funds committed at signature, instalments, the balance (solde)."""

@@ -1,0 +1,1 @@
+"""Selection: eligibility, préfecture opinion, committee, decision, convention."""

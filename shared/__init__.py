@@ -1,0 +1,1 @@
+"""The kernel every aap service stands on: contracts, envelope, event store, outbox, consumers."""

@@ -1,0 +1,40 @@
+"""The HTTP face of a service: FastAPI app whose lifespan runs the service's Runtime."""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from shared.http import health_router, install_error_handlers
+from shared.runtime import Runtime, ServiceSpec
+from shared.settings import Settings
+from shared.telemetry import setup_tracing
+
+
+def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
+    runtime = Runtime(spec, settings)
+    provider = setup_tracing(spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            provider.shutdown()
+
+    app = FastAPI(title=f"aap {spec.name}", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="healthz,readyz")
+    return app
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

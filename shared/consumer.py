@@ -1,0 +1,121 @@
+"""The consumer kernel: exactly-once effects over at-least-once delivery.
+
+Each event's effect is written in one transaction with a tracking row (consumer, event id);
+a redelivered event finds its row and has no second effect. The Kafka offset is committed
+only after that transaction (FastStream's NACK_ON_ERROR policy acks after the handler).
+An event that cannot be read, or whose handler keeps failing, goes to the dead-letter
+topic with the reason, and the consumer carries on. An outage of PostgreSQL is no reason
+to give up an event: the offset is not committed and the event comes back.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka.structs import ConsumerRecord
+
+from shared.contracts import DomainEvent
+from shared.envelope import Envelope, MalformedEnvelope, unwrap
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
+DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
+
+_TRACK = """
+INSERT INTO processed_events (consumer, event_id, topic, kafka_partition, kafka_offset)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1
+"""
+
+# Failures of the infrastructure, not of the event: retried until it comes back.
+TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+             asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A named consumer and its handlers, one per event type it cares about."""
+
+    name: str
+    handlers: Mapping[type[DomainEvent], Handler]
+
+    def handles(self, envelope: Envelope) -> bool:
+        return any(model.cloud_type() == envelope.type for model in self.handlers)
+
+    async def apply(self, pool: asyncpg.Pool, envelope: Envelope, record: ConsumerRecord) -> bool:
+        """Apply one event with its tracking row; False when it was already applied or ignored."""
+        if not self.handles(envelope):
+            return False
+        event = envelope.event()
+        handler = self.handlers[type(event)]
+        async with pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                _TRACK, self.name, envelope.id, record.topic, record.partition, record.offset
+            )
+            if not fresh:
+                return False
+            await handler(conn, event, envelope)
+        return True
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer, the services whose event topics it reads, and the read models it owns.
+
+    A subscription with read models is a projection: dropping them and replaying the log
+    rebuilds them. One without only acts (emits events, queues mail) and is never replayed.
+    """
+
+    consumer: Consumer
+    services: Sequence[str]
+    read_models: Sequence[str] = ()
+
+
+async def consume_record(
+    consumer: Consumer,
+    pool: asyncpg.Pool,
+    record: ConsumerRecord,
+    dead_letter: DeadLetter,
+    *,
+    retries: int,
+    backoff_seconds: float = 0.2,
+) -> None:
+    """Apply one record, or dead-letter it; raises only on transient failures (redelivery)."""
+    try:
+        envelope = unwrap(record.headers, record.value)
+    except MalformedEnvelope as error:
+        await dead_letter(record, f"unreadable: {error}")
+        return
+    reason = ""
+    for attempt in range(1, retries + 1):
+        try:
+            await consumer.apply(pool, envelope, record)
+            return
+        except TRANSIENT:
+            await asyncio.sleep(1)  # let the outage pass before the event comes back
+            raise
+        except MalformedEnvelope as error:
+            reason = f"breaks its contract: {error}"
+            break
+        except Exception as error:  # a failing handler: bounded retries, then dead letter
+            reason = f"handler failed after {attempt} attempt(s): {type(error).__name__}: {error}"
+            log.warning("%s: %s (event %s)", consumer.name, reason, envelope.id)
+            await asyncio.sleep(backoff_seconds * attempt)
+    await dead_letter(record, reason)
+
+
+def dead_letter_headers(record: ConsumerRecord, consumer: str, reason: str) -> dict[str, str]:
+    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+    headers.update(
+        {
+            "aap_dlq_reason": reason[:2000],
+            "aap_dlq_consumer": consumer,
+            "aap_dlq_topic": record.topic,
+            "aap_dlq_partition": str(record.partition),
+            "aap_dlq_offset": str(record.offset),
+        }
+    )
+    return headers

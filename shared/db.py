@@ -1,0 +1,61 @@
+"""PostgreSQL: one database per service, its schema, and the application's restricted role."""
+
+from importlib import resources
+
+import asyncpg
+
+from shared.settings import Settings
+
+
+def kernel_sql() -> str:
+    return resources.files("shared").joinpath("sql/kernel.sql").read_text()
+
+
+async def provision(settings: Settings, service: str, schema_sql: str) -> None:
+    """Create the role, the database and the tables if missing; safe to run at every start."""
+    admin = await asyncpg.connect(settings.pg_admin_dsn)
+    try:
+        app = settings.pg_app_user
+        if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", app):
+            try:
+                await admin.execute(
+                    f'CREATE ROLE "{app}" LOGIN PASSWORD {_literal(settings.pg_app_password)}'
+                )
+            except asyncpg.DuplicateObjectError:
+                pass
+        database = settings.database(service)
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            try:
+                await admin.execute(f'CREATE DATABASE "{database}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(settings.admin_dsn(service))
+    try:
+        # One migrator at a time per database, whoever else starts alongside.
+        await conn.execute("SELECT pg_advisory_lock(hashtext('aap-migrate'))")
+        await conn.execute(kernel_sql())
+        await conn.execute(schema_sql)
+        grants = resources.files("shared").joinpath("sql/grants.sql").read_text()
+        await conn.execute(grants.replace("{app}", f'"{settings.pg_app_user}"'))
+    finally:
+        await conn.close()
+
+
+async def drop_database(settings: Settings, service: str) -> None:
+    admin = await asyncpg.connect(settings.pg_admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{settings.database(service)}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def open_pool(settings: Settings, service: str, *, size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(settings.app_dsn(service), min_size=1, max_size=size)
+    assert pool is not None
+    return pool
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,100 @@
+"""CloudEvents 1.0 envelope in Kafka binary mode: attributes in `ce_*` headers, JSON payload.
+
+An integrator reads our events with any Kafka client: the key is the dossier id, the
+headers say what the event is, the value is the JSON of the event's pydantic model.
+"""
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from shared.contracts import DomainEvent, event_model
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+
+class MalformedEnvelope(ValueError):
+    """A message that is not one of our events: it goes to the dead-letter topic."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: UUID
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    dataschema: str
+    data: dict[str, Any]
+    extensions: Mapping[str, str] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "ce_specversion": SPEC_VERSION,
+            "ce_id": str(self.id),
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_subject": self.subject,
+            "ce_time": self.time.isoformat(),
+            "ce_dataschema": self.dataschema,
+            "content-type": CONTENT_TYPE,
+        }
+        headers.update(self.extensions)
+        return headers
+
+    def value(self) -> bytes:
+        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def event(self) -> DomainEvent:
+        """The typed event; raises MalformedEnvelope when the payload breaks its contract."""
+        try:
+            return event_model(self.type).model_validate(self.data)
+        except Exception as error:  # pydantic.ValidationError or UnknownEventType
+            raise MalformedEnvelope(f"{self.type}: {error}") from error
+
+
+def wrap(event: DomainEvent, *, event_id: UUID, source: str, time: datetime,
+         extensions: Mapping[str, str] | None = None) -> Envelope:
+    return Envelope(
+        id=event_id,
+        source=source,
+        type=event.cloud_type(),
+        subject=str(event.dossier_id),
+        time=time,
+        dataschema=event.dataschema(),
+        data=event.model_dump(mode="json"),
+        extensions=dict(extensions or {}),
+    )
+
+
+def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope:
+    """Rebuild the envelope from a Kafka record's headers and value."""
+    attrs = {key: raw.decode("utf-8", "replace") for key, raw in headers}
+    missing = [a for a in ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time") if a not in attrs]
+    if missing:
+        raise MalformedEnvelope(f"missing CloudEvents headers: {', '.join(missing)}")
+    if attrs.get("ce_specversion") != SPEC_VERSION:
+        raise MalformedEnvelope(f"unsupported ce_specversion {attrs.get('ce_specversion')!r}")
+    try:
+        data = json.loads(value or b"")
+        event_id = UUID(attrs["ce_id"])
+        time = datetime.fromisoformat(attrs["ce_time"])
+    except ValueError as error:
+        raise MalformedEnvelope(f"unreadable event: {error}") from error
+    if not isinstance(data, dict):
+        raise MalformedEnvelope("the payload is not a JSON object")
+    extensions = {k: v for k, v in attrs.items() if not k.startswith("ce_") and k != "content-type"}
+    return Envelope(
+        id=event_id,
+        source=attrs["ce_source"],
+        type=attrs["ce_type"],
+        subject=attrs["ce_subject"],
+        time=time,
+        dataschema=attrs.get("ce_dataschema", ""),
+        data=data,
+        extensions=extensions,
+    )

@@ -1,0 +1,152 @@
+"""PostgreSQL event store: one stream per dossier, hash-chained, with its outbox rows.
+
+`append` writes the events and their outbox rows in the caller's transaction, so an event
+is published if and only if that transaction commits.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from shared import hashchain
+from shared.contracts import DomainEvent, event_model
+from shared.envelope import wrap
+from shared.telemetry import trace_headers
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream since it was read: reload and decide again."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id} moved past version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    stream_id: str
+    version: int
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def event(self) -> DomainEvent:
+        return event_model(self.event_type).model_validate(self.data)
+
+
+_LOAD = """
+SELECT stream_id, version, event_id, event_type, occurred_at, data, metadata, prev_hash, hash
+FROM events WHERE stream_id = $1 ORDER BY version
+"""
+
+_INSERT_EVENT = """
+INSERT INTO events (stream_id, version, event_id, event_type, occurred_at, data, metadata,
+                    prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)
+"""
+
+# The outbox orders rows by `tx`: the writing transaction's id, raised to at least the tx of
+# the stream's previous outbox row, so that a transaction that got its id before reading the
+# stream still publishes after the events it read.
+_INSERT_OUTBOX = """
+INSERT INTO outbox (tx, topic, key, headers, value)
+VALUES (GREATEST(pg_current_xact_id(), $5::xid8), $1, $2, $3::jsonb, $4)
+RETURNING tx
+"""
+
+_LAST_TX = "SELECT tx FROM outbox WHERE key = $1 ORDER BY position DESC LIMIT 1"
+
+
+class EventStore:
+    def __init__(self, *, source: str, topic: str) -> None:
+        self.source = source  # CloudEvents `source`, e.g. /aap/selection
+        self.topic = topic
+
+    async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
+        rows = await conn.fetch(_LOAD, stream_id)
+        return [_stored(row) for row in rows]
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        *,
+        prev_hash: str,
+        now: datetime,
+        metadata: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> list[StoredEvent]:
+        """Append after `expected_version` (0 for a new stream); raise ConcurrencyConflict."""
+        if not conn.is_in_transaction():
+            raise RuntimeError("append must run inside the caller's transaction")
+        stored: list[StoredEvent] = []
+        last_tx = await conn.fetchval(_LAST_TX, stream_id) if events else None
+        for offset, event in enumerate(events, start=1):
+            version = expected_version + offset
+            event_id = uuid4()
+            occurred_at = now.astimezone(UTC)
+            data = event.model_dump(mode="json")
+            meta = dict(metadata or {})
+            digest = hashchain.link(
+                prev_hash,
+                stream_id=stream_id,
+                version=version,
+                event_id=str(event_id),
+                event_type=event.cloud_type(),
+                occurred_at=occurred_at.isoformat(),
+                data=data,
+            )
+            try:
+                async with conn.transaction():  # a savepoint: a conflict leaves the caller's tx usable
+                    await conn.execute(
+                        _INSERT_EVENT, stream_id, version, event_id, event.cloud_type(),
+                        occurred_at, json.dumps(data), json.dumps(meta), prev_hash, digest,
+                    )
+            except asyncpg.UniqueViolationError as error:
+                if error.constraint_name == "events_pkey":
+                    raise ConcurrencyConflict(stream_id, expected_version) from error
+                raise
+            envelope = wrap(event, event_id=event_id, source=self.source, time=occurred_at,
+                            extensions={**trace_headers(), **(headers or {})})
+            last_tx = await conn.fetchval(
+                _INSERT_OUTBOX, self.topic, str(event.dossier_id),
+                json.dumps(envelope.headers()), envelope.value(), last_tx or 0,
+            )
+            stored.append(
+                StoredEvent(stream_id, version, event_id, event.cloud_type(), occurred_at, data,
+                            meta, prev_hash, digest)
+            )
+            prev_hash = digest
+        if events:
+            await conn.execute("SELECT pg_notify('outbox', '')")
+        return stored
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        stream_id=row["stream_id"],
+        version=row["version"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        occurred_at=row["occurred_at"],
+        data=json.loads(row["data"]),
+        metadata=json.loads(row["metadata"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def head_hash(events: Sequence[StoredEvent]) -> str:
+    return events[-1].hash if events else hashchain.GENESIS

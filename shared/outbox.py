@@ -1,0 +1,142 @@
+"""The relay: publishes committed outbox rows to Kafka, in order, losing none.
+
+Why `tx` and not `position` alone: BIGSERIAL values are taken at insert time but become
+visible at commit time, so a reader that follows `position` would skip a row whose
+transaction commits after a later one. The relay only reads rows whose `tx` is below the
+oldest transaction still running (`pg_snapshot_xmin`): no row can appear behind its cursor.
+The cursor moves only after Kafka acknowledged (acks=all, idempotent producer); a relay
+killed in between publishes the same rows again on restart, and readers dedup by event id.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+log = logging.getLogger(__name__)
+
+_FETCH = """
+SELECT position, tx, topic, key, headers, value FROM outbox
+WHERE (tx, position) > ($1::xid8, $2::bigint)
+  AND tx < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx, position
+LIMIT $3
+"""
+
+_CURSOR = "SELECT tx, position FROM outbox_cursor WHERE relay = $1"
+
+_MARK = """
+INSERT INTO outbox_cursor (relay, tx, position) VALUES ($1, $2::xid8, $3)
+ON CONFLICT (relay) DO UPDATE SET tx = excluded.tx, position = excluded.position, moved_at = now()
+"""
+
+_PRUNE = "DELETE FROM outbox WHERE (tx, position) <= ($1::xid8, $2::bigint)"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    position: int
+    tx: int
+    topic: str
+    key: str
+    headers: dict[str, str]
+    value: bytes
+
+
+def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, name: str = "kafka",
+                 batch_size: int = 500, poll_seconds: float = 0.5) -> None:
+        self.pool = pool
+        self.producer = producer
+        self.name = name
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay forever; one relay per database holds the advisory lock, others wait."""
+        async with self.pool.acquire() as lock_conn:
+            await lock_conn.execute("SELECT pg_advisory_lock(hashtext('aap-outbox-relay'))")
+            await lock_conn.add_listener("outbox", self._on_notify)
+            try:
+                while True:
+                    while await self.relay_once():
+                        pass
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    except TimeoutError:
+                        pass
+            finally:
+                await lock_conn.remove_listener("outbox", self._on_notify)
+                await lock_conn.execute("SELECT pg_advisory_unlock_all()")
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        """Publish one batch and move the cursor; returns how many rows were published."""
+        rows = await self.fetch()
+        if not rows:
+            return 0
+        await self.publish(rows)
+        await self.mark(rows[-1])
+        return len(rows)
+
+    async def fetch(self) -> list[OutboxRow]:
+        async with self.pool.acquire() as conn:
+            cursor = await conn.fetchrow(_CURSOR, self.name)
+            tx, position = (cursor["tx"], cursor["position"]) if cursor else (0, 0)
+            records = await conn.fetch(_FETCH, tx, position, self.batch_size)
+        return [
+            OutboxRow(r["position"], r["tx"], r["topic"], r["key"], json.loads(r["headers"]),
+                      bytes(r["value"]))
+            for r in records
+        ]
+
+    async def publish(self, rows: list[OutboxRow]) -> None:
+        # Sends are queued in order; the idempotent producer keeps that order per partition.
+        futures = [
+            await self.producer.send(
+                row.topic,
+                value=row.value,
+                key=row.key.encode(),
+                headers=[(k, v.encode()) for k, v in row.headers.items()],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+
+    async def mark(self, last: OutboxRow) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(_MARK, self.name, last.tx, last.position)
+            await conn.execute(_PRUNE, last.tx, last.position)
+
+
+async def run_relay_forever(relay: OutboxRelay,
+                            on_error: Callable[[BaseException], Awaitable[None]] | None = None) -> None:
+    """Keep the relay alive across transient database or Kafka failures."""
+    while True:
+        try:
+            await relay.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("outbox relay failed; restarting in 1 s")
+            if on_error:
+                await on_error(error)
+            await asyncio.sleep(1)

@@ -1,0 +1,38 @@
+"""Settings read from the environment (prefix AAP_), the only place configuration enters."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AAP_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:59092"
+    topic_prefix: str = "aap"
+    topic_partitions: int = Field(default=3, ge=2)
+    # One database per service: the service name is appended to this prefix.
+    pg_admin_dsn: str = "postgresql://aap@127.0.0.1:55432/postgres"
+    pg_app_user: str = "aap_app"
+    pg_app_password: str = "aap_app"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 55432
+    db_prefix: str = "aap"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 58025
+    mail_from: str = "appels-a-projets@mildeca.example.gouv.fr"
+    http_host: str = "127.0.0.1"
+    consumer_retries: int = Field(default=3, ge=1)
+    relay_poll_seconds: float = 0.5
+
+    def database(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def app_dsn(self, service: str) -> str:
+        return (
+            f"postgresql://{self.pg_app_user}:{self.pg_app_password}"
+            f"@{self.pg_host}:{self.pg_port}/{self.database(service)}"
+        )
+
+    def admin_dsn(self, service: str) -> str:
+        base, _, _ = self.pg_admin_dsn.rpartition("/")
+        return f"{base}/{self.database(service)}"

@@ -1,0 +1,61 @@
+-- The kernel's tables, in every service's database. Idempotent: applied at each setup.
+
+CREATE TABLE IF NOT EXISTS events (
+    stream_id    TEXT        NOT NULL,
+    version      INTEGER     NOT NULL CHECK (version >= 1),
+    event_id     UUID        NOT NULL UNIQUE,
+    event_type   TEXT        NOT NULL,
+    occurred_at  TIMESTAMPTZ NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    data         JSONB       NOT NULL,
+    metadata     JSONB       NOT NULL DEFAULT '{}',
+    prev_hash    TEXT        NOT NULL,
+    hash         TEXT        NOT NULL,
+    -- The primary key is the optimistic concurrency check: two writers of one version collide.
+    PRIMARY KEY (stream_id, version)
+);
+
+-- Append-only, whoever connects: history is never rewritten.
+CREATE OR REPLACE FUNCTION aap_refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the event store is append-only (% refused on %)', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+DROP TRIGGER IF EXISTS events_append_only ON events;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION aap_refuse_rewrite();
+DROP TRIGGER IF EXISTS events_no_truncate ON events;
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION aap_refuse_rewrite();
+
+-- Transactional outbox. `tx` orders publication: rows become visible to the relay only once
+-- every transaction that could still add a smaller one has ended (see shared/outbox.py).
+CREATE TABLE IF NOT EXISTS outbox (
+    position  BIGSERIAL PRIMARY KEY,
+    tx        xid8   NOT NULL,
+    topic     TEXT   NOT NULL,
+    key       TEXT   NOT NULL,
+    headers   JSONB  NOT NULL,
+    value     BYTEA  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_tx ON outbox (tx, position);
+CREATE INDEX IF NOT EXISTS outbox_by_key ON outbox (key, position);
+
+CREATE TABLE IF NOT EXISTS outbox_cursor (
+    relay     TEXT PRIMARY KEY,
+    tx        xid8   NOT NULL,
+    position  BIGINT NOT NULL,
+    moved_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- One row per (consumer, event): written with the consumer's effects, so that a redelivered
+-- event is recognised and has no second effect.
+CREATE TABLE IF NOT EXISTS processed_events (
+    consumer      TEXT        NOT NULL,
+    event_id      UUID        NOT NULL,
+    topic         TEXT        NOT NULL,
+    kafka_partition INTEGER   NOT NULL,
+    kafka_offset  BIGINT      NOT NULL,
+    processed_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);
