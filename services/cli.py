@@ -86,3 +86,7 @@ def rebuild(service: str) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

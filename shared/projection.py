@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared.consumer import Subscription
 from shared.envelope import MalformedEnvelope, unwrap
@@ -35,21 +35,18 @@ async def rebuild(
         for table in projection.read_models:
             await conn.execute(f"DELETE FROM {table}")
         await conn.execute("DELETE FROM processed_events WHERE consumer = $1", projection.consumer.name)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    # No consumer group: the reader is assigned every partition and commits nothing.
+    reader = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, enable_auto_commit=False,
+                              group_id=None, auto_offset_reset="earliest")
     await reader.start()
     applied = 0
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(await reader.partitions_for_topic(topic) or ())
-        ]
-        reader.assign(partitions)
+        partitions = sorted(reader.assignment())
         await reader.seek_to_beginning(*partitions)
         end = {tp: offset for tp, offset in (await reader.end_offsets(partitions)).items() if offset > 0}
         total = sum(end.values())
         seen = 0
-        while any(await _behind(reader, tp, offset) for tp, offset in end.items()):
+        while [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
             batches = await reader.getmany(*end.keys(), timeout_ms=1000)
             for tp, records in batches.items():
                 for record in records:
@@ -67,6 +64,3 @@ async def rebuild(
         await reader.stop()
     return applied
 
-
-async def _behind(reader: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
-    return await reader.position(tp) < end

@@ -69,7 +69,9 @@ class Runtime:
     async def start(self) -> None:
         s = self.settings
         self.campaigns = load_campaigns()
-        await topics.ensure_topics(s.kafka_bootstrap, topics.all_topics(s.topic_prefix), s.topic_partitions)
+        own = [topics.events_topic(s.topic_prefix, self.name), topics.dead_letter_topic(s.topic_prefix, self.name)]
+        names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
+        await topics.ensure_topics(s.kafka_bootstrap, names, s.topic_partitions)
         await db.provision(s, self.name, self.spec.schema_sql)
         self.pool = await db.open_pool(s, self.name)
         self.broker = KafkaBroker(

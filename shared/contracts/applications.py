@@ -1,6 +1,5 @@
 """Events of the applications service and the dossier they carry."""
 
-from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
@@ -118,5 +117,5 @@ class ApplicationSubmitted(DomainEvent):
 class ApplicationWithdrawn(DomainEvent):
     name = "ApplicationWithdrawn"
 
-    withdrawn_at: datetime
+    withdrawn_at: AwareDatetime
     reason: str

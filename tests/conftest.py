@@ -1,0 +1,100 @@
+"""Servers for the tests: testcontainers when a Docker engine answers, deploy/local otherwise.
+
+Every test session works in its own namespace (topic prefix, database prefix), so tests
+never collide with each other nor with a platform started by `./dev up`.
+"""
+
+import asyncio
+import os
+import secrets
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from shared import db, topics
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class Servers:
+    kafka_bootstrap: str
+    pg_admin_dsn: str
+
+
+def _docker_engine() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    mode = os.environ.get("AAP_TEST_SERVERS") or ("testcontainers" if _docker_engine() else "local")
+    if mode == "testcontainers":
+        from testcontainers.community.kafka import KafkaContainer
+        from testcontainers.community.postgres import PostgresContainer
+
+        with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka, PostgresContainer(
+            "postgres:15", username="aap", password="aap", dbname="postgres", driver=None
+        ) as pg:
+            yield Servers(kafka.get_bootstrap_server(), pg.get_connection_url())
+    else:
+        # Started by `./dev test` (deploy/local/kafka.sh and postgres.sh).
+        yield Servers(
+            os.environ.get("AAP_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
+            os.environ.get("AAP_PG_ADMIN_DSN", "postgresql://aap@127.0.0.1:55432/postgres"),
+        )
+
+
+@pytest.fixture(scope="session")
+async def settings(servers: Servers) -> AsyncIterator[Settings]:
+    namespace = "t" + secrets.token_hex(4)
+    dsn = urlsplit(servers.pg_admin_dsn)
+    s = Settings(
+        kafka_bootstrap=servers.kafka_bootstrap,
+        topic_prefix=namespace,
+        db_prefix=namespace,
+        pg_admin_dsn=servers.pg_admin_dsn,
+        pg_host=dsn.hostname or "127.0.0.1",
+        pg_port=dsn.port or 5432,
+        relay_poll_seconds=0.2,
+    )
+    yield s
+    for service in [*topics.SERVICES, "kernel"]:
+        await db.drop_database(s, service)
+    await _delete_topics(s)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The same settings, as the environment of a service started as a process."""
+    return {f"AAP_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
+
+
+async def _delete_topics(s: Settings) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(s.topic_prefix + ".")]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll an async predicate until it returns something truthy; no blind sleeps."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(interval)

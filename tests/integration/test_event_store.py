@@ -1,0 +1,79 @@
+"""The event store on the real PostgreSQL: streams, concurrency, hash chain, append-only."""
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from shared import hashchain
+from shared.eventstore import ConcurrencyConflict, EventStore, head_hash
+from shared.settings import Settings
+from tests.integration.conftest import Pinged
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+async def append(pool: asyncpg.Pool, store: EventStore, dossier: UUID, expected: int, *ns: int,
+                 prev: str = hashchain.GENESIS) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append(conn, str(dossier), expected, [Pinged(dossier_id=dossier, n=n) for n in ns],
+                           prev_hash=prev, now=NOW)
+
+
+async def test_a_stream_reads_back_its_events_in_order(kernel_pool, store):
+    dossier = uuid4()
+    await append(kernel_pool, store, dossier, 0, 1, 2, 3)
+    async with kernel_pool.acquire() as conn:
+        events = await store.load(conn, str(dossier))
+    assert [e.version for e in events] == [1, 2, 3]
+    assert [e.event().n for e in events] == [1, 2, 3]
+
+
+async def test_two_writers_of_one_version_collide(kernel_pool, store):
+    dossier = uuid4()
+    await append(kernel_pool, store, dossier, 0, 1)
+    with pytest.raises(ConcurrencyConflict):
+        await append(kernel_pool, store, dossier, 0, 2)
+
+
+async def test_each_event_is_chained_to_the_previous_one(kernel_pool, store):
+    dossier = uuid4()
+    await append(kernel_pool, store, dossier, 0, 1, 2)
+    async with kernel_pool.acquire() as conn:
+        first, second = await store.load(conn, str(dossier))
+    assert first.prev_hash == hashchain.GENESIS
+    assert second.prev_hash == first.hash
+    recomputed = hashchain.link(first.hash, stream_id=second.stream_id, version=2,
+                                event_id=str(second.event_id), event_type=second.event_type,
+                                occurred_at=second.occurred_at.isoformat(), data=second.data)
+    assert recomputed == second.hash == head_hash([first, second])
+
+
+async def test_the_application_role_cannot_rewrite_history(kernel_pool, store):
+    dossier = uuid4()
+    await append(kernel_pool, store, dossier, 0, 1)
+    async with kernel_pool.acquire() as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("UPDATE events SET data = '{}' WHERE stream_id = $1", str(dossier))
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("DELETE FROM events WHERE stream_id = $1", str(dossier))
+
+
+async def test_even_the_owner_cannot_rewrite_history_by_accident(settings: Settings, kernel_pool, store):
+    dossier = uuid4()
+    await append(kernel_pool, store, dossier, 0, 1)
+    conn = await asyncpg.connect(settings.admin_dsn("kernel"))
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("DELETE FROM events WHERE stream_id = $1", str(dossier))
+    finally:
+        await conn.close()
+
+
+async def test_an_append_outside_a_transaction_is_refused(kernel_pool, store):
+    dossier = uuid4()
+    async with kernel_pool.acquire() as conn:
+        with pytest.raises(RuntimeError, match="transaction"):
+            await store.append(conn, str(dossier), 0, [Pinged(dossier_id=dossier, n=1)],
+                               prev_hash=hashchain.GENESIS, now=NOW)

@@ -1,0 +1,151 @@
+"""The outbox relay on the real PostgreSQL and Kafka: published iff committed, none lost."""
+
+import asyncio
+import random
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from shared.eventstore import EventStore, head_hash
+from shared.outbox import OutboxRelay, OutboxRow
+from tests.integration.conftest import Pinged, event_ids, read_topic
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+async def write(conn: asyncpg.Connection, store: EventStore, dossier: UUID, *ns: int) -> list[str]:
+    history = await store.load(conn, str(dossier))
+    stored = await store.append(conn, str(dossier), len(history),
+                                [Pinged(dossier_id=dossier, n=n) for n in ns],
+                                prev_hash=head_hash(history), now=NOW)
+    return [str(e.event_id) for e in stored]
+
+
+async def committed(pool: asyncpg.Pool, store: EventStore, dossier: UUID, *ns: int) -> list[str]:
+    async with pool.acquire() as conn, conn.transaction():
+        return await write(conn, store, dossier, *ns)
+
+
+async def drain(relay: OutboxRelay) -> None:
+    while await relay.relay_once():
+        pass
+
+
+def relay_for(pool: asyncpg.Pool, producer: AIOKafkaProducer) -> OutboxRelay:
+    # Each test relays under a cursor of its own, as a fresh relay would.
+    return OutboxRelay(pool, producer, name=f"test-{uuid4()}", batch_size=7)
+
+
+async def test_a_committed_event_is_published_with_its_cloudevents_headers(settings, kernel_pool, store, producer, topic):
+    dossier = uuid4()
+    [event_id] = await committed(kernel_pool, store, dossier, 1)
+    await drain(relay_for(kernel_pool, producer))
+    records = await read_topic(settings, topic, lambda rs: event_id in event_ids(rs))
+    [record] = [r for r in records if dict(r.headers).get("ce_id", b"").decode() == event_id]
+    headers = {k: v.decode() for k, v in record.headers}
+    assert record.key == str(dossier).encode()
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["ce_type"] == "fr.gouv.mildeca.aap.TestPinged.v1"
+    assert headers["ce_subject"] == str(dossier)
+    assert headers["ce_source"] == "/aap/kernel-tests"
+    assert headers["content-type"] == "application/json"
+
+
+async def test_a_rolled_back_event_is_never_published(settings, kernel_pool, store, producer, topic):
+    dossier, witness = uuid4(), uuid4()
+    async with kernel_pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        [lost] = await write(conn, store, dossier, 1)
+        await tx.rollback()
+    [seen] = await committed(kernel_pool, store, witness, 1)
+    await drain(relay_for(kernel_pool, producer))
+    records = await read_topic(settings, topic, lambda rs: seen in event_ids(rs))
+    assert lost not in event_ids(records)
+
+
+class RelayKilled(BaseException):
+    """Stands for the process dying: nothing after it runs."""
+
+
+async def test_a_relay_killed_between_publish_and_mark_loses_nothing(settings, kernel_pool, store, producer, topic):
+    dossier = uuid4()
+    ids = await committed(kernel_pool, store, dossier, *range(1, 16))
+    name = f"test-{uuid4()}"
+    doomed = OutboxRelay(kernel_pool, producer, name=name, batch_size=10)
+
+    async def die(_: OutboxRow) -> None:
+        raise RelayKilled
+
+    doomed.mark = die  # type: ignore[method-assign]
+    try:
+        await doomed.relay_once()
+    except RelayKilled:
+        pass
+    await drain(OutboxRelay(kernel_pool, producer, name=name, batch_size=10))  # the restart
+    records = await read_topic(settings, topic, lambda rs: set(ids) <= set(event_ids(rs, dossier)))
+    published = event_ids(records, dossier)
+    deduplicated = list(dict.fromkeys(published))
+    assert deduplicated == ids  # every event, in the dossier's order
+    assert len(published) > len(ids)  # the first batch went out twice: readers dedup by id
+
+
+async def test_a_transaction_committing_after_a_later_one_is_not_skipped(settings, kernel_pool, store, producer, topic):
+    early, late = uuid4(), uuid4()
+    relay = relay_for(kernel_pool, producer)
+    async with kernel_pool.acquire() as slow:
+        tx = slow.transaction()
+        await tx.start()
+        [first] = await write(slow, store, early, 1)  # takes the smaller position, commits last
+        [second] = await committed(kernel_pool, store, late, 1)
+        await drain(relay)  # sees `late` committed while `early` is still open
+        await tx.commit()
+    await drain(relay)
+    records = await read_topic(settings, topic, lambda rs: {first, second} <= set(event_ids(rs)))
+    assert {first, second} <= set(event_ids(records))
+
+
+async def test_concurrent_writers_committing_out_of_order_lose_nothing(settings, kernel_pool, store, producer, topic):
+    dossiers = [uuid4() for _ in range(8)]
+    relay = relay_for(kernel_pool, producer)
+    written: dict[UUID, list[str]] = {d: [] for d in dossiers}
+    done = asyncio.Event()
+
+    async def writer(dossier: UUID) -> None:
+        for n in range(10):
+            async with kernel_pool.acquire() as conn, conn.transaction():
+                ids = await write(conn, store, dossier, n)
+                await asyncio.sleep(random.uniform(0, 0.02))  # commit at a random moment
+            written[dossier].extend(ids)
+
+    async def relaying() -> None:
+        while not done.is_set():
+            await relay.relay_once()
+            await asyncio.sleep(0.005)
+        await drain(relay)
+
+    relay_task = asyncio.create_task(relaying())
+    await asyncio.gather(*(writer(d) for d in dossiers))
+    done.set()
+    await relay_task
+    everything = {i for ids in written.values() for i in ids}
+    records = await read_topic(settings, topic, lambda rs: everything <= set(event_ids(rs)))
+    for dossier in dossiers:  # none lost, and each dossier's events in their order
+        assert list(dict.fromkeys(event_ids(records, dossier))) == written[dossier]
+
+
+async def test_a_transaction_that_got_its_id_before_reading_the_stream_publishes_after_it(settings, kernel_pool, store, producer, topic):
+    dossier = uuid4()
+    relay = relay_for(kernel_pool, producer)
+    async with kernel_pool.acquire() as early:
+        tx = early.transaction()
+        await tx.start()
+        await early.execute("SELECT pg_current_xact_id()")  # an id taken before the stream is read
+        [v1] = await committed(kernel_pool, store, dossier, 1)  # another writer appends version 1
+        [v2] = await write(early, store, dossier, 2)  # then this one appends version 2
+        await tx.commit()
+    await drain(relay)
+    records = await read_topic(settings, topic, lambda rs: {v1, v2} <= set(event_ids(rs)))
+    assert event_ids(records, dossier) == [v1, v2]

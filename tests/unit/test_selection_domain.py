@@ -1,0 +1,75 @@
+"""The selection of one dossier: its eligibility is checked once, on submission."""
+
+from datetime import datetime
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.selection.domain import SelectionState, check_eligibility, evolve
+from shared.campaigns import Campaign, load_campaigns
+from shared.contracts.applications import ApplicationSubmitted, Dossier
+from shared.contracts.selection import EligibilityChecked
+from tests.factories import dossier_failing_several_rules, eligible_dossier
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2024, 5, 2, 9, 0, tzinfo=PARIS)
+
+
+@pytest.fixture(scope="module")
+def campaign() -> Campaign:
+    return load_campaigns()["mildeca-2024"]
+
+
+def submitted(payload: dict) -> ApplicationSubmitted:
+    return ApplicationSubmitted(dossier_id=uuid4(), reference="AAP-2024-00042",
+                                campaign_id="mildeca-2024",
+                                submitted_at=datetime(2024, 4, 1, tzinfo=PARIS),
+                                dossier=Dossier.model_validate(payload))
+
+
+def test_an_eligible_dossier_is_checked_eligible_with_no_failed_rule(campaign):
+    # given a submitted eligible dossier
+    application = submitted(eligible_dossier())
+    # when its eligibility is checked
+    events = check_eligibility(SelectionState(), application, campaign, NOW)
+    # then one event says it is eligible
+    assert len(events) == 1
+    [event] = events
+    assert isinstance(event, EligibilityChecked)
+    assert event.eligible is True
+    assert event.failed_rules == []
+    assert (event.dossier_id, event.reference, event.campaign_id, event.checked_at) == (
+        application.dossier_id, "AAP-2024-00042", "mildeca-2024", NOW)
+
+
+def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules(campaign):
+    application = submitted(dossier_failing_several_rules())
+    [event] = check_eligibility(SelectionState(), application, campaign, NOW)
+    assert event.eligible is False
+    assert [f.rule for f in event.failed_rules] == ["E1", "E3", "E4", "E5", "E6", "E7"]
+
+
+def test_a_dossier_already_checked_is_not_checked_again(campaign):
+    application = submitted(eligible_dossier())
+    state = SelectionState(checked=True, eligible=True)
+    assert check_eligibility(state, application, campaign, NOW) == []
+
+
+def test_a_second_delivery_of_the_submission_changes_nothing(campaign):
+    # given a dossier whose check has been recorded
+    application = submitted(eligible_dossier())
+    state = SelectionState()
+    for event in check_eligibility(state, application, campaign, NOW):
+        state = evolve(state, event)
+    # when the same submission arrives again
+    again = check_eligibility(state, application, campaign, NOW)
+    # then nothing more happens
+    assert again == []
+    assert state == SelectionState(checked=True, eligible=True)
+
+
+def test_an_ineligible_check_is_remembered_as_ineligible(campaign):
+    [event] = check_eligibility(SelectionState(), submitted(dossier_failing_several_rules()),
+                                campaign, NOW)
+    assert evolve(SelectionState(), event) == SelectionState(checked=True, eligible=False)
