@@ -4,7 +4,6 @@ Every test session works in its own namespace (topic prefix, database prefix), s
 never collide with each other nor with a platform started by `./dev up`.
 """
 
-import asyncio
 import os
 import secrets
 import subprocess
@@ -85,16 +84,3 @@ async def _delete_topics(s: Settings) -> None:
             await admin.delete_topics(mine)
     finally:
         await admin.close()
-
-
-async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]
-    """Poll an async predicate until it returns something truthy; no blind sleeps."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(interval)

@@ -13,8 +13,9 @@ from shared.consumer import Consumer, Subscription
 from shared.envelope import Envelope, wrap
 from shared.projection import digest, rebuild
 from shared.runtime import Runtime, ServiceSpec
-from tests.conftest import wait_for
-from tests.integration.conftest import KERNEL_SCHEMA, Pinged, read_topic
+from tests.helpers import wait_for
+from tests.helpers import read_topic
+from tests.integration.conftest import KERNEL_SCHEMA, Pinged
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,8 @@ from aiokafka import AIOKafkaProducer
 
 from shared.eventstore import EventStore, head_hash
 from shared.outbox import OutboxRelay, OutboxRow
-from tests.integration.conftest import Pinged, event_ids, read_topic
+from tests.helpers import event_ids, read_topic
+from tests.integration.conftest import Pinged
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

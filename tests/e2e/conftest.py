@@ -1,0 +1,101 @@
+"""The platform as an operator runs it: services as processes, a real SMTP sink."""
+
+import mailbox
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from email import message_from_binary_file, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+from shared.settings import Settings
+from tests.conftest import settings_env
+from tests.helpers import wait_for
+
+SERVICES = ("applications", "selection", "notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class MailSink:
+    maildir: Path
+    port: int
+
+    def messages(self) -> list[EmailMessage]:
+        box = mailbox.Maildir(self.maildir, create=False,
+                              factory=lambda f: message_from_binary_file(f, policy=policy.default))
+        return list(box)
+
+    def to_dossier(self, reference: str) -> list[EmailMessage]:
+        return [m for m in self.messages() if m["X-AAP-Dossier"] == reference]
+
+
+@pytest.fixture(scope="session")
+def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    maildir = tmp_path_factory.mktemp("mail") / "Maildir"
+    port = free_port()
+    controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield MailSink(maildir, port)
+    controller.stop()
+
+
+@dataclass
+class Platform:
+    urls: dict[str, str]
+    settings: Settings
+    mail: MailSink
+
+    def url(self, service: str, path: str) -> str:
+        return self.urls[service] + path
+
+
+@pytest.fixture(scope="session")
+async def platform(settings: Settings, mail_sink: MailSink,
+                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
+    logs = tmp_path_factory.mktemp("logs")
+    env = {**os.environ, **settings_env(settings), "AAP_SMTP_PORT": str(mail_sink.port)}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    urls: dict[str, str] = {}
+    for service in SERVICES:
+        port = free_port()
+        urls[service] = f"http://127.0.0.1:{port}"
+        processes[service] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", service, "--port", str(port)],
+            env=env, stdout=(logs / f"{service}.log").open("wb"), stderr=subprocess.STDOUT,
+        )
+    try:
+        async with httpx.AsyncClient() as client:
+            for service in SERVICES:
+                async def ready(service: str = service) -> bool:
+                    if processes[service].poll() is not None:
+                        raise AssertionError(f"{service} exited:\n{(logs / f'{service}.log').read_text()[-3000:]}")
+                    try:
+                        return (await client.get(urls[service] + "/readyz")).status_code == 200
+                    except httpx.TransportError:
+                        return False
+
+                await wait_for(ready, timeout=90, what=f"{service} to be ready")
+        yield Platform(urls, settings, mail_sink)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for service, process in processes.items():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise AssertionError(f"{service} did not stop on SIGTERM within 30 s") from None

@@ -1,0 +1,55 @@
+"""Helpers of the tests that talk to the real servers: waiting, and reading a topic."""
+
+import asyncio
+from collections.abc import Callable
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+
+from shared.settings import Settings
+
+
+async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll an async predicate until it returns something truthy; no blind sleeps."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def read_topic(settings: Settings, topic: str,
+                     until: Callable[[list[ConsumerRecord]], bool],
+                     timeout: float = 30.0) -> list[ConsumerRecord]:
+    """Every record of a topic from offset 0, once `until` is satisfied by them."""
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                              auto_offset_reset="earliest", enable_auto_commit=False)
+    await reader.start()
+    records: list[ConsumerRecord] = []
+    try:
+        async def enough() -> bool:
+            for batch in (await reader.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+            return until(records)
+
+        await wait_for(enough, timeout=timeout, what=f"records on {topic}")
+    finally:
+        await reader.stop()
+    return records
+
+
+def event_ids(records: list[ConsumerRecord], dossier_id: UUID | None = None) -> list[str]:
+    """The ce_id of each record (of one dossier, when given), in log order."""
+    out = []
+    for r in records:
+        headers = dict(r.headers)
+        if "ce_id" not in headers:
+            continue  # a poison message some test put on the topic
+        if dossier_id is None or r.key == str(dossier_id).encode():
+            out.append(headers["ce_id"].decode())
+    return out
