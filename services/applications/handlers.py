@@ -8,7 +8,8 @@ import asyncpg
 from services.applications import domain
 from shared.campaigns import Campaign
 from shared.contracts.applications import ApplicationSubmitted, Dossier
-from shared.eventstore import EventStore, head_hash
+from shared import hashchain
+from shared.eventstore import EventStore
 
 _NEXT_NUMBER = """
 INSERT INTO dossier_counters (campaign_id, last_number) VALUES ($1, 1)
@@ -24,14 +25,10 @@ async def submit_dossier(pool: asyncpg.Pool, store: EventStore, campaign: Campai
     async with pool.acquire() as conn, conn.transaction():
         number = await conn.fetchval(_NEXT_NUMBER, campaign.id)
         reference = domain.reference_for(campaign, number)
-        history = await store.load(conn, str(dossier_id))
-        state = domain.DossierState()
-        for stored in history:
-            state = domain.evolve(state, stored.event())
-        events = domain.submit(state, dossier_id=dossier_id, reference=reference,
+        # A new dossier id: its stream is empty, nothing to load.
+        events = domain.submit(domain.DossierState(), dossier_id=dossier_id, reference=reference,
                                campaign=campaign, dossier=dossier, now=now)
-        await store.append(conn, str(dossier_id), len(history), events,
-                           prev_hash=head_hash(history), now=now)
+        await store.append(conn, str(dossier_id), 0, events, prev_hash=hashchain.GENESIS, now=now)
     submitted = events[0]
     assert isinstance(submitted, ApplicationSubmitted)
     return submitted

@@ -147,3 +147,39 @@ async def test_the_selection_read_model_rebuilt_from_the_log_equals_the_live_one
         assert await digest(pool, projection.read_models) == live
     finally:
         await pool.close()
+
+
+async def test_a_redelivered_submission_sends_no_second_acknowledgement(platform: Platform):
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    response = await file(platform, eligible_dossier())
+    filed = response.json()
+    await mails_for(platform, filed["reference"], 2)
+    settings = platform.settings
+    topic = topics.events_topic(settings.topic_prefix, "applications")
+    records = await read_topic(settings, topic,
+                               lambda rs: any(r.key == filed["dossier_id"].encode() for r in rs))
+    original = next(r for r in records if r.key == filed["dossier_id"].encode())
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:  # the same event, delivered again
+        sent = await producer.send_and_wait(topic, original.value, key=original.key,
+                                            headers=list(original.headers),
+                                            partition=original.partition)
+    finally:
+        await producer.stop()
+
+    group = f"{settings.topic_prefix}.notifications.mail-requests"
+    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=group,
+                              enable_auto_commit=False)
+    await reader.start()
+    try:
+        async def consumed() -> bool:
+            committed = await reader.committed(TopicPartition(topic, sent.partition))
+            return committed is not None and committed > sent.offset
+
+        await wait_for(consumed, timeout=60, what="notifications to consume the duplicate")
+    finally:
+        await reader.stop()
+    assert len(platform.mail.to_dossier(filed["reference"])) == 2
