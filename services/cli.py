@@ -84,6 +84,17 @@ def rebuild(service: str) -> None:
     asyncio.run(run())
 
 
+@app.command()
+def schemas(folder: str = typer.Argument("docs/schemas/events")) -> None:
+    """Write the JSON Schema of every event type (the contract integrators read)."""
+    from pathlib import Path
+
+    from shared.contracts.schemas import write
+
+    for name in write(Path(folder)):
+        console.print(f"{folder}/{name}")
+
+
 def main() -> None:
     app()
 
