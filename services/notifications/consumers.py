@@ -13,11 +13,11 @@ async def on_submitted(conn: asyncpg.Connection, e: ApplicationSubmitted, env: E
     d = e.dossier
     await handlers.remember_recipient(conn, e.dossier_id, e.reference, str(d.representative.email),
                                       d.representative.name, d.applicant.name)
-    await handlers.queue(conn, domain.mails_for(e, env.id))
+    await handlers.queue(conn, domain.mails_for(e, env.id), env.time)
 
 
 async def on_checked(conn: asyncpg.Connection, e: EligibilityChecked, env: Envelope) -> None:
-    await handlers.queue(conn, domain.mails_for(e, env.id))
+    await handlers.queue(conn, domain.mails_for(e, env.id), env.time)
 
 
 def mail_requests() -> Subscription:

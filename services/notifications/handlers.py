@@ -10,14 +10,16 @@ from shared.contracts import DomainEvent
 from shared.eventstore import EventStore, head_hash
 
 _QUEUE = """
-INSERT INTO mails (notification_id, dossier_id, template, facts) VALUES ($1, $2, $3, $4::jsonb)
+INSERT INTO mails (notification_id, dossier_id, template, facts, event_time)
+VALUES ($1, $2, $3, $4::jsonb, $5)
 ON CONFLICT (notification_id) DO NOTHING
 """
 
 
-async def queue(conn: asyncpg.Connection, requests: list[MailRequest]) -> None:
+async def queue(conn: asyncpg.Connection, requests: list[MailRequest], event_time: datetime) -> None:
     for r in requests:
-        await conn.execute(_QUEUE, r.notification_id, r.dossier_id, r.template, json.dumps(r.facts))
+        await conn.execute(_QUEUE, r.notification_id, r.dossier_id, r.template, json.dumps(r.facts),
+                           event_time)
 
 
 async def remember_recipient(conn: asyncpg.Connection, dossier_id: object, reference: str,

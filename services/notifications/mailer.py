@@ -31,9 +31,10 @@ FROM recipients r
 WHERE m.notification_id IN (
     SELECT notification_id FROM mails
     WHERE sent_at IS NULL AND next_attempt_at <= now()
-    ORDER BY queued_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      AND EXISTS (SELECT 1 FROM recipients WHERE recipients.dossier_id = mails.dossier_id)
+    ORDER BY event_time LIMIT $1 FOR UPDATE SKIP LOCKED)
   AND r.dossier_id = m.dossier_id
-RETURNING m.notification_id, m.dossier_id, m.template, m.facts, m.attempts,
+RETURNING m.notification_id, m.dossier_id, m.template, m.facts, m.attempts, m.event_time,
           r.reference, r.email, r.name, r.holder
 """
 
@@ -57,7 +58,8 @@ async def run_mailer(rt: Runtime) -> None:
 async def send_due(rt: Runtime, batch: int = 20) -> int:
     async with rt.db().acquire() as conn:
         claimed = await conn.fetch(_CLAIM, batch, LEASE)
-    for row in claimed:
+    # The acknowledgement before the verdict, even when the verdict was queued first.
+    for row in sorted(claimed, key=lambda r: r["event_time"]):
         recipient = domain.Recipient(row["reference"], row["email"], row["name"], row["holder"])
         subject, body = domain.render(row["template"], recipient, json.loads(row["facts"]))
         mail = EmailMessage()

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS mails (
     sent_at          TIMESTAMPTZ,
     message_id       TEXT
 );
+-- When the event that called for the mail happened: a dossier's mails go out in that order.
+ALTER TABLE mails ADD COLUMN IF NOT EXISTS event_time TIMESTAMPTZ NOT NULL DEFAULT now();
 CREATE INDEX IF NOT EXISTS mails_pending ON mails (next_attempt_at) WHERE sent_at IS NULL;
 
 -- Read model, rebuilt from the log: the mails sent for each dossier.
