@@ -15,19 +15,21 @@ async def provision(settings: Settings, service: str, schema_sql: str) -> None:
     """Create the role, the database and the tables if missing; safe to run at every start."""
     admin = await asyncpg.connect(settings.pg_admin_dsn)
     try:
+        # Services starting together would race to create the role: one at a time.
+        await admin.execute("SELECT pg_advisory_lock(hashtext('aap-provision'))")
         app = settings.pg_app_user
         if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", app):
             try:
                 await admin.execute(
                     f'CREATE ROLE "{app}" LOGIN PASSWORD {_literal(settings.pg_app_password)}'
                 )
-            except asyncpg.DuplicateObjectError:
+            except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                 pass
         database = settings.database(service)
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
             try:
                 await admin.execute(f'CREATE DATABASE "{database}"')
-            except asyncpg.DuplicateDatabaseError:
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 pass
     finally:
         await admin.close()
