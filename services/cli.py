@@ -65,10 +65,11 @@ def rebuild(service: str) -> None:
     settings = Settings()
 
     async def run() -> None:
-        rt = Runtime(module.spec(), settings)
+        spec = module.spec()
+        rt = Runtime(spec, settings)
         pool = await db.open_pool(settings, service)
         try:
-            for sub in [s for s in module.spec().subscriptions(rt) if s.read_models]:
+            for sub in [s for s in spec.subscriptions(rt) if s.read_models]:
                 before = await digest(pool, sub.read_models)
                 with Progress(console=console) as progress:
                     task = progress.add_task(f"{service}.{sub.consumer.name}", total=None)

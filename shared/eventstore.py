@@ -109,11 +109,11 @@ class EventStore:
                 data=data,
             )
             try:
-                async with conn.transaction():  # a savepoint: a conflict leaves the caller's tx usable
-                    await conn.execute(
-                        _INSERT_EVENT, stream_id, version, event_id, event.cloud_type(),
-                        occurred_at, json.dumps(data), json.dumps(meta), prev_hash, digest,
-                    )
+                # No savepoint: on a conflict the caller's whole transaction is retried.
+                await conn.execute(
+                    _INSERT_EVENT, stream_id, version, event_id, event.cloud_type(),
+                    occurred_at, json.dumps(data), json.dumps(meta), prev_hash, digest,
+                )
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name == "events_pkey":
                     raise ConcurrencyConflict(stream_id, expected_version) from error
