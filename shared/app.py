@@ -3,9 +3,12 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from shared.actors import Actor
+from shared.auth import TokenVerifier, Unauthenticated
 from shared.http import health_router, install_error_handlers
 from shared.runtime import Runtime, ServiceSpec
 from shared.settings import Settings
@@ -18,6 +21,7 @@ def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.verifier = TokenVerifier.from_settings(settings)  # fail fast without a key
         await runtime.start()
         try:
             yield
@@ -38,3 +42,16 @@ def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+_bearer = HTTPBearer(auto_error=False, description="a JWT naming a role (and its SIREN or département)")
+
+
+def actor_of(request: Request,
+             credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Actor:
+    """The authenticated actor of a request; 401 with the reason when there is none."""
+    verifier: TokenVerifier | None = getattr(request.app.state, "verifier", None)
+    if verifier is None:
+        raise Unauthenticated("this service has no key to verify tokens")
+    header = f"Bearer {credentials.credentials}" if credentials else request.headers.get("Authorization")
+    return verifier.verify(header)

@@ -6,11 +6,18 @@ from decimal import Decimal
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pathlib import Path
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.errors import NotFound
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+# The committee's six criteria (DOMAIN.md), in the order of the call's text.
+CRITERIA = ("adequacy", "innovation", "team_competence", "methodology", "partnership",
+            "prefecture_opinion")
 
 
 class Instalment(BaseModel):
@@ -37,6 +44,20 @@ class Campaign(BaseModel):
     criteria_weights: dict[str, Decimal]
     payment_plan: list[Instalment]
 
+    @model_validator(mode="after")
+    def _coherent(self) -> "Campaign":
+        if sum((i.share for i in self.payment_plan), Decimal(0)) != 1:
+            raise ValueError("the payment plan's shares must add up to 1")
+        if not self.payment_plan or self.payment_plan[-1].due_on != "balance":
+            raise ValueError("the payment plan ends with the balance (due_on: balance)")
+        if [i.due_on for i in self.payment_plan].count("balance") != 1:
+            raise ValueError("the payment plan has exactly one balance")
+        if set(self.criteria_weights) != set(CRITERIA) or any(w < 0 for w in self.criteria_weights.values()):
+            raise ValueError(f"criteria_weights weighs exactly the six criteria {', '.join(CRITERIA)}")
+        if not self.published_at < self.deadline <= self.convention_deadline:
+            raise ValueError("published_at < deadline <= convention_deadline")
+        return self
+
     def is_open(self, now: datetime) -> bool:
         return self.published_at <= now < self.deadline
 
@@ -44,11 +65,14 @@ class Campaign(BaseModel):
         return self.deadline.astimezone(PARIS).isoformat()
 
 
-def load_campaigns() -> dict[str, Campaign]:
-    folder = resources.files("shared").joinpath("campaigns")
+def load_campaigns(extra_dir: str = "") -> dict[str, Campaign]:
+    """The editions shipped with aap, and those an operator adds in `extra_dir` (AAP_CAMPAIGNS_DIR)."""
+    entries = [e for e in resources.files("shared").joinpath("campaigns").iterdir()]
+    if extra_dir:
+        entries += sorted(Path(extra_dir).glob("*.json"))
     campaigns = [
         Campaign.model_validate(json.loads(entry.read_text()))
-        for entry in folder.iterdir()
+        for entry in entries
         if entry.name.endswith(".json")
     ]
     return {c.id: c for c in campaigns}

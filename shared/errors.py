@@ -4,6 +4,7 @@
 class DomainError(Exception):
     status = 409
     code = "conflict"
+    headers: dict[str, str] = {}
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

@@ -29,6 +29,7 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=exc.status,
         content={"error": exc.code, "reason": type(exc).__name__, "detail": exc.detail},
+        headers=exc.headers or None,
     )
 
 

@@ -68,7 +68,7 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
-        self.campaigns = load_campaigns()
+        self.campaigns = load_campaigns(s.campaigns_dir)
         own = [topics.events_topic(s.topic_prefix, self.name), topics.dead_letter_topic(s.topic_prefix, self.name)]
         names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
         await topics.ensure_topics(s.kafka_bootstrap, names, s.topic_partitions)

@@ -23,6 +23,20 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     consumer_retries: int = Field(default=3, ge=1)
     relay_poll_seconds: float = 0.5
+    # Bearer tokens: the key that verifies them (PEM text, or a file), and what they must say.
+    jwt_public_key: str = ""
+    jwt_public_key_file: str = ""
+    jwt_issuer: str = "aap-dev"
+    jwt_audience: str = "aap"
+    jwt_algorithms: str = "ES256,RS256"
+    # Used only by `aap token mint` (development tokens).
+    jwt_private_key_file: str = ""
+    # Who receives the mails besides the applicant: MILDECA's instruction team, and the
+    # departmental project lead at each préfecture ({departement} is replaced by the code).
+    mildeca_mailbox: str = "instruction-aap@mildeca.example.gouv.fr"
+    prefecture_mailbox: str = "chef-de-projet-mildeca-{departement}@prefectures.example.gouv.fr"
+    # A folder of extra campaign files (JSON), besides the editions shipped with aap.
+    campaigns_dir: str = ""
 
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from shared import db, topics
+from shared.auth import generate_keypair
 from shared.settings import Settings
 
 
@@ -50,8 +51,11 @@ def servers() -> Iterator[Servers]:
 
 
 @pytest.fixture(scope="session")
-async def settings(servers: Servers) -> AsyncIterator[Settings]:
+async def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
     namespace = "t" + secrets.token_hex(4)
+    private_pem, public_pem = generate_keypair()
+    private_key_file = tmp_path_factory.mktemp("jwt") / "private.pem"
+    private_key_file.write_text(private_pem)
     dsn = urlsplit(servers.pg_admin_dsn)
     s = Settings(
         kafka_bootstrap=servers.kafka_bootstrap,
@@ -61,6 +65,8 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
         pg_host=dsn.hostname or "127.0.0.1",
         pg_port=dsn.port or 5432,
         relay_poll_seconds=0.2,
+        jwt_public_key=public_pem,
+        jwt_private_key_file=str(private_key_file),
     )
     yield s
     for service in [*topics.SERVICES, "kernel"]:

@@ -7,6 +7,8 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from shared.actors import Role
+from shared.auth import mint
 from shared.settings import Settings
 
 
@@ -53,3 +55,14 @@ def event_ids(records: list[ConsumerRecord], dossier_id: UUID | None = None) -> 
         if dossier_id is None or r.key == str(dossier_id).encode():
             out.append(headers["ce_id"].decode())
     return out
+
+
+def bearer(settings: Settings, role: Role | str, *, siren: str | None = None,
+           departement: str | None = None, subject: str | None = None) -> dict[str, str]:
+    """The Authorization header of a test actor, signed with the test session's key."""
+    role = Role(role)
+    with open(settings.jwt_private_key_file) as key:
+        token = mint(key.read(), role=role, subject=subject or f"{role.value}@test.example.fr",
+                     issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                     siren=siren, departement=departement)
+    return {"Authorization": f"Bearer {token}"}

@@ -29,6 +29,11 @@ def check_eligibility(state: SelectionState, submitted: ApplicationSubmitted,
             eligible=not failures,
             failed_rules=failures,
             checked_at=now,
+            siren=submitted.dossier.applicant.siren,
+            applicant_name=submitted.dossier.applicant.name,
+            departement=submitted.dossier.applicant.departement,
+            requested_eur=submitted.dossier.requested_eur,
+            objectives=submitted.dossier.project.objectives,
         )
     ]
 

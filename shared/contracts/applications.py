@@ -115,7 +115,11 @@ class ApplicationSubmitted(DomainEvent):
 
 
 class ApplicationWithdrawn(DomainEvent):
+    """The applicant withdraws its dossier, before the decision: every later step stops."""
+
     name = "ApplicationWithdrawn"
 
+    reference: str
+    campaign_id: str
     withdrawn_at: AwareDatetime
-    reason: str
+    reason: Text

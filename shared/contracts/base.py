@@ -53,4 +53,4 @@ def registered_types() -> dict[str, type[DomainEvent]]:
 
 def _load_all() -> None:
     # Importing the modules registers their events; done on first use, not at import time.
-    from shared.contracts import applications, notifications, selection  # noqa: F401
+    from shared.contracts import applications, notifications, payments, selection  # noqa: F401

@@ -42,6 +42,8 @@ Euros = Annotated[
     AfterValidator(_two_places),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
 ]
+# A committee's weighted score (0.00 to 5.00): exact, like money, for a ranking that never wobbles.
+Points = Euros
 
 
 def _siren(value: str) -> str:

@@ -97,7 +97,8 @@ def test_a_submission_marks_the_dossier_submitted(campaign):
 
 
 def test_a_withdrawal_marks_the_dossier_withdrawn():
-    event = ApplicationWithdrawn(dossier_id=uuid4(), withdrawn_at=DEADLINE, reason="abandon")
+    event = ApplicationWithdrawn(dossier_id=uuid4(), reference="AAP-2024-00001", campaign_id="mildeca-2024",
+                                 withdrawn_at=DEADLINE, reason="abandon")
     assert evolve(DossierState(submitted=True), event) == DossierState(submitted=True,
                                                                        withdrawn=True)
 
@@ -115,4 +116,5 @@ def test_a_submission_time_must_be_timezone_aware(campaign):
 
 def test_a_withdrawal_time_must_be_timezone_aware():
     with pytest.raises(ValidationError):
-        ApplicationWithdrawn(dossier_id=uuid4(), withdrawn_at=datetime(2024, 4, 1), reason="x")
+        ApplicationWithdrawn(dossier_id=uuid4(), reference="AAP-2024-00001", campaign_id="mildeca-2024",
+                             withdrawn_at=datetime(2024, 4, 1), reason="x")
