@@ -1,5 +1,6 @@
 """HTTP conventions of every service: errors mapped once, health routes."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -7,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from shared.errors import DomainError
+from shared.eventstore import StoredEvent
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -53,3 +55,14 @@ def health_router() -> APIRouter:
         return JSONResponse(status_code=status, content={"ready": status == 200, "checks": checks})
 
     return router
+
+
+def recorded(stored: Sequence[StoredEvent]) -> dict[str, Any]:
+    """The answer of a command: the events it recorded, as an integrator will read them."""
+    return {
+        "recorded": [
+            {"type": s.event_type.removeprefix("fr.gouv.mildeca.aap.").rsplit(".", 1)[0],
+             "event_id": str(s.event_id), "version": s.version, "data": s.data}
+            for s in stored
+        ]
+    }
