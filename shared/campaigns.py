@@ -52,8 +52,10 @@ class Campaign(BaseModel):
             raise ValueError("the payment plan ends with the balance (due_on: balance)")
         if [i.due_on for i in self.payment_plan].count("balance") != 1:
             raise ValueError("the payment plan has exactly one balance")
-        if set(self.criteria_weights) != set(CRITERIA) or any(w < 0 for w in self.criteria_weights.values()):
-            raise ValueError(f"criteria_weights weighs exactly the six criteria {', '.join(CRITERIA)}")
+        weights = self.criteria_weights
+        if set(weights) != set(CRITERIA) or any(w < 0 for w in weights.values()) or not sum(weights.values()):
+            raise ValueError(f"criteria_weights weighs exactly the six criteria {', '.join(CRITERIA)}, "
+                             "with weights ≥ 0 and not all zero")
         if not self.published_at < self.deadline <= self.convention_deadline:
             raise ValueError("published_at < deadline <= convention_deadline")
         return self

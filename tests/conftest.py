@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -50,6 +51,12 @@ def servers() -> Iterator[Servers]:
         )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast feedback first: unit, then integration, then the platform end to end."""
+    order = {"unit": 0, "integration": 1, "e2e": 2}
+    items.sort(key=lambda item: order.get(item.path.parent.name, 1))
+
+
 @pytest.fixture(scope="session")
 async def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
     namespace = "t" + secrets.token_hex(4)
@@ -69,6 +76,21 @@ async def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -
         jwt_private_key_file=str(private_key_file),
     )
     yield s
+    await _clean(s)
+
+
+@asynccontextmanager
+async def own_namespace(settings: Settings) -> AsyncIterator[Settings]:
+    """The same servers under a namespace of one's own: no running service shares it."""
+    namespace = "t" + secrets.token_hex(4)
+    own = settings.model_copy(update={"topic_prefix": namespace, "db_prefix": namespace})
+    try:
+        yield own
+    finally:
+        await _clean(own)
+
+
+async def _clean(s: Settings) -> None:
     for service in [*topics.SERVICES, "kernel"]:
         await db.drop_database(s, service)
     await _delete_topics(s)

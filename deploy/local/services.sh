@@ -3,6 +3,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The services verify bearer tokens with the public half of the development key pair that
+# `./dev up` writes (`aap token keygen`); they refuse to start without a verifying key.
+export AAP_JWT_PUBLIC_KEY_FILE="${AAP_JWT_PUBLIC_KEY_FILE:-$AAP_VAR/jwt/public.pem}"
+export AAP_JWT_PRIVATE_KEY_FILE="${AAP_JWT_PRIVATE_KEY_FILE:-$AAP_VAR/jwt/private.pem}"
+
 SERVICES=(applications selection payments notifications)
 declare -A PORT=([applications]=8001 [selection]=8002 [payments]=8003 [notifications]=8004)
 mkdir -p "$AAP_VAR/run" "$AAP_VAR/log"
@@ -27,6 +32,11 @@ wait_ready() {
 
 case "${1:-}" in
   start)
+    if [[ -z "${AAP_JWT_PUBLIC_KEY:-}" && ! -s "$AAP_JWT_PUBLIC_KEY_FILE" ]]; then
+      echo "[services] no key to verify tokens at $AAP_JWT_PUBLIC_KEY_FILE:" \
+           "run ./dev up, or $AAP_REPO/.venv/bin/aap token keygen --dir $AAP_VAR/jwt" >&2
+      exit 1
+    fi
     for s in "${SERVICES[@]}"; do start_one "$s"; done
     for s in "${SERVICES[@]}"; do wait_ready "$s"; echo "[services] $s ready: http://127.0.0.1:${PORT[$s]}/docs"; done ;;
   stop)

@@ -4,7 +4,7 @@ from importlib import resources
 
 from fastapi import FastAPI
 
-from services.applications import api, projections
+from services.applications import api, consumers, projections
 from shared.app import build_app
 from shared.consumer import Subscription
 from shared.runtime import Runtime, ServiceSpec
@@ -14,7 +14,7 @@ NAME = "applications"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [projections.dossiers()]
+    return [projections.dossiers(), consumers.decisions()]
 
 
 def spec() -> ServiceSpec:

@@ -22,8 +22,9 @@ async def on_submitted(conn: asyncpg.Connection, event: ApplicationSubmitted, _:
 
 
 async def on_withdrawn(conn: asyncpg.Connection, event: ApplicationWithdrawn, _: Envelope) -> None:
-    await conn.execute("UPDATE dossiers SET status = 'withdrawn' WHERE dossier_id = $1",
-                       event.dossier_id)
+    await conn.execute("UPDATE dossiers SET status = 'withdrawn', withdrawn_at = $2, "
+                       "withdrawal_reason = $3 WHERE dossier_id = $1",
+                       event.dossier_id, event.withdrawn_at, event.reason)
 
 
 def dossiers() -> Subscription:

@@ -18,3 +18,15 @@ CREATE TABLE IF NOT EXISTS dossiers (
     submitted_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dossiers_by_campaign ON dossiers (campaign_id, reference);
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS withdrawn_at TIMESTAMPTZ;
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS withdrawal_reason TEXT;
+CREATE INDEX IF NOT EXISTS dossiers_by_siren ON dossiers (siren);
+CREATE INDEX IF NOT EXISTS dossiers_by_departement ON dossiers (departement);
+
+-- Input of the withdrawal rule, not a read model: the decisions taken by the President of
+-- MILDECA (from SelectionDecided), written with the consumer's tracking row.
+CREATE TABLE IF NOT EXISTS decisions (
+    dossier_id  UUID PRIMARY KEY,
+    outcome     TEXT NOT NULL,
+    decided_at  TIMESTAMPTZ NOT NULL
+);

@@ -4,24 +4,26 @@ import asyncpg
 
 from services.notifications import domain, handlers
 from shared.consumer import Consumer, Subscription
+from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted
-from shared.contracts.selection import EligibilityChecked
 from shared.envelope import Envelope
 
 
 async def on_submitted(conn: asyncpg.Connection, e: ApplicationSubmitted, env: Envelope) -> None:
     d = e.dossier
-    await handlers.remember_recipient(conn, e.dossier_id, e.reference, str(d.representative.email),
-                                      d.representative.name, d.applicant.name)
-    await handlers.queue(conn, domain.mails_for(e, env.id), env.time)
+    await handlers.remember_recipient(conn, e.dossier_id, domain.Recipient(
+        reference=e.reference, email=str(d.representative.email), name=d.representative.name,
+        holder=d.applicant.name, siren=d.applicant.siren, departement=d.applicant.departement))
+    await on_event(conn, e, env)
 
 
-async def on_checked(conn: asyncpg.Connection, e: EligibilityChecked, env: Envelope) -> None:
+async def on_event(conn: asyncpg.Connection, e: DomainEvent, env: Envelope) -> None:
     await handlers.queue(conn, domain.mails_for(e, env.id), env.time)
 
 
 def mail_requests() -> Subscription:
+    on = {event_type: on_event for event_type in domain.MAILED_EVENTS}
     return Subscription(
-        Consumer("mail-requests", {ApplicationSubmitted: on_submitted, EligibilityChecked: on_checked}),
-        services=["applications", "selection"],
+        Consumer("mail-requests", {**on, ApplicationSubmitted: on_submitted}),
+        services=["applications", "selection", "payments"],
     )

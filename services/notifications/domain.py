@@ -1,12 +1,51 @@
-"""Which mail an event calls for, and its wording. Pure: no SMTP, no database."""
+"""Which mail an event calls for, and to which parties. Pure: no SMTP, no database."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
 from shared.contracts import DomainEvent
-from shared.contracts.applications import ApplicationSubmitted
-from shared.contracts.selection import EligibilityChecked
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
+                                       FinalReportSubmitted, FundsCommitted, InstalmentPaid)
+from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
+                                        ConventionSigned, EligibilityChecked, Outcome,
+                                        PrefectureOpinionGiven, PrefectureOpinionRequested,
+                                        SelectionDecided)
+
+
+class Party(str, Enum):
+    """Who a mail is for: the collectivité, its département's project lead, MILDECA."""
+
+    applicant = "applicant"    # the collectivité's representative, as filed
+    prefecture = "prefecture"  # the departmental project lead (chef de projet MILDECA)
+    mildeca = "mildeca"        # MILDECA's instruction team
+
+
+A, P, M = Party.applicant, Party.prefecture, Party.mildeca
+
+# Who receives each mail: (to, cc). The decision is sent to the holder under cover of the
+# departmental project lead, so the préfecture is a party to every letter that binds money.
+PARTIES: dict[str, tuple[tuple[Party, ...], tuple[Party, ...]]] = {
+    "acknowledgement": ((A,), ()),
+    "eligible": ((A,), ()),
+    "ineligible": ((A,), ()),
+    "opinion_requested": ((P,), (M,)),
+    "opinion_given": ((M,), ()),
+    "withdrawn": ((A,), (M,)),
+    "decision_selected": ((A,), (P,)),
+    "decision_rejected": ((A,), (P,)),
+    "signature_added": ((A, P, M), ()),
+    "convention_signed": ((A,), (P, M)),
+    "funds_committed": ((A,), (P,)),
+    "instalment_paid": ((A,), (P,)),
+    "opinion_on_balance_requested": ((P,), (M,)),
+    "departmental_opinion_given": ((M,), ()),
+    "balance_released": ((A,), (P,)),
+    "balance_withheld": ((A,), (P,)),
+}
 
 
 @dataclass(frozen=True)
@@ -15,45 +54,89 @@ class MailRequest:
     dossier_id: UUID
     template: str
     facts: dict[str, Any]
+    to: tuple[Party, ...]
+    cc: tuple[Party, ...] = ()
 
 
 @dataclass(frozen=True)
 class Recipient:
+    """What notifications knows of a dossier's holder, from its submission."""
+
     reference: str
     email: str
     name: str
     holder: str
+    siren: str
+    departement: str
+
+
+@dataclass(frozen=True)
+class Mailboxes:
+    mildeca: str
+    prefecture: str  # a pattern: {departement} is replaced by the dossier's département code
+
+
+class UnknownDepartement(ValueError):
+    """A mail for the préfecture, for a dossier whose département notifications never learnt."""
+
+
+def template_for(event: DomainEvent) -> str | None:
+    """The template an event calls for, or None when it calls for no mail."""
+    match event:
+        case EligibilityChecked():
+            return "eligible" if event.eligible else "ineligible"
+        case SelectionDecided():
+            return "decision_selected" if event.outcome is Outcome.selected else "decision_rejected"
+        case CommitteeAssessmentRecorded():
+            return None  # an internal deliberation: the decision is what the parties are told
+    return _TEMPLATE_OF.get(type(event))
+
+
+_TEMPLATE_OF: dict[type[DomainEvent], str] = {
+    ApplicationSubmitted: "acknowledgement",
+    PrefectureOpinionRequested: "opinion_requested",
+    PrefectureOpinionGiven: "opinion_given",
+    ApplicationWithdrawn: "withdrawn",
+    ConventionSignatureAdded: "signature_added",
+    ConventionSigned: "convention_signed",
+    FundsCommitted: "funds_committed",
+    InstalmentPaid: "instalment_paid",
+    FinalReportSubmitted: "opinion_on_balance_requested",
+    DepartmentalOpinionGiven: "departmental_opinion_given",
+    BalanceReleased: "balance_released",
+    BalanceWithheld: "balance_withheld",
+}
+
+# The events the mail-requests consumer reads. CommitteeAssessmentRecorded is not among them:
+# the committee's scores are an internal deliberation, told to nobody until the decision.
+MAILED_EVENTS: tuple[type[DomainEvent], ...] = (EligibilityChecked, SelectionDecided, *_TEMPLATE_OF)
 
 
 def mails_for(event: DomainEvent, event_id: UUID) -> list[MailRequest]:
     """One event, the mails it calls for; the id makes a second request for it a no-op."""
+    template = template_for(event)
+    if template is None:
+        return []
+    facts = event.model_dump(mode="json", exclude={"dossier_id", "dossier"})
     if isinstance(event, ApplicationSubmitted):
-        return [MailRequest(f"{event_id}:acknowledgement", event.dossier_id, "acknowledgement",
-                            {"campaign_id": event.campaign_id,
-                             "submitted_at": event.submitted_at.isoformat()})]
-    if isinstance(event, EligibilityChecked):
-        template = "eligible" if event.eligible else "ineligible"
-        return [MailRequest(f"{event_id}:{template}", event.dossier_id, template,
-                            {"failed_rules": [f.model_dump() for f in event.failed_rules]})]
-    return []
+        facts["project_title"] = event.dossier.project.title
+    to, cc = PARTIES[template]
+    return [MailRequest(f"{event_id}:{template}", event.dossier_id, template, facts, to, cc)]
 
 
-def render(template: str, recipient: Recipient, facts: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of a mail, in French: the applicants are French collectivités."""
-    ref = recipient.reference
-    greeting = f"Madame, Monsieur,\n\nDossier {ref} — {recipient.holder}\n\n"
-    signature = "\n\nLa Mission interministérielle de lutte contre les drogues et les conduites addictives (MILDECA)\n"
-    if template == "acknowledgement":
-        return (f"[{ref}] Accusé de réception de votre dossier",
-                greeting + "Nous accusons réception de votre dossier de candidature, déposé le "
-                f"{facts['submitted_at']}. Son éligibilité va être vérifiée." + signature)
-    if template == "eligible":
-        return (f"[{ref}] Votre dossier est éligible",
-                greeting + "Votre dossier remplit les critères d'éligibilité de l'appel à projets. "
-                "Il est transmis pour avis à la préfecture de votre département." + signature)
-    if template == "ineligible":
-        reasons = "\n".join(f"  - {f['rule']} : {f['reason']}" for f in facts["failed_rules"])
-        return (f"[{ref}] Votre dossier n'est pas éligible",
-                greeting + "Votre dossier ne remplit pas les critères d'éligibilité suivants :\n"
-                f"{reasons}" + signature)
-    raise ValueError(f"no template {template!r}")
+def addresses(parties: Sequence[Party], recipient: Recipient,
+              mailboxes: Mailboxes) -> list[tuple[str, str]]:
+    """(display name, e-mail address) of each party of a dossier's mail."""
+    return [_address(party, recipient, mailboxes) for party in parties]
+
+
+def _address(party: Party, recipient: Recipient, mailboxes: Mailboxes) -> tuple[str, str]:
+    if party is Party.applicant:
+        return recipient.name, recipient.email
+    if party is Party.mildeca:
+        return "MILDECA, instruction de l'appel à projets", mailboxes.mildeca
+    if not recipient.departement:
+        raise UnknownDepartement(
+            f"dossier {recipient.reference}: no département to reach its préfecture")
+    return (f"Chef de projet départemental MILDECA, préfecture {recipient.departement}",
+            mailboxes.prefecture.format(departement=recipient.departement))

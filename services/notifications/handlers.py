@@ -5,29 +5,32 @@ from datetime import datetime
 
 import asyncpg
 
-from services.notifications.domain import MailRequest
+from services.notifications.domain import MailRequest, Recipient
 from shared.contracts import DomainEvent
 from shared.eventstore import EventStore, head_hash
 
 _QUEUE = """
-INSERT INTO mails (notification_id, dossier_id, template, facts, event_time)
-VALUES ($1, $2, $3, $4::jsonb, $5)
+INSERT INTO mails (notification_id, dossier_id, template, facts, event_time, to_parties, cc_parties)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)
 ON CONFLICT (notification_id) DO NOTHING
+"""
+
+_REMEMBER = """
+INSERT INTO recipients (dossier_id, reference, email, name, holder, siren, departement)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (dossier_id) DO NOTHING
 """
 
 
 async def queue(conn: asyncpg.Connection, requests: list[MailRequest], event_time: datetime) -> None:
     for r in requests:
         await conn.execute(_QUEUE, r.notification_id, r.dossier_id, r.template, json.dumps(r.facts),
-                           event_time)
+                           event_time, [p.value for p in r.to], [p.value for p in r.cc])
 
 
-async def remember_recipient(conn: asyncpg.Connection, dossier_id: object, reference: str,
-                             email: str, name: str, holder: str) -> None:
-    await conn.execute(
-        "INSERT INTO recipients VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dossier_id) DO NOTHING",
-        dossier_id, reference, email, name, holder,
-    )
+async def remember_recipient(conn: asyncpg.Connection, dossier_id: object, recipient: Recipient) -> None:
+    await conn.execute(_REMEMBER, dossier_id, recipient.reference, recipient.email, recipient.name,
+                       recipient.holder, recipient.siren, recipient.departement)
 
 
 async def record(conn: asyncpg.Connection, store: EventStore, event: DomainEvent,

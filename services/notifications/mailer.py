@@ -1,24 +1,30 @@
 """The mailer: sends queued mail by SMTP, and records each outcome as an event.
 
 Mail is claimed with a lease (so two instances never send the same one together), sent
-outside any transaction, then recorded. A mail server that is down delays mail and loses
-none: the lease expires and the mail is tried again, with a growing delay. The Message-ID
-is derived from the notification id, so the rare resend after a crash is recognisable.
+outside any transaction, then recorded. Its parties (applicant, préfecture, MILDECA) become
+addresses only at send time: a mail queued before its dossier's recipients are known waits for
+them. A mail server that is down delays mail and loses none: the lease expires and the mail
+is tried again, with a growing delay. The Message-ID is derived from the notification id, so
+the rare resend after a crash is recognisable.
 """
 
 import asyncio
 import hashlib
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 import aiosmtplib
 
-from services.notifications import domain, handlers
+from services.notifications import domain, handlers, templates
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.runtime import Runtime
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +41,7 @@ WHERE m.notification_id IN (
     ORDER BY event_time LIMIT $1 FOR UPDATE SKIP LOCKED)
   AND r.dossier_id = m.dossier_id
 RETURNING m.notification_id, m.dossier_id, m.template, m.facts, m.attempts, m.event_time,
-          r.reference, r.email, r.name, r.holder
+          m.to_parties, m.cc_parties, r.reference, r.email, r.name, r.holder, r.siren, r.departement
 """
 
 
@@ -60,39 +66,58 @@ async def send_due(rt: Runtime, batch: int = 20) -> int:
         claimed = await conn.fetch(_CLAIM, batch, LEASE)
     # The acknowledgement before the verdict, even when the verdict was queued first.
     for row in sorted(claimed, key=lambda r: r["event_time"]):
-        recipient = domain.Recipient(row["reference"], row["email"], row["name"], row["holder"])
-        subject, body = domain.render(row["template"], recipient, json.loads(row["facts"]))
-        mail = EmailMessage()
-        mail["From"] = rt.settings.mail_from
-        mail["To"] = f"{recipient.name} <{recipient.email}>"
-        mail["Subject"] = subject
-        mail["Date"] = format_datetime(rt.clock())
-        mail["Message-ID"] = message_id(row["notification_id"])
-        mail["X-AAP-Dossier"] = recipient.reference
-        mail["X-AAP-Notification"] = row["notification_id"]
-        mail.set_content(body)
         try:
+            mail, recipients = compose(row, rt.settings, rt.clock())
             await aiosmtplib.send(mail, hostname=rt.settings.smtp_host, port=rt.settings.smtp_port,
                                   timeout=10)
-        except (aiosmtplib.SMTPException, OSError) as error:
+        # A mail that cannot be written yet (an unknown département) fails like one not sent.
+        except (aiosmtplib.SMTPException, OSError, ValueError, KeyError) as error:
             await _failed(rt, row, f"{type(error).__name__}: {error}")
         else:
-            await _sent(rt, row, recipient, mail["Message-ID"])
+            await _sent(rt, row, recipients, mail["Message-ID"])
     return len(claimed)
 
 
-async def _sent(rt: Runtime, row: dict, recipient: domain.Recipient, mid: str) -> None:
+def compose(row: Mapping[str, Any], settings: Settings, now: datetime) -> tuple[EmailMessage, list[str]]:
+    """The message of a claimed mail, its parties resolved to addresses; and every address."""
+    recipient = domain.Recipient(row["reference"], row["email"], row["name"], row["holder"],
+                                 siren=row["siren"] or "", departement=row["departement"] or "")
+    mailboxes = domain.Mailboxes(mildeca=settings.mildeca_mailbox,
+                                 prefecture=settings.prefecture_mailbox)
+
+    def resolved(parties: list[str]) -> list[Address]:
+        found = domain.addresses([domain.Party(p) for p in parties], recipient, mailboxes)
+        return [Address(name, addr_spec=email) for name, email in found]
+
+    to, cc = resolved(row["to_parties"]), resolved(row["cc_parties"])
+    subject, body = templates.render(row["template"], recipient, json.loads(row["facts"]))
+    mail = EmailMessage()
+    mail["From"] = settings.mail_from
+    mail["To"] = to
+    if cc:
+        mail["Cc"] = cc
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = message_id(row["notification_id"])
+    mail["X-AAP-Dossier"] = recipient.reference
+    mail["X-AAP-Notification"] = row["notification_id"]
+    mail["X-AAP-Template"] = row["template"]
+    mail.set_content(body)
+    return mail, list(dict.fromkeys(a.addr_spec for a in to + cc))
+
+
+async def _sent(rt: Runtime, row: Mapping[str, Any], recipients: list[str], mid: str) -> None:
     now = rt.clock()
     async with rt.db().acquire() as conn, conn.transaction():
         await conn.execute("UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1",
                            row["notification_id"], now, mid)
         await handlers.record(conn, rt.store, NotificationSent(
             dossier_id=row["dossier_id"], notification_id=row["notification_id"],
-            template=row["template"], recipients=[recipient.email], message_id=mid, sent_at=now,
+            template=row["template"], recipients=recipients, message_id=mid, sent_at=now,
         ), now)
 
 
-async def _failed(rt: Runtime, row: dict, reason: str) -> None:
+async def _failed(rt: Runtime, row: Mapping[str, Any], reason: str) -> None:
     now = rt.clock()
     attempts = row["attempts"]
     delay = timedelta(seconds=min(2 ** attempts, 600))

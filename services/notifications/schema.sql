@@ -6,6 +6,10 @@ CREATE TABLE IF NOT EXISTS recipients (
     name        TEXT NOT NULL,
     holder      TEXT NOT NULL
 );
+-- Who the holder is and where: the préfecture's mailbox, and who may read the dossier's mail.
+-- (NULL only for dossiers submitted before these columns existed.)
+ALTER TABLE recipients ADD COLUMN IF NOT EXISTS siren TEXT;
+ALTER TABLE recipients ADD COLUMN IF NOT EXISTS departement TEXT;
 
 -- The mail outbox: queued with the event's tracking row, sent by the mailer, never twice queued.
 CREATE TABLE IF NOT EXISTS mails (
@@ -22,6 +26,9 @@ CREATE TABLE IF NOT EXISTS mails (
 );
 -- When the event that called for the mail happened: a dossier's mails go out in that order.
 ALTER TABLE mails ADD COLUMN IF NOT EXISTS event_time TIMESTAMPTZ NOT NULL DEFAULT now();
+-- The parties of the mail (applicant, prefecture, mildeca), resolved to addresses at send time.
+ALTER TABLE mails ADD COLUMN IF NOT EXISTS to_parties TEXT[] NOT NULL DEFAULT '{applicant}';
+ALTER TABLE mails ADD COLUMN IF NOT EXISTS cc_parties TEXT[] NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS mails_pending ON mails (next_attempt_at) WHERE sent_at IS NULL;
 
 -- Read model, rebuilt from the log: the mails sent for each dossier.

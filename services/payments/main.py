@@ -1,20 +1,26 @@
-"""Wiring of the payments service: its store, outbox and health, ready for the lifecycle."""
+"""Wiring of the payments service: commitment at signature, instalments, the balance."""
 
 from importlib import resources
 
 from fastapi import FastAPI
 
+from services.payments import api, consumers, projections
 from shared.app import build_app
-from shared.runtime import ServiceSpec
+from shared.consumer import Subscription
+from shared.runtime import Runtime, ServiceSpec
 from shared.settings import Settings
 
 NAME = "payments"
 
 
+def subscriptions(rt: Runtime) -> list[Subscription]:
+    return [consumers.commitments(rt), projections.dossiers()]
+
+
 def spec() -> ServiceSpec:
     schema = resources.files("services.payments").joinpath("schema.sql").read_text()
-    return ServiceSpec(NAME, schema)
+    return ServiceSpec(NAME, schema, subscriptions)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(spec(), settings or Settings(), [])
+    return build_app(spec(), settings or Settings(), [api.router])

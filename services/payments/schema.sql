@@ -1,2 +1,34 @@
--- Payments keeps only the kernel's tables until the lifecycle issue gives it its commands.
-SELECT 1;
+-- Read model, rebuilt from the log: each dossier's commitment, payments and balance.
+CREATE TABLE IF NOT EXISTS payments_dossiers (
+    dossier_id             UUID PRIMARY KEY,
+    reference              TEXT NOT NULL,
+    campaign_id            TEXT NOT NULL,
+    siren                  TEXT NOT NULL,
+    departement            TEXT NOT NULL,
+    committed_eur          NUMERIC(12, 2) NOT NULL,
+    committed_at           TIMESTAMPTZ NOT NULL,
+    paid_total_eur         NUMERIC(12, 2) NOT NULL DEFAULT 0,
+    justified_spending_eur NUMERIC(12, 2),
+    report_summary         TEXT,
+    report_submitted_at    TIMESTAMPTZ,
+    opinion                TEXT,
+    opinion_motivation     TEXT,
+    opinion_given_at       TIMESTAMPTZ,
+    -- due (the plan's balance until settled), released or withheld (what was settled).
+    balance_status         TEXT NOT NULL DEFAULT 'due',
+    balance_eur            NUMERIC(12, 2) NOT NULL,
+    balance_settled_at     TIMESTAMPTZ
+);
+CREATE INDEX IF NOT EXISTS payments_dossiers_by_campaign ON payments_dossiers (campaign_id, reference);
+
+-- The plan of each dossier, entry by entry; the balance is paid when released.
+CREATE TABLE IF NOT EXISTS payments_instalments (
+    dossier_id  UUID NOT NULL,
+    number      INTEGER NOT NULL,
+    label       TEXT NOT NULL,
+    due_on      TEXT NOT NULL,
+    amount_eur  NUMERIC(12, 2) NOT NULL,
+    paid_eur    NUMERIC(12, 2),
+    paid_at     TIMESTAMPTZ,
+    PRIMARY KEY (dossier_id, number)
+);

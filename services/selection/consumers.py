@@ -11,8 +11,8 @@ from shared.runtime import Runtime
 
 
 def eligibility(rt: Runtime) -> Subscription:
-    async def on_submitted(conn: asyncpg.Connection, event: ApplicationSubmitted, _: Envelope) -> None:
+    async def on_submitted(conn: asyncpg.Connection, event: ApplicationSubmitted, env: Envelope) -> None:
         campaign = find(rt.campaigns, event.campaign_id)
-        await handlers.check_eligibility(conn, rt.store, event, campaign, rt.clock())
+        await handlers.check_eligibility(conn, rt.store, event, campaign, rt.clock(), env.id)
 
     return Subscription(Consumer("eligibility", {ApplicationSubmitted: on_submitted}), ["applications"])

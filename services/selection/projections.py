@@ -1,45 +1,95 @@
-"""Selection's read model, from the dossiers' submissions and its own decisions."""
+"""Selection's read model, one row per dossier: its submission, withdrawal and every selection step."""
 
 import json
+from typing import Any, Protocol
+from uuid import UUID
 
 import asyncpg
 
+from services.selection import handlers
 from shared.consumer import Consumer, Subscription
-from shared.contracts.applications import ApplicationSubmitted
-from shared.contracts.selection import EligibilityChecked
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
+                                        ConventionSigned, EligibilityChecked,
+                                        PrefectureOpinionGiven, SelectionDecided)
 from shared.envelope import Envelope
 
-# Two topics, no order between them: each event fills only the columns it knows.
-_SUBMITTED = """
-INSERT INTO selection_dossiers (dossier_id, reference, campaign_id, departement, applicant, requested_eur)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (dossier_id) DO UPDATE SET departement = excluded.departement,
-    applicant = excluded.applicant, requested_eur = excluded.requested_eur
-"""
 
-_CHECKED = """
-INSERT INTO selection_dossiers (dossier_id, reference, campaign_id, eligible, failed_rules, checked_at)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-ON CONFLICT (dossier_id) DO UPDATE SET eligible = excluded.eligible,
-    failed_rules = excluded.failed_rules, checked_at = excluded.checked_at
-"""
+class OfADossier(Protocol):
+    dossier_id: UUID
+    reference: str
+    campaign_id: str
+
+
+async def _upsert(conn: asyncpg.Connection, e: OfADossier, **columns: Any) -> None:
+    """Two topics, no order between them: each event fills only the columns it knows."""
+    names = list(columns)
+    places = ", ".join(f"${i}" for i in range(4, 4 + len(names)))
+    await conn.execute(
+        f"INSERT INTO selection_dossiers (dossier_id, reference, campaign_id, {', '.join(names)}) "
+        f"VALUES ($1, $2, $3, {places}) ON CONFLICT (dossier_id) DO UPDATE SET "
+        + ", ".join(f"{n} = excluded.{n}" for n in names),
+        e.dossier_id, e.reference, e.campaign_id, *columns.values())
 
 
 async def on_submitted(conn: asyncpg.Connection, e: ApplicationSubmitted, _: Envelope) -> None:
     a = e.dossier.applicant
-    await conn.execute(_SUBMITTED, e.dossier_id, e.reference, e.campaign_id, a.departement,
-                       a.name, e.dossier.requested_eur)
+    await _upsert(conn, e, departement=a.departement, applicant=a.name, siren=a.siren,
+                  requested_eur=e.dossier.requested_eur, submitted_at=e.submitted_at)
+
+
+async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Envelope) -> None:
+    # Recorded as the commands' input in the same transaction as the row: whoever reads the
+    # dossier withdrawn can count on every command being refused. A rebuild never drops
+    # `withdrawals` (no read model), and replaying into it changes nothing.
+    await handlers.record_withdrawal(conn, e)
+    await _upsert(conn, e, withdrawn=True, withdrawn_at=e.withdrawn_at)
 
 
 async def on_checked(conn: asyncpg.Connection, e: EligibilityChecked, _: Envelope) -> None:
     failures = json.dumps([f.model_dump() for f in e.failed_rules])
-    await conn.execute(_CHECKED, e.dossier_id, e.reference, e.campaign_id, e.eligible, failures,
-                       e.checked_at)
+    await _upsert(conn, e, eligible=e.eligible, failed_rules=failures, checked_at=e.checked_at,
+                  siren=e.siren, departement=e.departement)
+
+
+async def on_opinion(conn: asyncpg.Connection, e: PrefectureOpinionGiven, _: Envelope) -> None:
+    await _upsert(conn, e, opinion=e.opinion.value, opinion_motivation=e.motivation,
+                  opinion_given_at=e.given_at)
+
+
+async def on_assessed(conn: asyncpg.Connection, e: CommitteeAssessmentRecorded, _: Envelope) -> None:
+    await _upsert(conn, e, scores=e.scores.model_dump_json(), weighted_score=e.weighted_score,
+                  proposed_eur=e.proposed_eur, assessment_comment=e.comment, assessed_at=e.assessed_at)
+
+
+async def on_decided(conn: asyncpg.Connection, e: SelectionDecided, _: Envelope) -> None:
+    await _upsert(conn, e, outcome=e.outcome.value, granted_eur=e.granted_eur,
+                  decision_motivation=e.motivation, decided_at=e.decided_at)
+
+
+async def on_signature(conn: asyncpg.Connection, e: ConventionSignatureAdded, _: Envelope) -> None:
+    signature = {"party": e.party.value, "signatory": e.signatory,
+                 "signed_at": e.signed_at.isoformat()}
+    await conn.execute(
+        "UPDATE selection_dossiers SET signatures = signatures || $2::jsonb WHERE dossier_id = $1",
+        e.dossier_id, json.dumps([signature]))
+
+
+async def on_signed(conn: asyncpg.Connection, e: ConventionSigned, _: Envelope) -> None:
+    await _upsert(conn, e, convention_signed_at=e.signed_at)
 
 
 def dossiers() -> Subscription:
+    # PrefectureOpinionRequested is left out on purpose: it tells nothing the row lacks (its
+    # time is the check's), and a second effect of the check's append would let a reader see
+    # the row between the two (the rebuild test compares a live row taken right after the check).
     return Subscription(
-        Consumer("dossiers", {ApplicationSubmitted: on_submitted, EligibilityChecked: on_checked}),
+        Consumer("dossiers", {
+            ApplicationSubmitted: on_submitted, ApplicationWithdrawn: on_withdrawn,
+            EligibilityChecked: on_checked, PrefectureOpinionGiven: on_opinion,
+            CommitteeAssessmentRecorded: on_assessed, SelectionDecided: on_decided,
+            ConventionSignatureAdded: on_signature, ConventionSigned: on_signed,
+        }),
         services=["applications", "selection"],
         read_models=["selection_dossiers"],
     )

@@ -1,3 +1,20 @@
+-- Decision state, not read models: commands read them, a rebuild never drops them.
+
+-- The dossiers their applicants withdrew, heard from the applications' log (by the `dossiers`
+-- consumer, with the read model's row): every command on them is refused.
+CREATE TABLE IF NOT EXISTS withdrawals (
+    dossier_id   UUID PRIMARY KEY,
+    withdrawn_at TIMESTAMPTZ NOT NULL
+);
+
+-- What each campaign granted so far. Every decision locks its campaign's row before it reads the
+-- dossier, and adds its grant in the same transaction: concurrent decisions never overspend.
+CREATE TABLE IF NOT EXISTS campaign_envelopes (
+    campaign_id  TEXT PRIMARY KEY,
+    envelope_eur NUMERIC(14, 2) NOT NULL,
+    granted_eur  NUMERIC(14, 2) NOT NULL DEFAULT 0 CHECK (granted_eur >= 0)
+);
+
 -- Read model, rebuilt from the log: what selection knows of each dossier.
 CREATE TABLE IF NOT EXISTS selection_dossiers (
     dossier_id    UUID PRIMARY KEY,
@@ -10,4 +27,24 @@ CREATE TABLE IF NOT EXISTS selection_dossiers (
     failed_rules  JSONB,
     checked_at    TIMESTAMPTZ
 );
+-- The instruction, decision and convention; ADD ... IF NOT EXISTS upgrades an older database.
+ALTER TABLE selection_dossiers
+    ADD COLUMN IF NOT EXISTS siren                TEXT,
+    ADD COLUMN IF NOT EXISTS submitted_at         TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS opinion              TEXT,
+    ADD COLUMN IF NOT EXISTS opinion_motivation   TEXT,
+    ADD COLUMN IF NOT EXISTS opinion_given_at     TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS scores               JSONB,
+    ADD COLUMN IF NOT EXISTS weighted_score       NUMERIC(4, 2),
+    ADD COLUMN IF NOT EXISTS proposed_eur         NUMERIC(12, 2),
+    ADD COLUMN IF NOT EXISTS assessment_comment   TEXT,
+    ADD COLUMN IF NOT EXISTS assessed_at          TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS outcome              TEXT,
+    ADD COLUMN IF NOT EXISTS granted_eur          NUMERIC(12, 2),
+    ADD COLUMN IF NOT EXISTS decision_motivation  TEXT,
+    ADD COLUMN IF NOT EXISTS decided_at           TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS signatures           JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN IF NOT EXISTS convention_signed_at TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS withdrawn            BOOLEAN NOT NULL DEFAULT false,
+    ADD COLUMN IF NOT EXISTS withdrawn_at         TIMESTAMPTZ;
 CREATE INDEX IF NOT EXISTS selection_dossiers_by_campaign ON selection_dossiers (campaign_id);

@@ -1,5 +1,6 @@
 """The platform as an operator runs it: services as processes, a real SMTP sink."""
 
+import json
 import mailbox
 import os
 import socket
@@ -20,7 +21,21 @@ from shared.settings import Settings
 from tests.conftest import settings_env
 from tests.helpers import wait_for
 
-SERVICES = ("applications", "selection", "notifications")
+SERVICES = ("applications", "selection", "payments", "notifications")
+
+
+# An edition with a small envelope, added as an operator would (AAP_CAMPAIGNS_DIR): two grants
+# of 100,000 EUR fit in it, a third does not.
+SMALL_CAMPAIGN = {
+    "id": "small", "title": "Campagne à petite enveloppe (tests)", "reference_prefix": "AAP-SMALL",
+    "published_at": "2026-01-01T00:00:00+01:00", "deadline": "2099-01-01T00:00:00+01:00",
+    "convention_deadline": "2099-06-30T00:00:00+02:00", "cap_eur": "240000.00",
+    "envelope_eur": "250000.00", "min_duration_months": 24, "max_duration_months": 36,
+    "criteria_weights": {"adequacy": "1", "innovation": "1", "team_competence": "1",
+                         "methodology": "1", "partnership": "1", "prefecture_opinion": "2"},
+    "payment_plan": [{"label": "advance", "share": "0.5", "due_on": "signature"},
+                     {"label": "balance", "share": "0.5", "due_on": "balance"}],
+}
 
 
 def free_port() -> int:
@@ -41,6 +56,9 @@ class MailSink:
 
     def to_dossier(self, reference: str) -> list[EmailMessage]:
         return [m for m in self.messages() if m["X-AAP-Dossier"] == reference]
+
+    def templates(self, reference: str) -> list[str]:
+        return sorted(str(m["X-AAP-Template"]) for m in self.to_dossier(reference))
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +85,10 @@ class Platform:
 async def platform(settings: Settings, mail_sink: MailSink,
                    tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
     logs = tmp_path_factory.mktemp("logs")
-    env = {**os.environ, **settings_env(settings), "AAP_SMTP_PORT": str(mail_sink.port)}
+    campaigns = tmp_path_factory.mktemp("campaigns")
+    (campaigns / "small.json").write_text(json.dumps(SMALL_CAMPAIGN))
+    env = {**os.environ, **settings_env(settings), "AAP_SMTP_PORT": str(mail_sink.port),
+           "AAP_CAMPAIGNS_DIR": str(campaigns)}
     processes: dict[str, subprocess.Popen[bytes]] = {}
     urls: dict[str, str] = {}
     for service in SERVICES:

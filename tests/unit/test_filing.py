@@ -1,4 +1,5 @@
-"""Filing a dossier: the call's calendar, one submission per dossier, readable references."""
+"""Filing a dossier: by its applicant only, within the call's calendar, once, with a readable
+reference."""
 
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
@@ -16,9 +17,11 @@ from services.applications.domain import (
     reference_for,
     submit,
 )
+from shared.actors import Actor, Role
 from shared.campaigns import Campaign, load_campaigns
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from tests.factories import eligible_dossier
+from shared.errors import Forbidden
+from tests.factories import eligible_dossier, random_siren
 
 PARIS = ZoneInfo("Europe/Paris")
 DEADLINE = datetime(2024, 4, 30, 0, 0, tzinfo=PARIS)
@@ -30,9 +33,43 @@ def campaign() -> Campaign:
     return load_campaigns()["mildeca-2024"]
 
 
-def file(campaign: Campaign, now: datetime, state: DossierState = DossierState()):
-    return submit(state, dossier_id=uuid4(), reference="AAP-2024-00001", campaign=campaign,
-                  dossier=Dossier.model_validate(eligible_dossier()), now=now)
+def applicant_of(dossier: Dossier) -> Actor:
+    return Actor(Role.applicant, "maire@roubaix.example.fr", siren=dossier.applicant.siren)
+
+
+def file(campaign: Campaign, now: datetime, state: DossierState = DossierState(),
+         actor: Actor | None = None):
+    dossier = Dossier.model_validate(eligible_dossier())
+    return submit(state, actor=actor or applicant_of(dossier), dossier_id=uuid4(),
+                  reference="AAP-2024-00001", campaign=campaign, dossier=dossier, now=now)
+
+
+OPEN = DEADLINE - timedelta(days=1)
+
+
+def test_an_applicant_may_not_file_a_dossier_for_another_siren(campaign):
+    # given an applicant bound to one SIREN
+    other = Actor(Role.applicant, "maire@ailleurs.example.fr", siren=random_siren())
+    # when it files a dossier of another SIREN
+    with pytest.raises(Forbidden) as caught:
+        file(campaign, OPEN, actor=other)
+    # then it is refused, naming both SIRENs
+    assert other.siren in caught.value.detail
+    assert "the dossier belongs to SIREN" in caught.value.detail
+
+
+@pytest.mark.parametrize("role", [Role.prefecture, Role.instructor, Role.president, Role.auditor])
+def test_only_the_applicant_may_file_a_dossier(campaign, role):
+    actor = Actor(role, "agent@example.gouv.fr", departement="59" if role is Role.prefecture else None)
+    with pytest.raises(Forbidden) as caught:
+        file(campaign, OPEN, actor=actor)
+    assert "only the applicant may" in caught.value.detail
+
+
+def test_a_refusal_for_the_role_comes_before_the_calendar(campaign):
+    # after the deadline, an instructor is told it may not file, not that the call is closed
+    with pytest.raises(Forbidden):
+        file(campaign, DEADLINE + timedelta(days=1), actor=Actor(Role.instructor, "agent"))
 
 
 def test_a_dossier_filed_one_microsecond_before_the_deadline_is_accepted(campaign):
@@ -82,8 +119,8 @@ def test_the_submission_records_the_dossier_campaign_reference_and_time(campaign
     dossier_id, dossier = uuid4(), Dossier.model_validate(eligible_dossier())
     now = DEADLINE - timedelta(days=1)
     # when it is submitted
-    [event] = submit(DossierState(), dossier_id=dossier_id, reference="AAP-2024-00042",
-                     campaign=campaign, dossier=dossier, now=now)
+    [event] = submit(DossierState(), actor=applicant_of(dossier), dossier_id=dossier_id,
+                     reference="AAP-2024-00042", campaign=campaign, dossier=dossier, now=now)
     # then the event carries what was filed
     assert (event.dossier_id, event.reference, event.campaign_id) == (
         dossier_id, "AAP-2024-00042", "mildeca-2024")
@@ -91,16 +128,17 @@ def test_the_submission_records_the_dossier_campaign_reference_and_time(campaign
     assert event.dossier == dossier
 
 
-def test_a_submission_marks_the_dossier_submitted(campaign):
+def test_a_submission_marks_the_dossier_submitted_and_remembers_its_applicant(campaign):
     [event] = file(campaign, DEADLINE - timedelta(days=1))
-    assert evolve(DossierState(), event).submitted is True
+    state = evolve(DossierState(), event)
+    assert state.submitted is True
+    assert (state.reference, state.siren) == (event.reference, event.dossier.applicant.siren)
 
 
 def test_a_withdrawal_marks_the_dossier_withdrawn():
     event = ApplicationWithdrawn(dossier_id=uuid4(), reference="AAP-2024-00001", campaign_id="mildeca-2024",
                                  withdrawn_at=DEADLINE, reason="abandon")
-    assert evolve(DossierState(submitted=True), event) == DossierState(submitted=True,
-                                                                       withdrawn=True)
+    assert evolve(DossierState(submitted=True), event).withdrawn is True
 
 
 def test_the_reference_is_the_campaign_prefix_and_a_five_digit_number(campaign):

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.domain import Recipient, mails_for, render
+from services.notifications.domain import Recipient, mails_for
+from services.notifications.templates import render
 from shared.contracts.applications import ApplicationSubmitted, Dossier
 from shared.contracts.notifications import NotificationSent
 from shared.contracts.selection import EligibilityChecked, FailedRule
@@ -15,7 +16,8 @@ from tests.factories import eligible_dossier
 PARIS = ZoneInfo("Europe/Paris")
 WHEN = datetime(2024, 4, 1, 10, 30, tzinfo=PARIS)
 RECIPIENT = Recipient(reference="AAP-2024-00042", email="maire@roubaix.example.fr",
-                      name="Guillaume Delbar", holder="Commune de Roubaix")
+                      name="Guillaume Delbar", holder="Commune de Roubaix", siren="215905126",
+                      departement="59")
 FAILURES = [FailedRule(rule="E1", reason="the holder's kind is 'association'"),
             FailedRule(rule="E4", reason="the project lasts 12 months")]
 
@@ -29,7 +31,10 @@ def an_application() -> ApplicationSubmitted:
 def a_check(eligible: bool) -> EligibilityChecked:
     return EligibilityChecked(dossier_id=uuid4(), reference="AAP-2024-00042",
                               campaign_id="mildeca-2024", eligible=eligible,
-                              failed_rules=[] if eligible else FAILURES, checked_at=WHEN)
+                              failed_rules=[] if eligible else FAILURES, checked_at=WHEN,
+                              siren="215905126", applicant_name="Commune de Roubaix",
+                              departement="59", requested_eur="160000.00",
+                              objectives=["prevent_entry"])
 
 
 def test_a_submission_calls_for_one_acknowledgement():
@@ -78,11 +83,11 @@ def test_an_event_that_calls_for_no_mail_gives_none():
     assert mails_for(event, uuid4()) == []
 
 
-def test_the_acknowledgement_names_the_dossier_and_its_filing_time():
+def test_the_acknowledgement_names_the_dossier_and_its_filing_time_in_paris():
     [mail] = mails_for(an_application(), uuid4())
     subject, body = render(mail.template, RECIPIENT, mail.facts)
     assert "AAP-2024-00042" in subject
-    assert WHEN.isoformat() in body
+    assert "1er avril 2024 à 10 h 30" in body
 
 
 def test_the_eligible_mail_says_the_dossier_is_eligible():

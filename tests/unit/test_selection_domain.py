@@ -1,4 +1,5 @@
-"""The selection of one dossier: its eligibility is checked once, on submission."""
+"""The selection of one dossier: its eligibility is checked once, on submission, and an eligible
+dossier goes to its préfecture in the same breath."""
 
 from datetime import datetime
 from uuid import uuid4
@@ -9,7 +10,7 @@ import pytest
 from services.selection.domain import SelectionState, check_eligibility, evolve
 from shared.campaigns import Campaign, load_campaigns
 from shared.contracts.applications import ApplicationSubmitted, Dossier
-from shared.contracts.selection import EligibilityChecked
+from shared.contracts.selection import EligibilityChecked, PrefectureOpinionRequested
 from tests.factories import dossier_failing_several_rules, eligible_dossier
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -32,10 +33,8 @@ def test_an_eligible_dossier_is_checked_eligible_with_no_failed_rule(campaign):
     # given a submitted eligible dossier
     application = submitted(eligible_dossier())
     # when its eligibility is checked
-    events = check_eligibility(SelectionState(), application, campaign, NOW)
-    # then one event says it is eligible
-    assert len(events) == 1
-    [event] = events
+    event = check_eligibility(SelectionState(), application, campaign, NOW)[0]
+    # then it is found eligible
     assert isinstance(event, EligibilityChecked)
     assert event.eligible is True
     assert event.failed_rules == []
@@ -43,17 +42,28 @@ def test_an_eligible_dossier_is_checked_eligible_with_no_failed_rule(campaign):
         application.dossier_id, "AAP-2024-00042", "mildeca-2024", NOW)
 
 
-def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules(campaign):
+def test_an_eligible_dossier_is_sent_to_the_prefecture_of_its_departement_in_the_same_append(campaign):
+    application = submitted(eligible_dossier(applicant__departement="13"))
+    checked, requested = check_eligibility(SelectionState(), application, campaign, NOW)
+    assert isinstance(checked, EligibilityChecked)
+    assert requested == PrefectureOpinionRequested(
+        dossier_id=application.dossier_id, reference="AAP-2024-00042", campaign_id="mildeca-2024",
+        departement="13", requested_at=NOW)
+
+
+def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules_and_goes_no_further(campaign):
     application = submitted(dossier_failing_several_rules())
     [event] = check_eligibility(SelectionState(), application, campaign, NOW)
+    assert isinstance(event, EligibilityChecked)
     assert event.eligible is False
     assert [f.rule for f in event.failed_rules] == ["E1", "E3", "E4", "E5", "E6", "E7"]
 
 
-def test_a_dossier_already_checked_is_not_checked_again(campaign):
+def test_no_prefecture_is_asked_about_a_dossier_withdrawn_before_its_check(campaign):
     application = submitted(eligible_dossier())
-    state = SelectionState(checked=True, eligible=True)
-    assert check_eligibility(state, application, campaign, NOW) == []
+    [event] = check_eligibility(SelectionState(withdrawn=True), application, campaign, NOW)
+    assert isinstance(event, EligibilityChecked)
+    assert event.eligible is True
 
 
 def test_a_second_delivery_of_the_submission_changes_nothing(campaign):
@@ -66,10 +76,10 @@ def test_a_second_delivery_of_the_submission_changes_nothing(campaign):
     again = check_eligibility(state, application, campaign, NOW)
     # then nothing more happens
     assert again == []
-    assert state == SelectionState(checked=True, eligible=True)
+    assert state.checked is not None and state.checked.eligible is True
 
 
 def test_an_ineligible_check_is_remembered_as_ineligible(campaign):
     [event] = check_eligibility(SelectionState(), submitted(dossier_failing_several_rules()),
                                 campaign, NOW)
-    assert evolve(SelectionState(), event) == SelectionState(checked=True, eligible=False)
+    assert evolve(SelectionState(), event) == SelectionState(checked=event)

@@ -1,0 +1,18 @@
+"""Payments' subscriber: a signed convention commits the funds. Thin."""
+
+import asyncpg
+
+from services.payments import handlers
+from shared.campaigns import find
+from shared.consumer import Consumer, Subscription
+from shared.contracts.selection import ConventionSigned
+from shared.envelope import Envelope
+from shared.runtime import Runtime
+
+
+def commitments(rt: Runtime) -> Subscription:
+    async def on_signed(conn: asyncpg.Connection, event: ConventionSigned, envelope: Envelope) -> None:
+        campaign = find(rt.campaigns, event.campaign_id)
+        await handlers.commit_funds(conn, rt.store, event, campaign, rt.clock(), caused_by=envelope.id)
+
+    return Subscription(Consumer("commitments", {ConventionSigned: on_signed}), ["selection"])

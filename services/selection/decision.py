@@ -1,0 +1,43 @@
+"""The President's decision: selected with an amount that fits every limit, or rejected."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from services.selection.commands import Decide
+from services.selection.domain import (SelectionState, require_opinion, require_within_request_and_cap,
+                                       under_instruction)
+from services.selection.errors import AssessmentMissing, OverEnvelope, SingleLever
+from shared.actors import Actor, Role
+from shared.campaigns import Campaign, find
+from shared.contracts import DomainEvent
+from shared.contracts.selection import Outcome, SelectionDecided
+
+DECIDE = "decide on this dossier"
+NOTHING = Decimal("0.00")
+
+
+def decide(state: SelectionState, actor: Actor, command: Decide, campaigns: dict[str, Campaign],
+           granted_so_far: Decimal, now: datetime) -> list[DomainEvent]:
+    """`granted_so_far`: what the campaign granted before, read under the envelope's lock."""
+    dossier = under_instruction(state, actor, Role.president, DECIDE)
+    require_opinion(state, "no decision before the préfecture's opinion and the committee's assessment")
+    if state.assessment is None:
+        raise AssessmentMissing("no decision before the committee's assessment: "
+                                "the committee has not assessed this dossier yet")
+    granted = NOTHING
+    if command.outcome is Outcome.selected:
+        if len(set(dossier.objectives)) < 2:
+            raise SingleLever("a project acting on a single objective is not retained: the call "
+                              "selects global plans using several levers, not one-off actions")
+        granted = command.granted_eur or NOTHING
+        campaign = find(campaigns, dossier.campaign_id)
+        require_within_request_and_cap(granted, dossier, campaign)
+        remaining = campaign.envelope_eur - granted_so_far
+        if granted > remaining:
+            raise OverEnvelope(f"granting {granted} EUR would exceed the campaign's envelope of "
+                               f"{campaign.envelope_eur} EUR: {remaining} EUR remain")
+    return [SelectionDecided(
+        dossier_id=dossier.dossier_id, reference=dossier.reference, campaign_id=dossier.campaign_id,
+        siren=dossier.siren, departement=dossier.departement, outcome=command.outcome,
+        requested_eur=dossier.requested_eur, granted_eur=granted, motivation=command.motivation,
+        decided_at=now)]

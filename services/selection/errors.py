@@ -1,0 +1,67 @@
+"""Selection's named refusals: each one a rule of the call, mapped to 403, 404 or 409 in one place."""
+
+from shared.errors import Forbidden, NotFound, Refused
+
+
+class UnknownDossier(NotFound):
+    """Selection has no record of the dossier: never submitted, or not checked yet."""
+
+
+class NotYourDepartement(Forbidden):
+    """A préfecture acting on a dossier of another département."""
+
+
+class NotYourDossier(Forbidden):
+    """An applicant acting on a dossier of another SIREN."""
+
+
+class DossierWithdrawn(Refused):
+    """The applicant withdrew the dossier: every later step stops."""
+
+
+class NotEligible(Refused):
+    """The dossier failed the eligibility check: it goes no further."""
+
+
+class OpinionAlreadyGiven(Refused):
+    pass
+
+
+class OpinionMissing(Refused):
+    """The préfecture's opinion comes first: the committee and the President wait for it."""
+
+
+class AssessmentMissing(Refused):
+    pass
+
+
+class AlreadyDecided(Refused):
+    pass
+
+
+class OverRequest(Refused):
+    """An amount above what the applicant requested."""
+
+
+class OverCap(Refused):
+    """An amount above the campaign's cap per project."""
+
+
+class OverEnvelope(Refused):
+    """A grant above what remains of the campaign's envelope."""
+
+
+class SingleLever(Refused):
+    """One-off, uncoordinated actions are not retained: a selected project uses several levers."""
+
+
+class NotSelected(Refused):
+    """Only a selected dossier has a convention to sign."""
+
+
+class AlreadySigned(Refused):
+    pass
+
+
+class ConventionDeadlinePassed(Refused):
+    pass

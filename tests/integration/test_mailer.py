@@ -1,0 +1,186 @@
+"""The mailer against the real PostgreSQL and an SMTP server: parties become To and Cc, and a
+server that is down delays mail without losing it."""
+
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.notifications import consumers, main, mailer
+from shared import db
+from shared.contracts import DomainEvent
+from shared.contracts.applications import ApplicationSubmitted, Dossier
+from shared.contracts.notifications import NotificationFailed, NotificationSent
+from shared.contracts.selection import ConventionSigned, PrefectureOpinionRequested
+from shared.envelope import wrap
+from shared.runtime import Runtime
+from shared.settings import Settings
+from tests.factories import eligible_dossier
+from tests.helpers import wait_for
+
+# Its own database, not "notifications": a platform started in the same session runs a
+# mailer of its own, which would take these mails.
+DATABASE = "mailer"
+MAIRE = "maire@roubaix.example.fr"
+Received = list[tuple[list[str], EmailMessage]]  # the envelope's recipients, the message
+
+
+class Collector:
+    """An SMTP server's handler that keeps each message and the addresses it was sent to."""
+
+    def __init__(self) -> None:
+        self.received: Received = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def for_dossier(self, reference: str) -> Received:
+        return [(rcpt, m) for rcpt, m in self.received if m["X-AAP-Dossier"] == reference]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+async def mailer_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    await db.provision(settings, DATABASE, main.spec().schema_sql)
+    pool = await db.open_pool(settings, DATABASE)
+    yield pool
+    await pool.close()
+    await db.drop_database(settings, DATABASE)
+
+
+Smtp = tuple[Collector, int]
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[Smtp]:
+    collector, port = Collector(), free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield collector, port
+    controller.stop()
+
+
+def runtime(settings: Settings, pool: asyncpg.Pool, smtp_port: int) -> Runtime:
+    return Runtime(main.spec(), settings.model_copy(update={"smtp_port": smtp_port}), pool=pool)
+
+
+@pytest.fixture
+def rt(settings: Settings, mailer_pool: asyncpg.Pool, smtp: Smtp) -> Runtime:
+    return runtime(settings, mailer_pool, smtp[1])
+
+
+def a_submission() -> ApplicationSubmitted:
+    return ApplicationSubmitted(
+        dossier_id=uuid4(), reference=f"AAP-T-{secrets.token_hex(4)}", campaign_id="demo",
+        submitted_at=datetime.now(UTC), dossier=Dossier.model_validate(eligible_dossier()))
+
+
+async def deliver(rt: Runtime, event: DomainEvent, at: datetime) -> None:
+    """What the consumer kernel does with one event from Kafka, minus Kafka."""
+    envelope = wrap(event, event_id=uuid4(), source="/aap/tests", time=at)
+    handler = consumers.mail_requests().consumer.handlers[type(event)]
+    async with rt.db().acquire() as conn, conn.transaction():
+        await handler(conn, event, envelope)
+
+
+async def sent(rt: Runtime, collector: Collector, reference: str, count: int) -> Received:
+    async def arrived() -> Received | None:
+        await mailer.send_due(rt)
+        found = collector.for_dossier(reference)
+        return found if len(found) >= count else None
+
+    found: Received = await wait_for(arrived, timeout=20, what=f"{count} mail(s) for {reference}")
+    return found
+
+
+async def recorded(rt: Runtime, dossier_id: UUID) -> list[DomainEvent]:
+    async with rt.db().acquire() as conn:
+        return [s.event() for s in await rt.store.load(conn, str(dossier_id))]
+
+
+async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(rt: Runtime, smtp: Smtp) -> None:
+    # given a dossier of département 59 whose convention is signed
+    collector, _ = smtp
+    submitted = a_submission()
+    now = datetime.now(UTC)
+    await deliver(rt, submitted, now)
+    await deliver(rt, ConventionSigned(
+        dossier_id=submitted.dossier_id, reference=submitted.reference, campaign_id="demo",
+        siren=submitted.dossier.applicant.siren, departement="59", granted_eur="120000.00",
+        signed_at=now), now + timedelta(seconds=1))
+    # when the mailer sends what is due
+    mails = await sent(rt, collector, submitted.reference, 2)
+    # then the convention mail is to the holder, with the préfecture and MILDECA in copy
+    [(rcpt, mail)] = [(r, m) for r, m in mails if m["X-AAP-Template"] == "convention_signed"]
+    prefecture = rt.settings.prefecture_mailbox.format(departement="59")
+    assert [a.addr_spec for a in mail["To"].addresses] == [MAIRE]
+    assert [a.addr_spec for a in mail["Cc"].addresses] == [prefecture, rt.settings.mildeca_mailbox]
+    assert sorted(rcpt) == sorted([MAIRE, prefecture, rt.settings.mildeca_mailbox])
+    # and what was sent, to whom, is recorded
+    [notice] = [e for e in await recorded(rt, submitted.dossier_id)
+                if isinstance(e, NotificationSent) and e.template == "convention_signed"]
+    assert notice.recipients == [MAIRE, prefecture, rt.settings.mildeca_mailbox]
+    assert notice.message_id == mail["Message-ID"]
+
+
+async def test_a_mail_queued_before_its_recipients_are_known_waits_for_them(
+        rt: Runtime, smtp: Smtp) -> None:
+    # given the préfecture's request for an opinion, queued before the submission arrived
+    collector, _ = smtp
+    submitted = a_submission()
+    now = datetime.now(UTC)
+    await deliver(rt, PrefectureOpinionRequested(
+        dossier_id=submitted.dossier_id, reference=submitted.reference, campaign_id="demo",
+        departement="59", requested_at=now), now + timedelta(seconds=1))
+    await mailer.send_due(rt)
+    assert collector.for_dossier(submitted.reference) == []
+    # when the submission arrives
+    await deliver(rt, submitted, now)
+    # then both go out, in the order of the events
+    mails = await sent(rt, collector, submitted.reference, 2)
+    assert [m["X-AAP-Template"] for _, m in mails] == ["acknowledgement", "opinion_requested"]
+    opinion = mails[1][1]
+    assert [a.addr_spec for a in opinion["To"].addresses] == \
+        [rt.settings.prefecture_mailbox.format(departement="59")]
+    assert [a.addr_spec for a in opinion["Cc"].addresses] == [rt.settings.mildeca_mailbox]
+
+
+async def test_a_mail_server_that_is_down_delays_the_mail_says_so_once_and_loses_none(
+        settings: Settings, mailer_pool: asyncpg.Pool, rt: Runtime, smtp: Smtp) -> None:
+    # given a queued acknowledgement and a mail server that does not answer
+    collector, _ = smtp
+    down = runtime(settings, mailer_pool, free_port())
+    submitted = a_submission()
+    await deliver(down, submitted, datetime.now(UTC))
+    # when the mailer tries four times
+    for _ in range(4):
+        async with mailer_pool.acquire() as conn:  # the growing delay has passed
+            await conn.execute("UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1",
+                               submitted.dossier_id)
+        await mailer.send_due(down)
+    # then nothing is sent, and the failure is recorded once, at the third attempt
+    assert collector.for_dossier(submitted.reference) == []
+    failures = [e for e in await recorded(rt, submitted.dossier_id)
+                if isinstance(e, NotificationFailed)]
+    assert [f.attempts for f in failures] == [3]
+    # and once the server is back and the delay has passed, the mail goes out
+    async with mailer_pool.acquire() as conn:
+        await conn.execute("UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1",
+                           submitted.dossier_id)
+    [(_, mail)] = await sent(rt, collector, submitted.reference, 1)
+    assert mail["X-AAP-Template"] == "acknowledgement"
