@@ -15,6 +15,9 @@ from shared.contracts import DomainEvent, event_model
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
+CORE = {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_dataschema"}
+# W3C trace context travels under its own header names; other extensions as ce_<name>.
+TRACE_CONTEXT = {"traceparent", "tracestate"}
 
 
 class MalformedEnvelope(ValueError):
@@ -43,7 +46,8 @@ class Envelope:
             "ce_dataschema": self.dataschema,
             "content-type": CONTENT_TYPE,
         }
-        headers.update(self.extensions)
+        for name, value in self.extensions.items():
+            headers[name if name in TRACE_CONTEXT else f"ce_{name}"] = value
         return headers
 
     def value(self) -> bytes:
@@ -87,7 +91,8 @@ def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelop
         raise MalformedEnvelope(f"unreadable event: {error}") from error
     if not isinstance(data, dict):
         raise MalformedEnvelope("the payload is not a JSON object")
-    extensions = {k: v for k, v in attrs.items() if not k.startswith("ce_") and k != "content-type"}
+    extensions = {k.removeprefix("ce_"): v for k, v in attrs.items()
+                  if (k.startswith("ce_") and k not in CORE) or k in TRACE_CONTEXT}
     return Envelope(
         id=event_id,
         source=attrs["ce_source"],

@@ -180,3 +180,10 @@ def test_a_link_changes_when_any_field_changes(field, other):
 def test_a_link_changes_when_the_previous_hash_changes():
     previous = link(GENESIS, **LINK)
     assert link(previous, **{**LINK, "version": 2}) != link(GENESIS, **{**LINK, "version": 2})
+
+
+def test_cloudevents_extensions_travel_as_ce_headers_and_come_back():
+    envelope = an_envelope(traceparent="00-abc-def-01", aapactor="president:pdt", aapversion="5")
+    headers = envelope.headers()
+    assert headers["ce_aapactor"] == "president:pdt" and headers["ce_aapversion"] == "5"
+    assert unwrap(as_record(headers), envelope.value()).extensions == envelope.extensions
