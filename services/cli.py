@@ -5,19 +5,29 @@ import importlib
 import os
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, ProgressColumn, Task
+from rich.text import Text
 
+from services.cli_audit import audit_app
 from shared import db, topics
 from shared.actors import Role
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from shared.consumer import Subscription
+    from shared.runtime import Runtime
 
 app = typer.Typer(help="aap — the platform of a call for projects, on Kafka.", no_args_is_help=True)
 token_app = typer.Typer(help="Development bearer tokens: a key pair, and tokens signed with it.",
                         no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 
@@ -64,42 +74,77 @@ def rebuild(service: str) -> None:
 
     Stop the service first: its live consumers would race the rebuild.
     """
-    from shared.projection import digest
-    from shared.projection import rebuild as replay
     from shared.runtime import Runtime
 
     module = _service(service)
     settings = Settings()
 
-    async def run() -> None:
+    async def run() -> bool:
         spec = module.spec()
         rt = Runtime(spec, settings)
         pool = await db.open_pool(settings, service)
         try:
-            for sub in [s for s in spec.subscriptions(rt) if s.read_models]:
-                before = await digest(pool, sub.read_models)
-                with Progress(console=console) as progress:
-                    task = progress.add_task(f"{service}.{sub.consumer.name}", total=None)
-                    await replay(pool, sub, bootstrap=settings.kafka_bootstrap,
-                                 topics=[rt.topic(s) for s in sub.services],
-                                 progress=lambda seen, total: progress.update(task, completed=seen, total=total))
-                after = await digest(pool, sub.read_models)
-                verdict = "[green]equal[/]" if before == after else "[red]DIFFERENT[/]"
-                console.print(f"{sub.consumer.name}: before {before[:12]} after {after[:12]} — {verdict}")
+            return all([await _replayed(pool, rt, sub)
+                        for sub in spec.subscriptions(rt) if sub.read_models])
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    if not asyncio.run(run()):
+        raise typer.Exit(1)
+
+
+async def _replayed(pool: "asyncpg.Pool", rt: "Runtime", sub: "Subscription") -> bool:
+    """One projection rebuilt with a progress bar; True when its digest is unchanged."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    from shared.projection import digest
+    from shared.projection import rebuild as replay
+
+    before = await digest(pool, sub.read_models)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("events"), EventsPerSecond(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"{rt.name}.{sub.consumer.name}", total=None)
+        applied = await replay(pool, sub, bootstrap=rt.settings.kafka_bootstrap,
+                               topics=[rt.topic(s) for s in sub.services],
+                               progress=lambda seen, total: progress.update(
+                                   task, completed=seen, total=total))
+        [done] = progress.tasks
+    after = await digest(pool, sub.read_models)
+    verdict = "[green]equal[/]" if before == after else "[red]DIFFERENT[/]"
+    console.print(f"{sub.consumer.name}: {done.completed:.0f} events read, {applied} applied, "
+                  f"{EventsPerSecond.rate(done):,.0f} events/s; digest before {before[:12]} "
+                  f"after {after[:12]} — {verdict}")
+    return before == after
+
+
+class EventsPerSecond(ProgressColumn):
+    """The replay's pace, in events per second."""
+
+    @staticmethod
+    def rate(task: Task) -> float:
+        elapsed = task.finished_time if task.finished else task.elapsed
+        return task.completed / elapsed if elapsed else 0.0
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{self.rate(task):,.0f} events/s")
 
 
 @app.command()
 def schemas(folder: str = typer.Argument("docs/schemas/events")) -> None:
-    """Write the JSON Schema of every event type (the contract integrators read)."""
-    from pathlib import Path
-
+    """Write the JSON Schema of every event type and version (the contract integrators read)."""
     from shared.contracts.schemas import write
 
     for name in write(Path(folder)):
+        console.print(f"{folder}/{name}")
+
+
+@app.command()
+def asyncapi(folder: str = typer.Argument("docs/asyncapi")) -> None:
+    """Write each service's AsyncAPI document: the topic it publishes, the topics it reads."""
+    from shared.asyncapi import write
+
+    for name in write(Path(folder), {service: _service(service).spec() for service in PORTS}):
         console.print(f"{folder}/{name}")
 
 

@@ -9,15 +9,20 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.actors import Actor
 from shared.auth import TokenVerifier, Unauthenticated
-from shared.http import health_router, install_error_handlers
+from shared.http import install_error_handlers, operations_router
+from shared.logs import configure_logging
+from shared.metrics import Metrics, RequestMetrics
 from shared.runtime import Runtime, ServiceSpec
 from shared.settings import Settings
-from shared.telemetry import setup_tracing
+from shared.telemetry import setup_metrics, setup_tracing
 
 
 def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
-    runtime = Runtime(spec, settings)
-    provider = setup_tracing(spec.name)
+    configure_logging(spec.name, settings.log_level)
+    tracer_provider = setup_tracing(spec.name)
+    meter_provider, registry = setup_metrics(spec.name)
+    metrics = Metrics(meter_provider.get_meter("aap"))
+    runtime = Runtime(spec, settings, metrics=metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -27,15 +32,19 @@ def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter
             yield
         finally:
             await runtime.stop()
-            provider.shutdown()
+            tracer_provider.shutdown()
+            meter_provider.shutdown()
 
     app = FastAPI(title=f"aap {spec.name}", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.metrics_registry = registry
     install_error_handlers(app)
-    app.include_router(health_router())
+    app.include_router(operations_router())
     for router in routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="healthz,readyz")
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer_provider,
+                                       excluded_urls="healthz,readyz,metrics")
     return app
 
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
 DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
+# What became of a record: counted by the metrics (aap_events_consumed_total{outcome}).
+Outcome = Literal["applied", "duplicate", "ignored", "dead-lettered"]
 
 _TRACK = """
 INSERT INTO processed_events (consumer, event_id, topic, kafka_partition, kafka_offset)
@@ -82,18 +84,19 @@ async def consume_record(
     *,
     retries: int,
     backoff_seconds: float = 0.2,
-) -> None:
+) -> Outcome:
     """Apply one record, or dead-letter it; raises only on transient failures (redelivery)."""
     try:
         envelope = unwrap(record.headers, record.value)
     except MalformedEnvelope as error:
         await dead_letter(record, f"unreadable: {error}")
-        return
+        return "dead-lettered"
+    if not consumer.handles(envelope):
+        return "ignored"
     reason = ""
     for attempt in range(1, retries + 1):
         try:
-            await consumer.apply(pool, envelope, record)
-            return
+            return "applied" if await consumer.apply(pool, envelope, record) else "duplicate"
         except TRANSIENT:
             await asyncio.sleep(1)  # let the outage pass before the event comes back
             raise
@@ -105,6 +108,7 @@ async def consume_record(
             log.warning("%s: %s (event %s)", consumer.name, reason, envelope.id)
             await asyncio.sleep(backoff_seconds * attempt)
     await dead_letter(record, reason)
+    return "dead-lettered"
 
 
 def dead_letter_headers(record: ConsumerRecord, consumer: str, reason: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 An integrator reads our events with any Kafka client: the key is the dossier id, the
 headers say what the event is, the value is the JSON of the event's pydantic model.
+Reading upcasts: an event written in an older version comes out in the latest one.
 """
 
 import json
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.contracts import DomainEvent, event_model
+from shared.contracts import DomainEvent, UnknownEventVersion, event_model, read_event, upcast
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -56,7 +57,7 @@ class Envelope:
     def event(self) -> DomainEvent:
         """The typed event; raises MalformedEnvelope when the payload breaks its contract."""
         try:
-            return event_model(self.type).model_validate(self.data)
+            return read_event(self.type, self.data)
         except Exception as error:  # pydantic.ValidationError or UnknownEventType
             raise MalformedEnvelope(f"{self.type}: {error}") from error
 
@@ -75,8 +76,14 @@ def wrap(event: DomainEvent, *, event_id: UUID, source: str, time: datetime,
     )
 
 
-def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope:
-    """Rebuild the envelope from a Kafka record's headers and value."""
+def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None, *,
+           as_written: bool = False) -> Envelope:
+    """Rebuild the envelope from a Kafka record's headers and value, in the latest version.
+
+    An event written in an older version is upcast (its type, dataschema and data are those of
+    the latest version); a version this code does not know is malformed: it is dead-lettered.
+    `as_written` keeps the event as it was written, which is what its hash covers.
+    """
     attrs = {key: raw.decode("utf-8", "replace") for key, raw in headers}
     missing = [a for a in ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time") if a not in attrs]
     if missing:
@@ -91,15 +98,25 @@ def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelop
         raise MalformedEnvelope(f"unreadable event: {error}") from error
     if not isinstance(data, dict):
         raise MalformedEnvelope("the payload is not a JSON object")
+    event_type, dataschema = attrs["ce_type"], attrs.get("ce_dataschema", "")
+    if not as_written:
+        try:
+            event_type, data = upcast(event_type, data)
+        except UnknownEventVersion as error:
+            raise MalformedEnvelope(str(error)) from error
+        except (KeyError, TypeError, ValueError) as error:  # an old payload its upcaster cannot read
+            raise MalformedEnvelope(f"{attrs['ce_type']}: cannot upcast: {error!r}") from error
+        if event_type != attrs["ce_type"]:
+            dataschema = event_model(event_type).dataschema()
     extensions = {k.removeprefix("ce_"): v for k, v in attrs.items()
                   if (k.startswith("ce_") and k not in CORE) or k in TRACE_CONTEXT}
     return Envelope(
         id=event_id,
         source=attrs["ce_source"],
-        type=attrs["ce_type"],
+        type=event_type,
         subject=attrs["ce_subject"],
         time=time,
-        dataschema=attrs.get("ce_dataschema", ""),
+        dataschema=dataschema,
         data=data,
         extensions=extensions,
     )

@@ -1,7 +1,9 @@
 """PostgreSQL event store: one stream per dossier, hash-chained, with its outbox rows.
 
 `append` writes the events and their outbox rows in the caller's transaction, so an event
-is published if and only if that transaction commits.
+is published if and only if that transaction commits. Each published event carries its
+place in the chain and who acted (CloudEvents extensions `aap*`), so that a reader of the
+log alone can check the chain and replay a dossier.
 """
 
 import json
@@ -14,7 +16,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from shared import hashchain
-from shared.contracts import DomainEvent, event_model
+from shared.contracts import DomainEvent, read_event
 from shared.envelope import wrap
 from shared.telemetry import trace_headers
 
@@ -41,12 +43,18 @@ class StoredEvent:
     hash: str
 
     def event(self) -> DomainEvent:
-        return event_model(self.event_type).model_validate(self.data)
+        """The typed event in its latest version (an older one is upcast); `data` stays as written."""
+        return read_event(self.event_type, self.data)
 
 
-_LOAD = """
-SELECT stream_id, version, event_id, event_type, occurred_at, data, metadata, prev_hash, hash
-FROM events WHERE stream_id = $1 ORDER BY version
+_COLUMNS = "stream_id, version, event_id, event_type, occurred_at, data, metadata, prev_hash, hash"
+
+# Both reads are ranges of the primary key (stream_id, version): never a scan of the log.
+_LOAD = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
+
+_AFTER = f"""
+SELECT {_COLUMNS} FROM events WHERE (stream_id, version) > ($1, $2)
+ORDER BY stream_id, version LIMIT $3
 """
 
 _INSERT_EVENT = """
@@ -73,8 +81,7 @@ class EventStore:
         self.topic = topic
 
     async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
-        rows = await conn.fetch(_LOAD, stream_id)
-        return [_stored(row) for row in rows]
+        return await read_stream(conn, stream_id)
 
     async def append(
         self,
@@ -107,6 +114,8 @@ class EventStore:
                 event_type=event.cloud_type(),
                 occurred_at=occurred_at.isoformat(),
                 data=data,
+                actor=meta.get("actor"),
+                causation_id=meta.get("causation_id"),
             )
             try:
                 # No savepoint: on a conflict the caller's whole transaction is retried.
@@ -118,8 +127,9 @@ class EventStore:
                 if error.constraint_name == "events_pkey":
                     raise ConcurrencyConflict(stream_id, expected_version) from error
                 raise
+            chain = _chain_extensions(stream_id, version, prev_hash, digest, meta)
             envelope = wrap(event, event_id=event_id, source=self.source, time=occurred_at,
-                            extensions={**trace_headers(), **(headers or {})})
+                            extensions={**trace_headers(), **(headers or {}), **chain})
             last_tx = await conn.fetchval(
                 _INSERT_OUTBOX, self.topic, str(event.dossier_id),
                 json.dumps(envelope.headers()), envelope.value(), last_tx or 0,
@@ -132,6 +142,29 @@ class EventStore:
         if events:
             await conn.execute("SELECT pg_notify('outbox', '')")
         return stored
+
+
+async def read_stream(conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
+    """One stream, in version order."""
+    return [_stored(row) for row in await conn.fetch(_LOAD, stream_id)]
+
+
+async def read_after(conn: asyncpg.Connection, stream_id: str, version: int,
+                     limit: int) -> list[StoredEvent]:
+    """The next `limit` events of the whole store after (stream_id, version), in key order."""
+    return [_stored(row) for row in await conn.fetch(_AFTER, stream_id, version, limit)]
+
+
+def _chain_extensions(stream_id: str, version: int, prev_hash: str, digest: str,
+                      metadata: Mapping[str, Any]) -> dict[str, str]:
+    """The event's place in its stream's chain, who acted and what caused it."""
+    extensions = {"aapstream": stream_id, "aapversion": str(version), "aapprevhash": prev_hash,
+                  "aaphash": digest}
+    if metadata.get("actor") is not None:
+        extensions["aapactor"] = str(metadata["actor"])
+    if metadata.get("causation_id") is not None:
+        extensions["aapcausation"] = str(metadata["causation_id"])
+    return extensions
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:

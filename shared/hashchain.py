@@ -1,4 +1,10 @@
-"""The hash chain of a stream: each event's hash covers its content and the previous hash."""
+"""The hash chain of a stream: each event's hash covers its content and the previous hash.
+
+The content is the event's place (stream, version), identity, type, time and payload, and —
+for events recorded with them — who acted and what caused it. Events recorded before the
+actor was covered keep their hash: `matches` accepts either form, and cannot be fooled into
+the older one, since a stored hash commits to the form it was computed with.
+"""
 
 import hashlib
 import json
@@ -12,15 +18,28 @@ def canonical(document: Any) -> bytes:
 
 
 def link(prev_hash: str, *, stream_id: str, version: int, event_id: str, event_type: str,
-         occurred_at: str, data: dict[str, Any]) -> str:
-    body = canonical(
-        {
-            "stream_id": stream_id,
-            "version": version,
-            "event_id": event_id,
-            "event_type": event_type,
-            "occurred_at": occurred_at,
-            "data": data,
-        }
-    )
-    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+         occurred_at: str, data: dict[str, Any], actor: str | None = None,
+         causation_id: str | None = None) -> str:
+    content: dict[str, Any] = {
+        "stream_id": stream_id,
+        "version": version,
+        "event_id": event_id,
+        "event_type": event_type,
+        "occurred_at": occurred_at,
+        "data": data,
+    }
+    if actor is not None or causation_id is not None:
+        content["actor"] = actor
+        content["causation_id"] = causation_id
+    return hashlib.sha256(prev_hash.encode() + canonical(content)).hexdigest()
+
+
+def matches(stored_hash: str, prev_hash: str, *, stream_id: str, version: int, event_id: str,
+            event_type: str, occurred_at: str, data: dict[str, Any], actor: str | None = None,
+            causation_id: str | None = None) -> bool:
+    """Whether `stored_hash` is the link of this content (with or without its actor)."""
+    fields = dict(stream_id=stream_id, version=version, event_id=event_id, event_type=event_type,
+                  occurred_at=occurred_at, data=data)
+    if link(prev_hash, **fields, actor=actor, causation_id=causation_id) == stored_hash:
+        return True
+    return (actor is not None or causation_id is not None) and link(prev_hash, **fields) == stored_hash

@@ -1,14 +1,15 @@
-"""HTTP conventions of every service: errors mapped once, health routes."""
+"""HTTP conventions of every service: errors mapped once, health and metrics routes."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shared.errors import DomainError
 from shared.eventstore import StoredEvent
+from shared.metrics import event_name, exposition
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -40,19 +41,26 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _refused)
 
 
-def health_router() -> APIRouter:
-    router = APIRouter(tags=["health"])
+def operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
 
     @router.get("/healthz")
     async def alive() -> dict[str, str]:
+        """The process answers: restart it when it does not."""
         return {"status": "alive"}
 
     @router.get("/readyz")
     async def ready(request: Request) -> JSONResponse:
+        """Its database and Kafka answer, its consumers are in their groups: send it traffic."""
         runtime = request.app.state.runtime
         checks = await runtime.readiness()
         status = 200 if all(checks.values()) else 503
-        return JSONResponse(status_code=status, content={"ready": status == 200, "checks": checks})
+        return JSONResponse(status_code=status, content={
+            "ready": status == 200, "checks": checks, "partitions": runtime.partitions()})
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return exposition(request.app.state.metrics_registry)
 
     return router
 
@@ -61,7 +69,7 @@ def recorded(stored: Sequence[StoredEvent]) -> dict[str, Any]:
     """The answer of a command: the events it recorded, as an integrator will read them."""
     return {
         "recorded": [
-            {"type": s.event_type.removeprefix("fr.gouv.mildeca.aap.").rsplit(".", 1)[0],
+            {"type": event_name(s.event_type),
              "event_id": str(s.event_id), "version": s.version, "data": s.data}
             for s in stored
         ]

@@ -11,8 +11,9 @@ killed in between publishes the same rows again on restart, and readers dedup by
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from time import perf_counter
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -57,15 +58,23 @@ def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
+# Told of each batch Kafka acknowledged: the rows' topics and how long the acks took.
+Published = Callable[[Sequence[str], float], None]
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, name: str = "kafka",
-                 batch_size: int = 500, poll_seconds: float = 0.5) -> None:
+                 batch_size: int = 500, poll_seconds: float = 0.5,
+                 on_published: Published | None = None) -> None:
         self.pool = pool
         self.producer = producer
         self.name = name
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.on_published = on_published
         self._wake = asyncio.Event()
+        self._batch = asyncio.Lock()
+        self._stopped = False
 
     async def run(self) -> None:
         """Relay forever; one relay per database holds the advisory lock, others wait."""
@@ -88,13 +97,25 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
+    async def stop(self) -> None:
+        """Let the batch in hand be published and marked, then publish no more."""
+        async with self._batch:
+            self._stopped = True
+
     async def relay_once(self) -> int:
         """Publish one batch and move the cursor; returns how many rows were published."""
-        rows = await self.fetch()
-        if not rows:
-            return 0
-        await self.publish(rows)
-        await self.mark(rows[-1])
+        async with self._batch:
+            if self._stopped:
+                return 0
+            rows = await self.fetch()
+            if not rows:
+                return 0
+            started = perf_counter()
+            await self.publish(rows)
+            acked = perf_counter() - started
+            await self.mark(rows[-1])
+        if self.on_published:
+            self.on_published([row.topic for row in rows], acked)
         return len(rows)
 
     async def fetch(self) -> list[OutboxRow]:
@@ -136,6 +157,9 @@ async def run_relay_forever(relay: OutboxRelay,
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # cancelled, and the cleanup failed on a dead connection: stop all the same
             log.exception("outbox relay failed; restarting in 1 s")
             if on_error:
                 await on_error(error)

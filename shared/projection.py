@@ -46,6 +46,8 @@ async def rebuild(
         end = {tp: offset for tp, offset in (await reader.end_offsets(partitions)).items() if offset > 0}
         total = sum(end.values())
         seen = 0
+        if progress:
+            progress(seen, total)
         while [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
             batches = await reader.getmany(*end.keys(), timeout_ms=1000)
             for tp, records in batches.items():

@@ -11,20 +11,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from shared import db, topics
+from shared import db, health, topics
 from shared.campaigns import Campaign, load_campaigns
 from shared.consumer import Subscription, consume_record, dead_letter_headers
 from shared.eventstore import EventStore
+from shared.metrics import Metrics, event_name
 from shared.outbox import OutboxRelay, idempotent_producer, run_relay_forever
+from shared.sampling import sample_forever
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 15.0  # for the event in hand, then for the relay's batch
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+
 @dataclass
 class Runtime:
     spec: ServiceSpec
@@ -48,6 +53,8 @@ class Runtime:
     pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     producer: AIOKafkaProducer | None = None
+    relay: OutboxRelay | None = None
+    metrics: Metrics = field(default_factory=Metrics.discarded)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -69,10 +76,12 @@ class Runtime:
     async def start(self) -> None:
         s = self.settings
         self.campaigns = load_campaigns(s.campaigns_dir)
-        own = [topics.events_topic(s.topic_prefix, self.name), topics.dead_letter_topic(s.topic_prefix, self.name)]
-        names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
-        await topics.ensure_topics(s.kafka_bootstrap, names, s.topic_partitions)
-        await db.provision(s, self.name, self.spec.schema_sql)
+        if s.provision_on_start:
+            own = [topics.events_topic(s.topic_prefix, self.name),
+                   topics.dead_letter_topic(s.topic_prefix, self.name)]
+            names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
+            await topics.ensure_topics(s.kafka_bootstrap, names, s.topic_partitions)
+            await db.provision(s, self.name, self.spec.schema_sql)
         self.pool = await db.open_pool(s, self.name)
         self.broker = KafkaBroker(
             s.kafka_bootstrap,
@@ -80,20 +89,35 @@ class Runtime:
             acks="all",
             enable_idempotence=True,
             middlewares=[KafkaTelemetryMiddleware()],
+            graceful_timeout=SHUTDOWN_SECONDS,
+            logger=logging.getLogger("faststream.kafka"),  # through the process's handler
+            log_level=logging.DEBUG,  # its per-message lines; ours (below) say what was done
         )
         for subscription in self.spec.subscriptions(self):
             self._subscribe(subscription)
         self.producer = idempotent_producer(s.kafka_bootstrap, f"aap-{self.name}-relay")
         await self.producer.start()
-        relay = OutboxRelay(self.pool, self.producer, poll_seconds=s.relay_poll_seconds)
-        self.tasks.append(asyncio.create_task(run_relay_forever(relay), name="outbox-relay"))
+        self.relay = OutboxRelay(self.pool, self.producer, poll_seconds=s.relay_poll_seconds,
+                                 on_published=self.metrics.published)
+        self.tasks.append(asyncio.create_task(run_relay_forever(self.relay), name="outbox-relay"))
+        self.tasks.append(asyncio.create_task(
+            sample_forever(self.metrics.samples, self.pool, self.group_consumers,
+                           s.metrics_interval_seconds), name="metrics-sampling"))
         for job in self.spec.background:
             self.tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
         await self.broker.start()
 
     async def stop(self) -> None:
+        """Take no new event, finish the one in hand and commit its offset, let the relay
+        finish its batch, then close everything."""
         if self.broker is not None:
-            await self.broker.stop()  # finishes the event in hand and commits its offset
+            await self.broker.stop()  # waits up to SHUTDOWN_SECONDS for the handler in hand
+        if self.relay is not None:
+            try:
+                await asyncio.wait_for(self.relay.stop(), SHUTDOWN_SECONDS)
+            except TimeoutError:
+                log.warning("%s: the relay's batch did not finish in %s s; it will be published "
+                            "again at restart", self.name, SHUTDOWN_SECONDS)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -102,16 +126,16 @@ class Runtime:
             await self.producer.stop()
         if self.pool is not None:
             await self.pool.close()
+        log.info("%s stopped cleanly: consumers committed, relay idle, database closed", self.name)
+
+    def group_consumers(self) -> list[tuple[str, AIOKafkaConsumer]]:
+        return health.group_consumers(self.broker)
+
+    def partitions(self) -> dict[str, list[str]]:
+        return health.partitions(self.broker)
 
     async def readiness(self) -> dict[str, bool]:
-        checks = {"database": False, "kafka": False}
-        try:
-            async with self.db().acquire() as conn:
-                checks["database"] = await conn.fetchval("SELECT true")
-        except Exception:
-            pass
-        checks["kafka"] = self.broker is not None and await self.broker.ping(timeout=2)
-        return checks
+        return await health.readiness(self.pool, self.broker)
 
     def _subscribe(self, subscription: Subscription) -> None:
         broker, consumer = self.broker, subscription.consumer
@@ -127,10 +151,19 @@ class Runtime:
                 key=record.key,
                 headers=dead_letter_headers(record, consumer.name, reason),
             )
+            self.metrics.dead_lettered(consumer.name, record.topic)
 
         async def on_event(message: KafkaMessage) -> None:
-            await consume_record(consumer, self.db(), message.raw_message, dead_letter,
-                                 retries=self.settings.consumer_retries)
+            record = message.raw_message
+            outcome = await consume_record(consumer, self.db(), record, dead_letter,
+                                           retries=self.settings.consumer_retries)
+            headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+            self.metrics.consumed(consumer.name, headers.get("ce_type", ""), outcome)
+            # In the consumer's span: the line carries the trace id of the event's journey.
+            log.info("%s: %s %s", consumer.name, outcome, event_name(headers.get("ce_type", "")),
+                     extra={"event_id": headers.get("ce_id"), "dossier_id": (record.key or b"").decode(),
+                            "topic": record.topic, "partition": record.partition,
+                            "offset": record.offset})
 
         broker.subscriber(
             *[self.topic(service) for service in subscription.services],

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     prefecture_mailbox: str = "chef-de-projet-mildeca-{departement}@prefectures.example.gouv.fr"
     # A folder of extra campaign files (JSON), besides the editions shipped with aap.
     campaigns_dir: str = ""
+    # Operations: log level, how often lag and backlog are sampled for the metrics, and whether
+    # a service creates its topics and migrates its database at start (off where a setup job
+    # does it, so that services never hold the administrator's password).
+    log_level: str = "INFO"
+    metrics_interval_seconds: float = Field(default=15.0, gt=0)
+    provision_on_start: bool = True
 
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

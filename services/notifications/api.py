@@ -1,11 +1,13 @@
-"""HTTP routes of the notifications service: what was sent for a dossier."""
+"""HTTP routes of the notifications service: what was sent for a dossier; the auditor's trail."""
 
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
 
-from shared.actors import Actor, require_reader
+from services.notifications import audit_trail
+from shared.actors import Actor, Role, require_reader, require_role
 from shared.app import actor_of, runtime_of
 from shared.errors import NotFound
 from shared.runtime import Runtime
@@ -30,3 +32,16 @@ async def notifications_of(dossier_id: UUID, actor: ActorDep, rt: RuntimeDep) ->
         rows = await conn.fetch(
             "SELECT * FROM notification_log WHERE dossier_id = $1 ORDER BY sent_at", dossier_id)
     return [{k: str(v) for k, v in dict(r).items()} for r in rows]
+
+
+@router.get("/audit/dossiers/{dossier_id}")
+async def audit_dossier(
+    dossier_id: UUID, actor: ActorDep, rt: RuntimeDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="the instant to travel to, with its "
+                                                             "UTC offset (default: now)")] = None,
+) -> dict[str, Any]:
+    """A dossier's history across the services as published, its state as of an instant (what
+    the decision-makers saw then) and the verdict of its hash chains. Auditors only."""
+    require_role(actor, Role.auditor, to="replay a dossier's history")
+    async with rt.db().acquire() as conn:
+        return await audit_trail.replay(conn, rt.campaigns, dossier_id, as_of or rt.clock())

@@ -67,19 +67,20 @@ async def send_due(rt: Runtime, batch: int = 20) -> int:
     # The acknowledgement before the verdict, even when the verdict was queued first.
     for row in sorted(claimed, key=lambda r: r["event_time"]):
         try:
-            mail, recipients = compose(row, rt.settings, rt.clock())
+            mail, to, cc = compose(row, rt.settings, rt.clock())
             await aiosmtplib.send(mail, hostname=rt.settings.smtp_host, port=rt.settings.smtp_port,
                                   timeout=10)
         # A mail that cannot be written yet (an unknown département) fails like one not sent.
         except (aiosmtplib.SMTPException, OSError, ValueError, KeyError) as error:
             await _failed(rt, row, f"{type(error).__name__}: {error}")
         else:
-            await _sent(rt, row, recipients, mail["Message-ID"])
+            await _sent(rt, row, to, cc, mail["Message-ID"])
     return len(claimed)
 
 
-def compose(row: Mapping[str, Any], settings: Settings, now: datetime) -> tuple[EmailMessage, list[str]]:
-    """The message of a claimed mail, its parties resolved to addresses; and every address."""
+def compose(row: Mapping[str, Any], settings: Settings,
+            now: datetime) -> tuple[EmailMessage, list[str], list[str]]:
+    """The message of a claimed mail, its parties resolved to addresses; and its To and Cc."""
     recipient = domain.Recipient(row["reference"], row["email"], row["name"], row["holder"],
                                  siren=row["siren"] or "", departement=row["departement"] or "")
     mailboxes = domain.Mailboxes(mildeca=settings.mildeca_mailbox,
@@ -103,17 +104,20 @@ def compose(row: Mapping[str, Any], settings: Settings, now: datetime) -> tuple[
     mail["X-AAP-Notification"] = row["notification_id"]
     mail["X-AAP-Template"] = row["template"]
     mail.set_content(body)
-    return mail, list(dict.fromkeys(a.addr_spec for a in to + cc))
+    to_addresses = list(dict.fromkeys(a.addr_spec for a in to))
+    cc_addresses = [a for a in dict.fromkeys(a.addr_spec for a in cc) if a not in to_addresses]
+    return mail, to_addresses, cc_addresses
 
 
-async def _sent(rt: Runtime, row: Mapping[str, Any], recipients: list[str], mid: str) -> None:
+async def _sent(rt: Runtime, row: Mapping[str, Any], to: list[str], cc: list[str],
+                mid: str) -> None:
     now = rt.clock()
     async with rt.db().acquire() as conn, conn.transaction():
         await conn.execute("UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1",
                            row["notification_id"], now, mid)
         await handlers.record(conn, rt.store, NotificationSent(
             dossier_id=row["dossier_id"], notification_id=row["notification_id"],
-            template=row["template"], recipients=recipients, message_id=mid, sent_at=now,
+            template=row["template"], to=to, cc=cc, message_id=mid, sent_at=now,
         ), now)
 
 

@@ -4,7 +4,7 @@ from importlib import resources
 
 from fastapi import FastAPI
 
-from services.notifications import api, consumers, projections
+from services.notifications import api, audit_trail, consumers, projections
 from services.notifications.mailer import run_mailer
 from shared.app import build_app
 from shared.consumer import Subscription
@@ -15,7 +15,7 @@ NAME = "notifications"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [consumers.mail_requests(), projections.notification_log()]
+    return [consumers.mail_requests(), projections.notification_log(), audit_trail.audit_trail()]
 
 
 def spec() -> ServiceSpec:

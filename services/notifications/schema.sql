@@ -41,3 +41,27 @@ CREATE TABLE IF NOT EXISTS notification_log (
     sent_at          TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notification_log_by_dossier ON notification_log (dossier_id);
+
+-- Read model, rebuilt from the log: every event of every service as it was published, for the
+-- auditors. One dossier's history is a range of (dossier_id, occurred_at), never a scan.
+CREATE TABLE IF NOT EXISTS audit_trail (
+    event_id         UUID PRIMARY KEY,
+    dossier_id       UUID        NOT NULL,
+    occurred_at      TIMESTAMPTZ NOT NULL,
+    event_type       TEXT        NOT NULL,  -- as written (the hash covers that version)
+    headers          JSONB       NOT NULL,  -- the CloudEvents headers, aap* chain extensions included
+    value            JSONB       NOT NULL,
+    topic            TEXT        NOT NULL,
+    kafka_partition  INTEGER     NOT NULL,
+    kafka_offset     BIGINT      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_trail_by_dossier ON audit_trail (dossier_id, occurred_at);
+
+-- Read model: each decision's grant at its instant, for a campaign's envelope at any instant.
+CREATE TABLE IF NOT EXISTS campaign_grants (
+    event_id     UUID PRIMARY KEY,
+    campaign_id  TEXT           NOT NULL,
+    occurred_at  TIMESTAMPTZ    NOT NULL,
+    granted_eur  NUMERIC(14, 2) NOT NULL
+);
+CREATE INDEX IF NOT EXISTS campaign_grants_by_time ON campaign_grants (campaign_id, occurred_at);

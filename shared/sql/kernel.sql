@@ -15,6 +15,10 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (stream_id, version)
 );
 
+-- One dossier's stream is a range of the primary key. Events of one type over time (e.g. every
+-- decision up to an instant, for a campaign's envelope then) are a range of this index.
+CREATE INDEX IF NOT EXISTS events_by_type_time ON events (event_type, occurred_at);
+
 -- Append-only, whoever connects: history is never rewritten.
 CREATE OR REPLACE FUNCTION aap_refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

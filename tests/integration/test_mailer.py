@@ -134,7 +134,7 @@ async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(rt: Runtime,
     # and what was sent, to whom, is recorded
     [notice] = [e for e in await recorded(rt, submitted.dossier_id)
                 if isinstance(e, NotificationSent) and e.template == "convention_signed"]
-    assert notice.recipients == [MAIRE, prefecture, rt.settings.mildeca_mailbox]
+    assert (notice.to, notice.cc) == ([MAIRE], [prefecture, rt.settings.mildeca_mailbox])
     assert notice.message_id == mail["Message-ID"]
 
 

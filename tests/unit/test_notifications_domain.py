@@ -79,7 +79,7 @@ def test_an_ineligible_check_calls_for_the_ineligible_mail_with_its_failed_rules
 
 def test_an_event_that_calls_for_no_mail_gives_none():
     event = NotificationSent(dossier_id=uuid4(), notification_id="x", template="eligible",
-                             recipients=["a@example.fr"], message_id="<m@x>", sent_at=WHEN)
+                             to=["a@example.fr"], cc=[], message_id="<m@x>", sent_at=WHEN)
     assert mails_for(event, uuid4()) == []
 
 

@@ -1,0 +1,1 @@
+"""The bench's cases, one module each: `measure(bench) -> Outcome`."""

@@ -1,0 +1,131 @@
+"""Relay: events/s from a filled outbox to Kafka, beside Kafka's own producer and a bare aiokafka loop.
+
+The outbox is filled through EventStore.append (ApplicationSubmitted, 500 new streams per
+transaction), so its rows are exactly what the services write. OutboxRelay then runs batch
+after batch until it is drained. The ceilings send as many records of the same size with
+acks=all and idempotence: `kafka.tools.ProducerPerformance` (the JVM client: the value only,
+it cannot send headers), and an aiokafka producer configured as the relay's (same records,
+keys and headers, every send queued, acknowledgements awaited at the end).
+"""
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import asyncpg
+
+from bench.context import Bench
+from bench.lives import submitted
+from bench.machine import kafka_lib
+from bench.measure import now
+from bench.results import Comparison, Outcome
+from shared import db, hashchain, topics
+from shared.eventstore import EventStore
+from shared.outbox import OutboxRelay, idempotent_producer
+
+TITLE = "Relay: events per second from the outbox to Kafka"
+FILL_BATCH = 500
+# The JVM producer reaches its pace only once its JIT warmed up (Kafka 4.1 has no warm-up
+# option): it sends at least this many records, however few the relay has.
+JVM_WARM = 50_000
+KERNEL_ONLY = "SELECT 1"  # the kernel's tables (events, outbox) and nothing else
+
+
+async def fill(pool: asyncpg.Pool, store: EventStore, count: int) -> None:
+    model = submitted(uuid4(), datetime.now(UTC))
+    async with pool.acquire() as conn:
+        for start in range(0, count, FILL_BATCH):
+            async with conn.transaction():
+                for _ in range(min(FILL_BATCH, count - start)):
+                    dossier_id = uuid4()
+                    await store.append(conn, str(dossier_id), 0,
+                                       [model.model_copy(update={"dossier_id": dossier_id})],
+                                       prev_hash=hashchain.GENESIS, now=datetime.now(UTC),
+                                       metadata={"actor": "applicant:bench"})
+
+
+async def relay_rate(pool: asyncpg.Pool, bootstrap: str, count: int) -> float:
+    producer = idempotent_producer(bootstrap, "bench-relay")
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool, producer)
+        start, published = now(), 0
+        while batch := await relay.relay_once():
+            published += batch
+        elapsed = now() - start
+    finally:
+        await producer.stop()
+    if published != count:
+        raise RuntimeError(f"the relay published {published} events of {count}")
+    return count / elapsed
+
+
+async def bare_rate(records: list[asyncpg.Record], bootstrap: str, topic: str) -> float:
+    producer = idempotent_producer(bootstrap, "bench-bare")
+    await producer.start()
+    try:
+        start = now()
+        futures = [
+            await producer.send(topic, value=bytes(r["value"]), key=r["key"].encode(),
+                                headers=[(k, v.encode()) for k, v in json.loads(r["headers"]).items()])
+            for r in records
+        ]
+        await asyncio.gather(*futures)
+        return len(records) / (now() - start)
+    finally:
+        await producer.stop()
+
+
+async def producer_performance(bootstrap: str, topic: str, count: int, record_size: int) -> float:
+    """Kafka's own ProducerPerformance: its records/sec, as it reports it at the end."""
+    lib = kafka_lib()
+    if not list(lib.glob("kafka-tools-*.jar")):
+        raise RuntimeError(f"no kafka-tools jar in {lib} (deploy/local/kafka.sh fetches it)")
+    process = await asyncio.create_subprocess_exec(
+        "java", "-Xmx256m", "-cp", f"{lib}/*", "org.apache.kafka.tools.ProducerPerformance",
+        "--topic", topic, "--num-records", str(count), "--record-size", str(record_size),
+        "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+        "enable.idempotence=true",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output = (await process.communicate())[0].decode(errors="replace")
+    totals = re.findall(rf"^{count} records sent, ([\d.]+) records/sec", output, re.MULTILINE)
+    if process.returncode != 0 or not totals:
+        raise RuntimeError(f"ProducerPerformance failed ({process.returncode}):\n{output[-2000:]}")
+    return float(totals[-1])
+
+
+async def measure(bench: Bench) -> Outcome:
+    settings, count = bench.scoped("relay"), bench.sizes.relay_events
+    relayed, bare, perf = (topics.events_topic(settings.topic_prefix, name)
+                           for name in ("relayed", "bare", "perf"))
+    await topics.ensure_topics(settings.kafka_bootstrap, [relayed, bare, perf],
+                               settings.topic_partitions)
+    await db.provision(settings, "outbox", KERNEL_ONLY)
+    pool = await db.open_pool(settings, "outbox", size=4)
+    try:
+        await fill(pool, EventStore(source="/aap/applications", topic=relayed), count)
+        async with pool.acquire() as conn:
+            records = await conn.fetch("SELECT key, headers, value FROM outbox ORDER BY position")
+        value_bytes = round(sum(len(r["value"]) for r in records) / len(records))
+        header_bytes = round(sum(len(k) + len(v) for r in records
+                                 for k, v in json.loads(r["headers"]).items()) / len(records))
+        java_records = max(count, JVM_WARM)
+        java = await producer_performance(settings.kafka_bootstrap, perf, java_records, value_bytes)
+        aiokafka = await bare_rate(records, settings.kafka_bootstrap, bare)
+        del records
+        relay = await relay_rate(pool, settings.kafka_bootstrap, count)
+    finally:
+        await pool.close()
+    return Outcome(
+        parameters={"events": count, "value_bytes": value_bytes, "header_bytes": header_bytes,
+                    "producer_performance_records": java_records,
+                    "partitions": settings.topic_partitions},
+        comparisons=[
+            Comparison("outbox relayed to Kafka", "events/s", relay, java,
+                       "Kafka ProducerPerformance (JVM, acks=all, idempotent, value only)"),
+            Comparison("outbox relayed to Kafka", "events/s", relay, aiokafka,
+                       "bare aiokafka producer loop (acks=all, idempotent, same records)"),
+        ],
+    )

@@ -1,0 +1,252 @@
+"""Surge: dossiers filed over HTTP by concurrent applicants, against the services as processes.
+
+Phase 1 files N dossiers as fast as C clients can (each client an applicant of its own SIREN
+and token) and times, from the first filing, the moment the last EligibilityChecked shows
+on the selection topic and the moment the last acknowledgement mail reaches the SMTP sink.
+Phase 2 files at half the rate found, evenly spaced, and takes each dossier's latency from
+filing to eligibility. Ceilings: the same requests answered by the web stack alone
+(bench/webstack.py, before the services start), and Kafka's round trip alone (aiokafka,
+produce → consume, at the phase 2 rate, after they stopped). Peak RSS of each service too.
+"""
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import httpx
+
+from bench.context import Bench
+from bench.mailsink import MailSink
+from bench.measure import now, percentile
+from bench.results import Comparison, Outcome
+from bench.stack import Processes, cpu_seconds, environment, machine_busy
+from bench.watch import Watcher, all_seen, of_type
+from services.demo import demo_dossier, random_siren
+from shared import topics
+from shared.actors import Role
+from shared.auth import mint
+from shared.outbox import idempotent_producer
+from shared.settings import Settings
+
+TITLE = "Surge: dossiers filed over HTTP, to eligibility and to the acknowledgement mail"
+CAMPAIGN = "bench"
+
+
+def campaigns_dir(folder: Path) -> Path:
+    """A folder with the demo campaign open from 2020 to 2099: the bench never meets a closed call."""
+    campaign = json.loads(resources.files("shared").joinpath("campaigns/demo.json").read_text())
+    campaign.update(id=CAMPAIGN, reference_prefix="AAP-BENCH",
+                    published_at="2020-01-01T00:00:00+01:00", deadline="2099-12-31T00:00:00+01:00",
+                    convention_deadline="2100-06-30T00:00:00+02:00", envelope_eur="999999999.00")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{CAMPAIGN}.json").write_text(json.dumps(campaign))
+    return folder
+
+
+@dataclass
+class Filing:
+    started: float
+    answered: float = 0.0
+    status: int = 0
+    dossier_id: str = ""
+    reference: str = ""
+    refusal: str = ""
+
+
+class Applicants:
+    """C applicants, each with its SIREN, its token and its dossier, filing over one HTTP client."""
+
+    def __init__(self, settings: Settings, clients: int) -> None:
+        key = Path(settings.jwt_private_key_file).read_text()
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        for i in range(clients):
+            siren = random_siren()
+            token = mint(key, role=Role.applicant, subject=f"applicant-{i}@bench.example.fr",
+                         issuer=settings.jwt_issuer, audience=settings.jwt_audience, siren=siren)
+            self.requests.append(({"Authorization": f"Bearer {token}",
+                                   "Content-Type": "application/json"},
+                                  json.dumps(demo_dossier(siren)).encode()))
+        self.client = httpx.AsyncClient(timeout=120,
+                                        limits=httpx.Limits(max_connections=clients + 64))
+
+    async def file(self, base_url: str, i: int) -> Filing:
+        headers, body = self.requests[i % len(self.requests)]
+        filing = Filing(now())
+        response = await self.client.post(f"{base_url}/campaigns/{CAMPAIGN}/dossiers",
+                                          content=body, headers=headers)
+        filing.answered, filing.status = now(), response.status_code
+        if response.status_code == 201:
+            answer = response.json()
+            filing.dossier_id, filing.reference = answer["dossier_id"], answer["reference"]
+        else:
+            filing.refusal = response.text[:300]
+        return filing
+
+    async def flood(self, base_url: str, count: int) -> list[Filing]:
+        """`count` filings, each client filing again as soon as it is answered."""
+        filings: list[Filing] = []
+        numbers = iter(range(count))  # shared: each client takes the next number
+
+        async def client(i: int) -> None:
+            for _ in numbers:
+                filings.append(await self.file(base_url, i))
+
+        await asyncio.gather(*(client(i) for i in range(len(self.requests))))
+        return filings
+
+    async def paced(self, base_url: str, count: int, rate: float) -> list[Filing]:
+        """`count` filings started every 1/rate seconds, whoever answers when."""
+        start = now()
+
+        async def one(i: int) -> Filing:
+            await asyncio.sleep(max(0.0, start + i / rate - now()))
+            return await self.file(base_url, i)
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def answered(filings: list[Filing]) -> list[Filing]:
+    good = [f for f in filings if f.status == 201]
+    if len(good) < len(filings):
+        refused = next(f for f in filings if f.status != 201)
+        raise RuntimeError(f"{len(filings) - len(good)} filings of {len(filings)} refused, "
+                           f"e.g. {refused.status} {refused.refusal}")
+    return good
+
+
+async def web_ceiling(bench: Bench, applicants: Applicants, count: int) -> tuple[float, float]:
+    """(filings answered per second, peak RSS in MiB) of the web stack alone."""
+    web = Processes(bench.folder("surge") / "logs", environment(bench.scoped("surge")))
+    try:
+        url = web.start("webstack", ["bench.webstack"])
+        await web.ready()
+        await applicants.flood(url, 20)  # warm-up
+        filings = answered(await applicants.flood(url, count))
+        rate = len(filings) / (max(f.answered for f in filings) - min(f.started for f in filings))
+        return rate, web.peak_rss_mib()["webstack"]
+    finally:
+        web.stop()
+
+
+async def kafka_round_trip(settings: Settings, count: int, rate: float) -> list[float]:
+    """Milliseconds from send to receipt of `count` records sent at `rate`, as the relay sends."""
+    topic = topics.events_topic(settings.topic_prefix, "roundtrip")
+    await topics.ensure_topics(settings.kafka_bootstrap, [topic], settings.topic_partitions)
+    producer = idempotent_producer(settings.kafka_bootstrap, "bench-roundtrip")
+    await producer.start()
+    value = json.dumps(demo_dossier(random_siren())).encode()
+    sent: dict[str, float] = {}
+    try:
+        async with Watcher(settings.kafka_bootstrap, topic) as watcher:
+            start = now()
+            for i in range(count):
+                await asyncio.sleep(max(0.0, start + i / rate - now()))
+                sent[str(i)] = now()
+                await producer.send(topic, value=value, key=str(i).encode())
+            seen = await all_seen(lambda: watcher.seen, sent, 60, "round trips")
+    finally:
+        await producer.stop()
+    return [(seen[k] - sent[k]) * 1000 for k in sent]
+
+
+@dataclass
+class Surge:
+    """What phase 1 found: the rates, and the CPU each part spent per dossier."""
+
+    filed: float
+    checked: float
+    acknowledged: float
+    cpu_ms_per_dossier: dict[str, float]
+
+
+async def flood(applicants: Applicants, services: Processes, eligibility: Watcher, sink: MailSink,
+                count: int) -> Surge:
+    """Phase 1: `count` dossiers as fast as the clients go, followed to eligibility and mail."""
+    cpu_before, bench_before, machine_before = services.cpu_seconds(), cpu_seconds(os.getpid()), machine_busy()
+    filings = answered(await applicants.flood(services.urls["applications"], count))
+    first = min(f.started for f in filings)
+    checked = await all_seen(lambda: eligibility.seen, [f.dossier_id for f in filings],
+                             120 + count / 10, "eligibility checks")
+    acknowledged = await all_seen(lambda: sink.arrivals.of("acknowledgement"),
+                                  [f.reference for f in filings], 120 + count / 5,
+                                  "acknowledgement mails")
+    spent = {name: cpu - cpu_before[name] for name, cpu in services.cpu_seconds().items()}
+    spent["bench client"] = cpu_seconds(os.getpid()) - bench_before
+    busy = machine_busy()[0] - machine_before[0]
+    spent["the rest (PostgreSQL, Kafka, other load)"] = busy - sum(spent.values())
+    return Surge(
+        filed=count / (max(f.answered for f in filings) - first),
+        checked=count / (max(checked.values()) - first),
+        acknowledged=count / (max(acknowledged.values()) - first),
+        cpu_ms_per_dossier={name: round(1000 * cpu / count, 1) for name, cpu in spent.items()},
+    )
+
+
+async def paced(applicants: Applicants, url: str, eligibility: Watcher, count: int,
+                rate: float) -> list[float]:
+    """Phase 2: milliseconds from filing to eligibility, dossiers filed evenly at `rate`."""
+    filings = answered(await applicants.paced(url, count, rate))
+    checked = await all_seen(lambda: eligibility.seen, [f.dossier_id for f in filings],
+                             120 + count / 10, "eligibility checks")
+    return [(checked[f.dossier_id] - f.started) * 1000 for f in filings]
+
+
+async def measure(bench: Bench) -> Outcome:
+    settings, sizes = bench.scoped("surge"), bench.sizes
+    count, clients = sizes.surge_dossiers, sizes.surge_clients
+    applicants = Applicants(settings, clients)
+    figures: dict[str, object] = {}
+    try:
+        web_rate, figures["peak_rss_mib_webstack"] = await web_ceiling(bench, applicants, count)
+        with MailSink() as sink:
+            env = environment(settings, AAP_SMTP_PORT=str(sink.port),
+                              AAP_CAMPAIGNS_DIR=str(campaigns_dir(bench.folder("surge") / "campaigns")))
+            services = Processes(bench.folder("surge") / "logs", env)
+            try:
+                for service in topics.SERVICES:
+                    services.start(service, ["services.cli", "serve", service])
+                await services.ready()
+                if bench.profiles:
+                    services.profile(bench.profiles)
+                selection = topics.events_topic(settings.topic_prefix, "selection")
+                async with Watcher(settings.kafka_bootstrap, selection,
+                                   of_type("EligibilityChecked")) as eligibility:
+                    surge = await flood(applicants, services, eligibility, sink, count)
+                    rate = surge.checked / 2
+                    paced_count = max(20, round(rate * sizes.latency_seconds))
+                    latencies = await paced(applicants, services.urls["applications"], eligibility,
+                                            paced_count, rate)
+                services.unprofile()
+                for service, rss in services.peak_rss_mib().items():
+                    figures[f"peak_rss_mib_{service}"] = rss
+            finally:
+                services.stop()
+        round_trips = await kafka_round_trip(settings, paced_count, rate)
+    finally:
+        await applicants.close()
+    figures.update({f"cpu_ms_per_dossier_{name}": ms for name, ms in surge.cpu_ms_per_dossier.items()})
+    web = "the web stack alone (same route, model, auth, uvicorn; no write)"
+    return Outcome(
+        parameters={"dossiers": count, "clients": clients, "phase2_dossiers": paced_count,
+                    "phase2_rate_per_s": round(rate, 1)},
+        comparisons=[
+            Comparison("filings answered 201", "dossiers/s", surge.filed, web_rate, web),
+            Comparison("filed → EligibilityChecked on the topic", "dossiers/s", surge.checked,
+                       web_rate, web),
+            Comparison("filed → acknowledgement mail at the sink", "dossiers/s", surge.acknowledged,
+                       web_rate, web),
+            Comparison("filed → eligibility latency p50 at half rate", "ms",
+                       percentile(latencies, 50), percentile(round_trips, 50),
+                       "Kafka round trip p50 (aiokafka produce → consume)", higher_is_better=False),
+            Comparison("filed → eligibility latency p99 at half rate", "ms",
+                       percentile(latencies, 99), percentile(round_trips, 99),
+                       "Kafka round trip p99 (aiokafka produce → consume)", higher_is_better=False),
+        ],
+        figures=figures,
+    )

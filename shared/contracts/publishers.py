@@ -1,0 +1,24 @@
+"""Which service publishes which event types: the one list the JSON Schemas and AsyncAPI use."""
+
+from shared.contracts import applications as a
+from shared.contracts import notifications as n
+from shared.contracts import payments as p
+from shared.contracts import selection as s
+from shared.contracts.base import DomainEvent
+from shared.contracts.upcasting import versions_of
+
+# Each service's events, in their latest version, on its own topic <prefix>.<service>.events.
+PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
+    "applications": (a.ApplicationSubmitted, a.ApplicationWithdrawn),
+    "selection": (s.EligibilityChecked, s.PrefectureOpinionRequested, s.PrefectureOpinionGiven,
+                  s.CommitteeAssessmentRecorded, s.SelectionDecided, s.ConventionSignatureAdded,
+                  s.ConventionSigned),
+    "payments": (p.FundsCommitted, p.InstalmentPaid, p.FinalReportSubmitted,
+                 p.DepartmentalOpinionGiven, p.BalanceReleased, p.BalanceWithheld),
+    "notifications": (n.NotificationSent, n.NotificationFailed),
+}
+
+
+def in_the_log(service: str) -> list[type[DomainEvent]]:
+    """Every version of every event type the service publishes: its topic keeps them all."""
+    return [version for model in PUBLISHED_BY[service] for version in versions_of(model)]

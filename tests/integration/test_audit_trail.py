@@ -1,0 +1,107 @@
+"""The auditor's trail in notifications, fed what the outboxes publish: the same history, the
+same state and the same chains as the event stores give."""
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from services.notifications.audit_trail import audit_trail, replay
+from shared import audit, topics
+from shared.campaigns import Campaign, load_campaigns
+from shared.contracts.notifications import NotificationSentV1
+from shared.envelope import unwrap
+from shared.errors import NotFound
+from shared.eventstore import EventStore, head_hash
+from tests.integration.test_audit import Pools, pools, recorded, settings  # noqa: F401 (fixtures)
+from tests.unit.test_audit_history import DECIDED, SECOND, a_whole_life
+
+
+@pytest.fixture(scope="module")
+async def trail_pool(pools: Pools) -> AsyncIterator[asyncpg.Pool]:  # noqa: F811
+    yield pools["notifications"]
+
+
+def campaign(campaign_id: str) -> dict[str, Campaign]:
+    return {campaign_id: load_campaigns()["mildeca-2024"].model_copy(update={"id": campaign_id})}
+
+
+async def published(pools: Pools, dossier: UUID) -> list[ConsumerRecord]:  # noqa: F811
+    """What the four outboxes publish for the dossier, as Kafka records."""
+    records = []
+    for service, pool in pools.items():
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT * FROM outbox WHERE key = $1 ORDER BY position", str(dossier))
+        for row in rows:
+            headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
+            records.append(ConsumerRecord(row["topic"], 0, row["position"], 0, 0, row["key"].encode(),
+                                          row["value"], None, 0, 0, headers))
+    return records
+
+
+async def followed(pool: asyncpg.Pool, records: list[ConsumerRecord]) -> list[bool]:
+    consumer = audit_trail().consumer
+    return [await consumer.apply(pool, unwrap(r.headers, r.value), r) for r in records]
+
+
+async def test_the_trail_replays_a_dossier_as_the_stores_do(settings, pools, trail_pool):  # noqa: F811
+    life = a_whole_life(campaign=f"c-{uuid4().hex[:8]}")
+    await recorded(settings, pools, life)
+    await followed(trail_pool, await published(pools, life.dossier_id))
+    campaigns = campaign(life.events[0].data["campaign_id"])
+    [edition] = campaigns.values()
+
+    async with trail_pool.acquire() as conn:
+        now = await replay(conn, campaigns, life.dossier_id, datetime.now(UTC))
+        then = await replay(conn, campaigns, life.dossier_id, DECIDED - SECOND)
+
+    from_stores = await audit.history(pools, life.dossier_id)
+    at = datetime.fromisoformat(now["as_of"])
+    envelope = await audit.campaign_envelope(pools["selection"], edition.id, edition.envelope_eur, at)
+    assert now["events"] == [e.as_json() for e in from_stores]
+    assert now["state"] == audit.to_json(audit.as_of(from_stores, at, envelope))
+    assert now["chain"] == {"verified": True, "breaks": []}
+    assert now["state"]["envelope_remaining_eur"] == "1880000.00"
+    # What the President saw a second before deciding: the assessment, the whole envelope.
+    assert then["events"][-1]["type"] == "CommitteeAssessmentRecorded"
+    assert then["state"]["decision"] is None and then["state"]["assessment"]["proposed_eur"] == "120000.00"
+    assert then["state"]["envelope_remaining_eur"] == "2000000.00"
+
+
+async def test_a_redelivered_record_is_kept_once(settings, pools, trail_pool):  # noqa: F811
+    life = a_whole_life(campaign=f"c-{uuid4().hex[:8]}")
+    await recorded(settings, pools, life)
+    records = await published(pools, life.dossier_id)
+    assert all(await followed(trail_pool, records))
+    assert not any(await followed(trail_pool, records))
+    async with trail_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM audit_trail WHERE dossier_id = $1",
+                                   life.dossier_id) == len(life.events)
+
+
+async def test_an_event_written_in_an_older_version_is_kept_as_written_and_its_chain_holds(
+        settings, pools, trail_pool):  # noqa: F811
+    dossier = uuid4()
+    store = EventStore(source="/aap/notifications",
+                       topic=topics.events_topic(settings.topic_prefix, "notifications"))
+    old = NotificationSentV1(dossier_id=dossier, notification_id="n1", template="decision",
+                             recipients=["maire@roubaix.example.fr"], message_id="<m1>", sent_at=DECIDED)
+    async with pools["notifications"].acquire() as conn, conn.transaction():
+        await store.append(conn, str(dossier), 0, [old], prev_hash=head_hash([]), now=DECIDED,
+                           metadata={"actor": "system:mailer"})
+    await followed(trail_pool, await published(pools, dossier))
+    async with trail_pool.acquire() as conn:
+        answer = await replay(conn, {}, dossier, datetime.now(UTC))
+    assert answer["chain"]["verified"] is True
+    assert answer["events"][0]["cloud_type"].endswith("NotificationSent.v1")
+    assert answer["events"][0]["data"]["recipients"] == ["maire@roubaix.example.fr"]
+
+
+async def test_a_dossier_the_trail_never_saw_is_not_found(trail_pool):
+    async with trail_pool.acquire() as conn:
+        with pytest.raises(NotFound):
+            await replay(conn, {}, uuid4(), datetime.now(UTC))
