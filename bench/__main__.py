@@ -47,8 +47,12 @@ async def run_case(name: str, bench: Bench) -> results.CaseResult:
         outcome = await module.measure(bench)
     except Exception as error:
         traceback.print_exc()
+        for log in sorted((bench.work / name).rglob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-15:]
+            print(f"[bench] {name}: the end of {log.name}:", *tail, sep="\n  ", file=sys.stderr)
+        said = (str(error) or repr(error)).splitlines()[0][:300]
         return results.CaseResult(name, module.TITLE, now() - start, results.Outcome(),
-                                  f"{type(error).__name__}: {error}".splitlines()[0][:300])
+                                  f"{type(error).__name__}: {said}")
     result = results.CaseResult(name, module.TITLE, now() - start, outcome)
     for c in outcome.comparisons:
         print(f"[bench] {name}: {c.measure}: {c.platform:,.1f} {c.unit} vs {c.ceiling:,.1f} "

@@ -56,7 +56,7 @@ def runtime_of(request: Request) -> Runtime:
 _bearer = HTTPBearer(auto_error=False, description="a JWT naming a role (and its SIREN or département)")
 
 
-def actor_of(request: Request,
+async def actor_of(request: Request,
              credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Actor:
     """The authenticated actor of a request; 401 with the reason when there is none."""
     verifier: TokenVerifier | None = getattr(request.app.state, "verifier", None)

@@ -51,15 +51,22 @@ class Consumer:
         """Apply one event with its tracking row; False when it was already applied or ignored."""
         if not self.handles(envelope):
             return False
+        async with pool.acquire() as conn, conn.transaction():
+            return await self.apply_in(conn, envelope, record)
+
+    async def apply_in(self, conn: asyncpg.Connection, envelope: Envelope,
+                       record: ConsumerRecord) -> bool:
+        """The same, in the caller's transaction (a rebuild applies a whole batch in one)."""
+        if not self.handles(envelope):
+            return False
         event = envelope.event()
         handler = self.handlers[type(event)]
-        async with pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                _TRACK, self.name, envelope.id, record.topic, record.partition, record.offset
-            )
-            if not fresh:
-                return False
-            await handler(conn, event, envelope)
+        fresh = await conn.fetchval(
+            _TRACK, self.name, envelope.id, record.topic, record.partition, record.offset
+        )
+        if not fresh:
+            return False
+        await handler(conn, event, envelope)
         return True
 
 

@@ -50,16 +50,19 @@ async def rebuild(
             progress(seen, total)
         while [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
             batches = await reader.getmany(*end.keys(), timeout_ms=1000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= end[tp]:
-                        continue
-                    seen += 1
-                    try:
-                        envelope = unwrap(record.headers, record.value)
-                        applied += await projection.consumer.apply(pool, envelope, record)
-                    except MalformedEnvelope:
-                        pass  # dead-lettered when it was first consumed
+            # One transaction per batch, not per event: the service is stopped, and a rebuild
+            # cut short is run again from the start (it empties the read models first).
+            async with pool.acquire() as conn, conn.transaction():
+                for tp, records in batches.items():
+                    for record in records:
+                        if record.offset >= end[tp]:
+                            continue
+                        seen += 1
+                        try:
+                            envelope = unwrap(record.headers, record.value)
+                            applied += await projection.consumer.apply_in(conn, envelope, record)
+                        except MalformedEnvelope:
+                            pass  # dead-lettered when it was first consumed
             if progress:
                 progress(seen, total)
     finally:

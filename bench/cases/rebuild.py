@@ -66,6 +66,20 @@ async def bare_read(bootstrap: str, names: list[str]) -> tuple[int, float]:
     return seen, now() - start
 
 
+class Progress:
+    """Says how far a long replay went, every tenth of the way."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.said, self.start = what, 0, now()
+
+    def __call__(self, seen: int, total: int) -> None:
+        tenth = 10 * seen // total if total else 10
+        if tenth > self.said:
+            self.said = tenth
+            rate = seen / (now() - self.start)
+            print(f"[bench] {self.what}: {seen:,} of {total:,} events, {rate:,.0f} events/s", flush=True)
+
+
 async def measure(bench: Bench) -> Outcome:
     settings, count = bench.scoped("rebuild"), bench.sizes.rebuild_events
     topic_of = {service: topics.events_topic(settings.topic_prefix, service) for service in SERVICES}
@@ -78,7 +92,7 @@ async def measure(bench: Bench) -> Outcome:
     try:
         start = now()
         applied = await rebuild(pool, projections.dossiers(), bootstrap=settings.kafka_bootstrap,
-                                topics=names)
+                                topics=names, progress=Progress("rebuild"))
         rebuilt_seconds = now() - start
         rows = await pool.fetchval("SELECT count(*) FROM selection_dossiers")
     finally:

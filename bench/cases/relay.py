@@ -33,17 +33,23 @@ JVM_WARM = 50_000
 KERNEL_ONLY = "SELECT 1"  # the kernel's tables (events, outbox) and nothing else
 
 
-async def fill(pool: asyncpg.Pool, store: EventStore, count: int) -> None:
+async def fill(pool: asyncpg.Pool, store: EventStore, count: int, writers: int = 4) -> None:
+    """`count` events appended by a few writers, FILL_BATCH new streams per transaction."""
     model = submitted(uuid4(), datetime.now(UTC))
-    async with pool.acquire() as conn:
-        for start in range(0, count, FILL_BATCH):
-            async with conn.transaction():
-                for _ in range(min(FILL_BATCH, count - start)):
-                    dossier_id = uuid4()
-                    await store.append(conn, str(dossier_id), 0,
-                                       [model.model_copy(update={"dossier_id": dossier_id})],
-                                       prev_hash=hashchain.GENESIS, now=datetime.now(UTC),
-                                       metadata={"actor": "applicant:bench"})
+    batches = iter(range(0, count, FILL_BATCH))  # shared: each writer takes the next batch
+
+    async def writer() -> None:
+        async with pool.acquire() as conn:
+            for start in batches:
+                async with conn.transaction():
+                    for _ in range(min(FILL_BATCH, count - start)):
+                        dossier_id = uuid4()
+                        await store.append(conn, str(dossier_id), 0,
+                                           [model.model_copy(update={"dossier_id": dossier_id})],
+                                           prev_hash=hashchain.GENESIS, now=datetime.now(UTC),
+                                           metadata={"actor": "applicant:bench"})
+
+    await asyncio.gather(*(writer() for _ in range(writers)))
 
 
 async def relay_rate(pool: asyncpg.Pool, bootstrap: str, count: int) -> float:

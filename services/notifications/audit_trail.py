@@ -48,12 +48,13 @@ SELECT occurred_at, granted_eur FROM campaign_grants WHERE campaign_id = $1 AND 
 class TrailConsumer(Consumer):
     """Keeps the record as written: an upcast event would no longer match its hash."""
 
-    async def apply(self, pool: asyncpg.Pool, envelope: Envelope, record: ConsumerRecord) -> bool:
+    async def apply_in(self, conn: asyncpg.Connection, envelope: Envelope,
+                       record: ConsumerRecord) -> bool:
         async def keep(conn: asyncpg.Connection, _: DomainEvent, __: Envelope) -> None:
             await _keep(conn, record)
 
         # The kernel's tracking row (exactly once), with this record's own effect.
-        return await Consumer(self.name, {type(envelope.event()): keep}).apply(pool, envelope, record)
+        return await Consumer(self.name, {type(envelope.event()): keep}).apply_in(conn, envelope, record)
 
 
 async def _keep(conn: asyncpg.Connection, record: ConsumerRecord) -> None:

@@ -3,15 +3,11 @@ again when it returns. The shared PostgreSQL keeps running: a proxy of the test'
 between the service and it, and is cut and restored."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
-
-from services.selection import main
 from shared.settings import Settings
 from tests.conftest import own_namespace
 from tests.helpers import wait_for
+from tests.integration.test_payments_handlers import running
 
 
 class Proxy:
@@ -51,20 +47,12 @@ class Proxy:
         await asyncio.gather(copy(client_reader, server), copy(server_reader, client))
 
 
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = main.create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://selection") as http:
-        yield http
-
-
 async def test_readiness_follows_the_database_going_away_and_coming_back(settings: Settings):
     proxy = Proxy(settings.pg_host, settings.pg_port)
     await proxy.open()
     async with own_namespace(settings) as own:
         through_proxy = own.model_copy(update={"pg_port": proxy.port})
-        async with serving(through_proxy) as http:
+        async with running(through_proxy) as http:  # the payments service, in process
             async def readiness() -> dict:
                 answer = await http.get("/readyz")
                 return {"status": answer.status_code, **answer.json()}
