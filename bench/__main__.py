@@ -48,7 +48,7 @@ async def run_case(name: str, bench: Bench) -> results.CaseResult:
     except Exception as error:
         traceback.print_exc()
         for log in sorted((bench.work / name).rglob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
+            tail = log.read_text(errors="replace").splitlines()[-8:]
             print(f"[bench] {name}: the end of {log.name}:", *tail, sep="\n  ", file=sys.stderr)
         said = (str(error) or repr(error)).splitlines()[0][:300]
         return results.CaseResult(name, module.TITLE, now() - start, results.Outcome(),

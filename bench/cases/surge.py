@@ -73,6 +73,7 @@ class Applicants:
         # server is closing must never be reused (httpx.ReadError in the paced phase).
         self.client = httpx.AsyncClient(timeout=120, limits=httpx.Limits(
             max_connections=clients + 64, keepalive_expiry=2.0))
+        self.retries = 0
 
     async def file(self, base_url: str, i: int) -> Filing:
         headers, body = self.requests[i % len(self.requests)]
