@@ -65,7 +65,8 @@ def parts(raw: Path, rate: int = 100) -> str:
         total += samples
         stack = ";".join(frames)
         counter[next((name for name, mark in PARTS if mark in stack), "other")] += samples
-    lines = [f"{total} samples ({total / rate:.0f} s at {rate} Hz)", *_share(counter, total, len(PARTS) + 1)]
+    lines = [f"{total} samples ({total / rate:.0f} s at {rate} Hz)",
+             *_share(counter, total, len(PARTS) + 1)]
     return "\n".join(lines) + "\n"
 
 

@@ -99,7 +99,8 @@ def write(folder: Path, mode: str, started: str, seconds: float, machine: dict[s
     document = {"mode": mode, "started": started, "seconds": round(seconds, 1),
                 "machine": machine, "cases": [c.as_json() for c in cases]}
     table = markdown(mode, started, seconds, machine, cases)
-    json_path, md_path, latest = stem.with_suffix(".json"), stem.with_suffix(".md"), folder / f"latest-{mode}.md"
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    latest = folder / f"latest-{mode}.md"
     json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     md_path.write_text(table)
     latest.write_text(table)

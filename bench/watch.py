@@ -56,5 +56,6 @@ async def all_seen(seen: Callable[[], dict[str, float]], keys: Iterable[str], ti
         if not missing:
             return {key: found[key] for key in wanted}
         if now() > deadline:
-            raise RuntimeError(f"{len(missing)} of {len(wanted)} {what} still missing after {timeout:.0f} s")
+            raise RuntimeError(
+                f"{len(missing)} of {len(wanted)} {what} still missing after {timeout:.0f} s")
         await asyncio.sleep(0.1)

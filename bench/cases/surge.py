@@ -22,7 +22,8 @@ from bench.context import Bench
 from bench.mailsink import MailSink
 from bench.measure import now, percentile
 from bench.results import Comparison, Outcome
-from bench.stack import Processes, cpu_seconds, environment, machine_busy
+from bench.processes import Processes, cpu_seconds, machine_busy
+from bench.stack import environment
 from bench.watch import Watcher, all_seen, of_type
 from services.demo import demo_dossier, random_siren
 from shared import topics
@@ -176,7 +177,8 @@ class Surge:
 async def flood(applicants: Applicants, services: Processes, eligibility: Watcher, sink: MailSink,
                 count: int) -> Surge:
     """Phase 1: `count` dossiers as fast as the clients go, followed to eligibility and mail."""
-    cpu_before, bench_before, machine_before = services.cpu_seconds(), cpu_seconds(os.getpid()), machine_busy()
+    cpu_before, bench_before = services.cpu_seconds(), cpu_seconds(os.getpid())
+    machine_before = machine_busy()
     filings = answered(await applicants.flood(services.urls["applications"], count))
     first = min(f.started for f in filings)
     checked = await all_seen(lambda: eligibility.seen, [f.dossier_id for f in filings],
@@ -186,7 +188,7 @@ async def flood(applicants: Applicants, services: Processes, eligibility: Watche
                                   "acknowledgement mails")
     spent = {name: cpu - cpu_before[name] for name, cpu in services.cpu_seconds().items()}
     spent["bench client"] = cpu_seconds(os.getpid()) - bench_before
-    busy = machine_busy()[0] - machine_before[0]
+    busy = machine_busy() - machine_before
     spent["the rest (PostgreSQL, Kafka, other load)"] = busy - sum(spent.values())
     return Surge(
         filed=count / (max(f.answered for f in filings) - first),
