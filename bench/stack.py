@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient
+from shared import topics
 
 from shared.auth import generate_keypair
 from shared.settings import Settings
@@ -51,22 +51,13 @@ async def clean(settings: Settings) -> list[str]:
             dropped.append(row["datname"])
     finally:
         await admin.close()
-    kafka = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await kafka.start()
-    try:
-        mine = [t for t in await kafka.list_topics() if t.startswith(settings.topic_prefix + ".")]
-        if mine:
-            await kafka.delete_topics(mine)
-        dropped += mine
-    finally:
-        await kafka.close()
+    dropped += await topics.delete_namespace(settings.kafka_bootstrap, settings.topic_prefix)
     return dropped
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """The process environment that gives a service these settings."""
-    values = {f"AAP_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
-    return {**os.environ, **values, **extra}
+    return {**os.environ, **settings.as_environment(), **extra}
 
 
 def free_port() -> int:

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
     provision_on_start: bool = True
 
+    def as_environment(self) -> dict[str, str]:
+        """The same settings as the AAP_* environment of a process started with them."""
+        return {f"AAP_{name.upper()}": str(value) for name, value in self.model_dump().items()}
+
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
 

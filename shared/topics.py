@@ -38,3 +38,16 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> No
                 pass  # another instance created them at the same time
     finally:
         await admin.close()
+
+
+async def delete_namespace(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic under `<prefix>.` (a test's or a bench's namespace); returns them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix + ".")]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+    return mine

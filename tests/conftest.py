@@ -98,17 +98,8 @@ async def _clean(s: Settings) -> None:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The same settings, as the environment of a service started as a process."""
-    return {f"AAP_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
+    return settings.as_environment()
 
 
 async def _delete_topics(s: Settings) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
-    await admin.start()
-    try:
-        mine = [t for t in await admin.list_topics() if t.startswith(s.topic_prefix + ".")]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
+    await topics.delete_namespace(s.kafka_bootstrap, s.topic_prefix)
