@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
-from shared import topics
 
+from shared import topics
 from shared.auth import generate_keypair
 from shared.settings import Settings
 
