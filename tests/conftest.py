@@ -4,6 +4,7 @@ Every test session works in its own namespace (topic prefix, database prefix), s
 never collide with each other nor with a platform started by `./dev up`.
 """
 
+import logging
 import os
 import secrets
 import subprocess
@@ -49,6 +50,11 @@ def servers() -> Iterator[Servers]:
             os.environ.get("AAP_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
             os.environ.get("AAP_PG_ADMIN_DSN", "postgresql://aap@127.0.0.1:55432/postgres"),
         )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The in-process mail sinks' SMTP dialogue (aiosmtpd's "mail.log" at INFO) is not test output.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

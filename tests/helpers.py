@@ -1,6 +1,7 @@
 """Helpers of the tests that talk to the real servers: waiting, and reading a topic."""
 
 import asyncio
+import socket
 from collections.abc import Callable
 from uuid import UUID
 
@@ -66,3 +67,10 @@ def bearer(settings: Settings, role: Role | str, *, siren: str | None = None,
                      issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                      siren=siren, departement=departement)
     return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at this instant (for a mail sink, a service)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

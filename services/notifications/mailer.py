@@ -64,18 +64,53 @@ async def run_mailer(rt: Runtime) -> None:
 async def send_due(rt: Runtime, batch: int = 20) -> int:
     async with rt.db().acquire() as conn:
         claimed = await conn.fetch(_CLAIM, batch, LEASE)
-    # The acknowledgement before the verdict, even when the verdict was queued first.
-    for row in sorted(claimed, key=lambda r: r["event_time"]):
-        try:
-            mail, to, cc = compose(row, rt.settings, rt.clock())
-            await aiosmtplib.send(mail, hostname=rt.settings.smtp_host, port=rt.settings.smtp_port,
-                                  timeout=10)
-        # A mail that cannot be written yet (an unknown département) fails like one not sent.
-        except (aiosmtplib.SMTPException, OSError, ValueError, KeyError) as error:
-            await _failed(rt, row, f"{type(error).__name__}: {error}")
-        else:
-            await _sent(rt, row, to, cc, mail["Message-ID"])
+    if not claimed:
+        return 0
+    async with _Connection(rt.settings) as smtp:
+        # The acknowledgement before the verdict, even when the verdict was queued first.
+        for row in sorted(claimed, key=lambda r: r["event_time"]):
+            try:
+                mail, to, cc = compose(row, rt.settings, rt.clock())
+                await smtp.send(mail)
+            # A mail that cannot be written yet (an unknown département) fails like one not sent.
+            except (aiosmtplib.SMTPException, OSError, ValueError, KeyError) as error:
+                await _failed(rt, row, f"{type(error).__name__}: {error}")
+            else:
+                await _sent(rt, row, to, cc, mail["Message-ID"])
     return len(claimed)
+
+
+class _Connection:
+    """One SMTP session for a claimed batch, opened at its first mail and opened again after
+    a failure (bench/profiles: a session per mail halved the mails sent per second)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.smtp: aiosmtplib.SMTP | None = None
+
+    async def send(self, mail: EmailMessage) -> None:
+        if self.smtp is None:
+            smtp = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port,
+                                   timeout=10)
+            await smtp.connect()
+            self.smtp = smtp
+        try:
+            await self.smtp.send_message(mail)
+        except BaseException:
+            self.smtp.close()  # whatever the session's state, the next mail starts afresh
+            self.smtp = None
+            raise
+
+    async def __aenter__(self) -> "_Connection":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.smtp is not None:
+            try:
+                await self.smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                self.smtp.close()
+            self.smtp = None
 
 
 def compose(row: Mapping[str, Any], settings: Settings,

@@ -3,7 +3,6 @@
 import json
 import mailbox
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +18,7 @@ from aiosmtpd.handlers import Mailbox
 
 from shared.settings import Settings
 from tests.conftest import settings_env
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 
 SERVICES = ("applications", "selection", "payments", "notifications")
 
@@ -36,12 +35,6 @@ SMALL_CAMPAIGN = {
     "payment_plan": [{"label": "advance", "share": "0.5", "due_on": "signature"},
                      {"label": "balance", "share": "0.5", "due_on": "balance"}],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

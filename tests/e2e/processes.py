@@ -17,8 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import Settings
 from tests.conftest import settings_env
-from tests.e2e.conftest import free_port
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 
 
 @dataclass

@@ -2,7 +2,6 @@
 server that is down delays mail without losing it."""
 
 import secrets
-import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -24,7 +23,7 @@ from shared.envelope import wrap
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.factories import eligible_dossier
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 
 # Its own database, not "notifications": a platform started in the same session runs a
 # mailer of its own, which would take these mails.
@@ -46,12 +45,6 @@ class Collector:
 
     def for_dossier(self, reference: str) -> Received:
         return [(rcpt, m) for rcpt, m in self.received if m["X-AAP-Dossier"] == reference]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
