@@ -59,8 +59,7 @@ def setup() -> None:
     settings = Settings()
 
     async def run() -> None:
-        await topics.ensure_topics(settings.kafka_bootstrap, topics.all_topics(settings.topic_prefix),
-                                   settings.topic_partitions)
+        await topics.provision(settings, topics.all_topics(settings.topic_prefix))
         for name in PORTS:
             await db.provision(settings, name, _service(name).spec().schema_sql)
 

@@ -81,7 +81,7 @@ class Runtime:
             own = [topics.events_topic(s.topic_prefix, self.name),
                    topics.dead_letter_topic(s.topic_prefix, self.name)]
             names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
-            await topics.ensure_topics(s.kafka_bootstrap, names, s.topic_partitions)
+            await topics.provision(s, names)
             await db.provision(s, self.name, self.spec.schema_sql)
         self.pool = await db.open_pool(s, self.name)
         self.broker = KafkaBroker(

@@ -1,6 +1,8 @@
 """Settings read from the environment (prefix AAP_), the only place configuration enters."""
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,6 +12,10 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:59092"
     topic_prefix: str = "aap"
     topic_partitions: int = Field(default=3, ge=2)
+    # Copies of each topic the platform creates, and how many must hold an event before it
+    # counts as published (the producers ask for acks=all). 1/1 for one broker; 3/2 in production.
+    topic_replication_factor: int = Field(default=1, ge=1)
+    topic_min_insync_replicas: int = Field(default=1, ge=1)
     # One database per service: the service name is appended to this prefix.
     pg_admin_dsn: str = "postgresql://aap@127.0.0.1:55432/postgres"
     pg_app_user: str = "aap_app"
@@ -43,6 +49,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
     provision_on_start: bool = True
+
+    @model_validator(mode="after")
+    def _replicas_can_be_in_sync(self) -> Self:
+        if self.topic_min_insync_replicas > self.topic_replication_factor:
+            raise ValueError(
+                f"topic_min_insync_replicas ({self.topic_min_insync_replicas}) cannot exceed "
+                f"topic_replication_factor ({self.topic_replication_factor}): no event could be published")
+        return self
 
     def as_environment(self) -> dict[str, str]:
         """The same settings as the AAP_* environment of a process started with them."""

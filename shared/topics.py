@@ -1,7 +1,11 @@
 """Topic names and their creation by the platform itself (partitions > 1, kept forever)."""
 
+from typing import Any
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from shared.settings import Settings
 
 SERVICES = ("applications", "selection", "payments", "notifications")
 
@@ -19,25 +23,50 @@ def all_topics(prefix: str) -> list[str]:
     return [t for s in SERVICES for t in (events_topic(prefix, s), dead_letter_topic(prefix, s))]
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+class TopicsNotCreated(RuntimeError):
+    """The broker refused to create topics (too few brokers for the copies asked, a policy…)."""
+
+
+async def ensure_topics(bootstrap: str, names: list[str], partitions: int, *,
+                        replication_factor: int = 1, min_insync_replicas: int = 1) -> None:
+    """Create the missing topics; existing ones are left as they are."""
     # The event topics are the log: nothing is ever deleted or compacted.
-    forever = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+    forever = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete",
+               "min.insync.replicas": str(min_insync_replicas)}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=forever)
+            NewTopic(name, num_partitions=partitions, replication_factor=replication_factor,
+                     topic_configs=forever)
             for name in names
             if name not in existing
         ]
         if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another instance created them at the same time
+            refused = _refused(await admin.create_topics(missing))
+            if refused:
+                raise TopicsNotCreated("Kafka refused to create " + "; ".join(refused))
     finally:
         await admin.close()
+
+
+def _refused(response: Any) -> list[str]:
+    """Each topic the broker did not create, with its error (the response does not raise).
+    One that already exists is no failure: another instance created it at the same time."""
+    refused = []
+    for topic, code, *message in response.topic_errors:
+        if code not in (0, TopicAlreadyExistsError.errno):
+            detail = (message[0] if message else "") or ""
+            refused.append(f"{topic}: {for_code(code).__name__} {detail}".rstrip())
+    return refused
+
+
+async def provision(settings: Settings, names: list[str]) -> None:
+    """The platform's topics, as many partitions and copies as the settings say."""
+    await ensure_topics(settings.kafka_bootstrap, names, settings.topic_partitions,
+                        replication_factor=settings.topic_replication_factor,
+                        min_insync_replicas=settings.topic_min_insync_replicas)
 
 
 async def delete_namespace(bootstrap: str, prefix: str) -> list[str]:
