@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn, Task
 from rich.text import Text
@@ -236,7 +237,18 @@ def demo(campaign: str = typer.Option("demo", help="an open campaign"),
 
 
 def main() -> None:
-    app()
+    """`aap`: a misconfiguration is said in a line naming the setting, not in a traceback."""
+    try:
+        app()
+    except ValidationError as error:  # Settings() read from the environment
+        for problem in error.errors():
+            where = ", ".join(f"AAP_{str(part).upper()}" for part in problem["loc"])
+            reason = problem["msg"].removeprefix("Value error, ")
+            err.print(f"aap: {where + ': ' if where else ''}{reason}", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except topics.TopicsNotCreated as error:
+        err.print(f"aap: {error}", markup=False, soft_wrap=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -46,19 +46,21 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int, *,
         if missing:
             refused = _refused(await admin.create_topics(missing))
             if refused:
-                raise TopicsNotCreated("Kafka refused to create " + "; ".join(refused))
+                raise TopicsNotCreated("; ".join(
+                    f"Kafka refused to create {', '.join(names)}: {reason}"
+                    for reason, names in refused.items()))
     finally:
         await admin.close()
 
 
-def _refused(response: Any) -> list[str]:
-    """Each topic the broker did not create, with its error (the response does not raise).
-    One that already exists is no failure: another instance created it at the same time."""
-    refused = []
+def _refused(response: Any) -> dict[str, list[str]]:
+    """The topics the broker did not create, by reason (the response does not raise). One
+    that already exists is no failure: another instance created it at the same time."""
+    refused: dict[str, list[str]] = {}
     for topic, code, *message in response.topic_errors:
         if code not in (0, TopicAlreadyExistsError.errno):
-            detail = (message[0] if message else "") or ""
-            refused.append(f"{topic}: {for_code(code).__name__} {detail}".rstrip())
+            reason = f"{for_code(code).__name__}: {(message[0] if message else '') or ''}".rstrip(": ")
+            refused.setdefault(reason, []).append(topic)
     return refused
 
 

@@ -1,5 +1,10 @@
 """Settings that cannot work together are refused at start, naming them."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -18,3 +23,14 @@ def test_three_copies_of_which_two_in_sync_is_a_production_cluster_s_setting():
     settings = Settings(topic_replication_factor=3, topic_min_insync_replicas=2)
 
     assert (settings.topic_replication_factor, settings.topic_min_insync_replicas) == (3, 2)
+
+
+def test_the_command_refuses_a_setting_in_one_line_naming_it_and_stores_nothing():
+    env = {**os.environ, "AAP_TOPIC_PARTITIONS": "three", "AAP_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    refused = subprocess.run([sys.executable, "-m", "services.cli", "setup"], env=env,
+                             capture_output=True, text=True, timeout=60,
+                             cwd=Path(__file__).resolve().parents[2])
+
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("aap: AAP_TOPIC_PARTITIONS: Input should be a valid integer")
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
