@@ -28,7 +28,7 @@ from shared.settings import Settings
 
 # The version of the published contract: minor for a new event type or version (the old ones
 # stay in the log and readable), major when an event type or version disappears.
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"  # 1.2.0: GrantReleased
 PREFIX = "aap"  # the documents name the topics under the default prefix
 DEVELOPMENT = Settings.model_fields["kafka_bootstrap"].default  # the server the documents name
 BINDING = "0.4.0"  # the Kafka bindings' version, as FastStream writes it

@@ -5,8 +5,10 @@ import socket
 from collections.abc import Callable
 from uuid import UUID
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.actors import Role
 from shared.auth import mint
@@ -74,3 +76,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def metric(metrics_url: str, name: str, **labels: str) -> float:
+    """The sum of a Prometheus sample at a service's /metrics over the series with these labels."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(metrics_url)).text
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples
+               if sample.name == name and labels.items() <= sample.labels.items())

@@ -67,6 +67,9 @@ async def _keep(conn: asyncpg.Connection, record: ConsumerRecord) -> None:
     if event.type == "SelectionDecided":
         await conn.execute(_GRANT, written.id, str(event.data["campaign_id"]), written.time,
                            Decimal(str(event.data["granted_eur"])))
+    elif event.type == "GrantReleased":  # given back to the envelope
+        await conn.execute(_GRANT, written.id, str(event.data["campaign_id"]), written.time,
+                           -Decimal(str(event.data["released_eur"])))
 
 
 def audit_trail() -> Subscription:

@@ -11,9 +11,9 @@ from shared.contracts.applications import ApplicationSubmitted, ApplicationWithd
 from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
                                        FinalReportSubmitted, FundsCommitted, InstalmentPaid)
 from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, Outcome,
-                                        PrefectureOpinionGiven, PrefectureOpinionRequested,
-                                        SelectionDecided)
+                                        ConventionSigned, EligibilityChecked, GrantReleased,
+                                        Outcome, PrefectureOpinionGiven,
+                                        PrefectureOpinionRequested, SelectionDecided)
 
 
 class Party(str, Enum):
@@ -37,6 +37,7 @@ PARTIES: dict[str, tuple[tuple[Party, ...], tuple[Party, ...]]] = {
     "withdrawn": ((A,), (M,)),
     "decision_selected": ((A,), (P,)),
     "decision_rejected": ((A,), (P,)),
+    "grant_released": ((M,), (P,)),
     "signature_added": ((A, P, M), ()),
     "convention_signed": ((A,), (P, M)),
     "funds_committed": ((A,), (P,)),
@@ -97,6 +98,7 @@ _TEMPLATE_OF: dict[type[DomainEvent], str] = {
     PrefectureOpinionRequested: "opinion_requested",
     PrefectureOpinionGiven: "opinion_given",
     ApplicationWithdrawn: "withdrawn",
+    GrantReleased: "grant_released",
     ConventionSignatureAdded: "signature_added",
     ConventionSigned: "convention_signed",
     FundsCommitted: "funds_committed",

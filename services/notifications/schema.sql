@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS audit_trail (
 );
 CREATE INDEX IF NOT EXISTS audit_trail_by_dossier ON audit_trail (dossier_id, occurred_at);
 
--- Read model: each decision's grant at its instant, for a campaign's envelope at any instant.
+-- Read model: each decision's grant at its instant, for a campaign's envelope at any instant
+-- (a grant released again, its dossier withdrawn after the decision, is a negative row).
 CREATE TABLE IF NOT EXISTS campaign_grants (
     event_id     UUID PRIMARY KEY,
     campaign_id  TEXT           NOT NULL,

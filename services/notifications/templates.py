@@ -83,6 +83,15 @@ def _withdrawn(r: Recipient, f: Facts) -> tuple[str, str]:
         f"Son instruction est close.\n\nMotif indiqué :\n{f['reason']}")
 
 
+def _grant_released(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Dossier retenu puis retiré : subvention rendue à l'enveloppe", (
+        f"Le dossier {r.reference} ({r.holder}) a été retiré par la collectivité au moment où la "
+        "présidence de la MILDECA le retenait. La subvention qui lui était attribuée, "
+        f"{euros(f['released_eur'])}, est rendue le {date(f['released_at'])} à l'enveloppe de "
+        f"l'appel à projets (campagne {f['campaign_id']}). Aucune convention ne sera proposée "
+        "à la signature pour ce dossier.")
+
+
 def _decision_selected(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Votre projet est retenu", (
         "Nous avons le plaisir de vous informer que le projet de votre collectivité a été retenu par "
@@ -165,7 +174,8 @@ def _balance_withheld(r: Recipient, f: Facts) -> tuple[str, str]:
 _WORDINGS: dict[str, Wording] = {
     "acknowledgement": _acknowledgement, "eligible": _eligible, "ineligible": _ineligible,
     "opinion_requested": _opinion_requested, "opinion_given": _opinion_given,
-    "withdrawn": _withdrawn, "decision_selected": _decision_selected,
+    "withdrawn": _withdrawn, "grant_released": _grant_released,
+    "decision_selected": _decision_selected,
     "decision_rejected": _decision_rejected, "signature_added": _signature_added,
     "convention_signed": _convention_signed, "funds_committed": _funds_committed,
     "instalment_paid": _instalment_paid,

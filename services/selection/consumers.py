@@ -5,7 +5,7 @@ import asyncpg
 from services.selection import handlers
 from shared.campaigns import find
 from shared.consumer import Consumer, Subscription
-from shared.contracts.applications import ApplicationSubmitted
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
 from shared.envelope import Envelope
 from shared.runtime import Runtime
 
@@ -16,3 +16,10 @@ def eligibility(rt: Runtime) -> Subscription:
         await handlers.check_eligibility(conn, rt.store, event, campaign, rt.clock(), env.id)
 
     return Subscription(Consumer("eligibility", {ApplicationSubmitted: on_submitted}), ["applications"])
+
+
+def withdrawals(rt: Runtime) -> Subscription:
+    async def on_withdrawn(conn: asyncpg.Connection, event: ApplicationWithdrawn, env: Envelope) -> None:
+        await handlers.react_to_withdrawal(conn, rt.store, rt.campaigns, event, rt.clock(), env.id)
+
+    return Subscription(Consumer("withdrawals", {ApplicationWithdrawn: on_withdrawn}), ["applications"])

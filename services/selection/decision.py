@@ -10,7 +10,7 @@ from services.selection.errors import AssessmentMissing, OverEnvelope, SingleLev
 from shared.actors import Actor, Role
 from shared.campaigns import Campaign, find
 from shared.contracts import DomainEvent
-from shared.contracts.selection import Outcome, SelectionDecided
+from shared.contracts.selection import GrantReleased, Outcome, SelectionDecided
 
 DECIDE = "decide on this dossier"
 NOTHING = Decimal("0.00")
@@ -41,3 +41,17 @@ def decide(state: SelectionState, actor: Actor, command: Decide, campaigns: dict
         siren=dossier.siren, departement=dossier.departement, outcome=command.outcome,
         requested_eur=dossier.requested_eur, granted_eur=granted, motivation=command.motivation,
         decided_at=now)]
+
+
+def release_on_withdrawal(state: SelectionState, now: datetime) -> list[DomainEvent]:
+    """The dossier was withdrawn: a grant decided before selection heard of it goes back to the
+    campaign's envelope. Withdrawals and decisions are accepted by two services that meet only
+    on the bus, so the two can cross; once the convention binds, payments has the funds and
+    nothing is released here."""
+    decision = state.decision
+    if (not state.withdrawn or decision is None or not decision.granted_eur or state.released
+            or state.convention_signed):
+        return []
+    return [GrantReleased(dossier_id=decision.dossier_id, reference=decision.reference,
+                          campaign_id=decision.campaign_id, released_eur=decision.granted_eur,
+                          released_at=now)]

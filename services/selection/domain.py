@@ -13,7 +13,7 @@ from shared.campaigns import Campaign
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        EligibilityChecked, Opinion, Party,
+                                        EligibilityChecked, GrantReleased, Opinion, Party,
                                         PrefectureOpinionGiven, PrefectureOpinionRequested,
                                         SelectionDecided)
 from shared.errors import Forbidden
@@ -26,7 +26,12 @@ class SelectionState:
     assessment: CommitteeAssessmentRecorded | None = None  # the latest: a later one replaces it
     decision: SelectionDecided | None = None
     signed_by: frozenset[Party] = frozenset()
+    released: bool = False  # its grant went back to the envelope (withdrawn after selection)
     withdrawn: bool = False  # learnt from the applications' log, not from this stream
+
+    @property
+    def convention_signed(self) -> bool:
+        return self.signed_by == frozenset(Party)
 
 
 def evolve(state: SelectionState, event: DomainEvent) -> SelectionState:
@@ -40,6 +45,8 @@ def evolve(state: SelectionState, event: DomainEvent) -> SelectionState:
         return replace(state, decision=event)
     if isinstance(event, ConventionSignatureAdded):
         return replace(state, signed_by=state.signed_by | {event.party})
+    if isinstance(event, GrantReleased):
+        return replace(state, released=True)
     return state
 
 

@@ -16,7 +16,7 @@ from shared.aggregate import Aggregate, Loaded, in_transaction
 from shared.campaigns import Campaign, find
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.contracts.selection import SelectionDecided
+from shared.contracts.selection import GrantReleased, SelectionDecided
 from shared.eventstore import EventStore, StoredEvent
 
 _WITHDRAWN = "SELECT EXISTS (SELECT 1 FROM withdrawals WHERE dossier_id = $1)"
@@ -38,6 +38,8 @@ ON CONFLICT (campaign_id) DO UPDATE SET envelope_eur = excluded.envelope_eur
 _LOCK_ENVELOPE = "SELECT granted_eur FROM campaign_envelopes WHERE campaign_id = $1 FOR UPDATE"
 
 _GRANT = "UPDATE campaign_envelopes SET granted_eur = granted_eur + $2 WHERE campaign_id = $1"
+
+_RELEASE = "UPDATE campaign_envelopes SET granted_eur = granted_eur - $2 WHERE campaign_id = $1"
 
 Step = Callable[[SelectionState], Sequence[DomainEvent]]  # a command once its inputs are bound
 
@@ -122,3 +124,20 @@ async def check_eligibility(conn: asyncpg.Connection, store: EventStore,
 
 async def record_withdrawal(conn: asyncpg.Connection, withdrawn: ApplicationWithdrawn) -> None:
     await conn.execute(_WITHDRAW, withdrawn.dossier_id, withdrawn.withdrawn_at)
+
+
+async def react_to_withdrawal(conn: asyncpg.Connection, store: EventStore,
+                              campaigns: dict[str, Campaign], withdrawn: ApplicationWithdrawn,
+                              now: datetime, caused_by: UUID) -> None:
+    """Record the withdrawal and give back a grant decided meanwhile. The envelope is locked
+    first, as a decision locks it: a decision is either committed before (and released here)
+    or made after (and refused, the dossier being withdrawn)."""
+    await _lock_envelope(conn, campaigns, withdrawn.dossier_id)
+    await record_withdrawal(conn, withdrawn)
+    loaded = await load(conn, store, withdrawn.dossier_id)
+    events = decision.release_on_withdrawal(loaded.state, now)
+    await _aggregate(store).record(conn, loaded, events, now=now, actor="system:withdrawal",
+                                   caused_by=caused_by)
+    for event in events:
+        if isinstance(event, GrantReleased):
+            await conn.execute(_RELEASE, event.campaign_id, event.released_eur)

@@ -14,7 +14,7 @@ NAME = "selection"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [consumers.eligibility(rt), projections.dossiers()]
+    return [consumers.eligibility(rt), consumers.withdrawals(rt), projections.dossiers()]
 
 
 def spec() -> ServiceSpec:

@@ -10,7 +10,7 @@ from services.selection import handlers
 from shared.consumer import Consumer, Subscription
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
 from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked,
+                                        ConventionSigned, EligibilityChecked, GrantReleased,
                                         PrefectureOpinionGiven, SelectionDecided)
 from shared.envelope import Envelope
 
@@ -67,6 +67,10 @@ async def on_decided(conn: asyncpg.Connection, e: SelectionDecided, _: Envelope)
                   decision_motivation=e.motivation, decided_at=e.decided_at)
 
 
+async def on_released(conn: asyncpg.Connection, e: GrantReleased, _: Envelope) -> None:
+    await _upsert(conn, e, released_eur=e.released_eur, released_at=e.released_at)
+
+
 async def on_signature(conn: asyncpg.Connection, e: ConventionSignatureAdded, _: Envelope) -> None:
     signature = {"party": e.party.value, "signatory": e.signatory,
                  "signed_at": e.signed_at.isoformat()}
@@ -89,6 +93,7 @@ def dossiers() -> Subscription:
             EligibilityChecked: on_checked, PrefectureOpinionGiven: on_opinion,
             CommitteeAssessmentRecorded: on_assessed, SelectionDecided: on_decided,
             ConventionSignatureAdded: on_signature, ConventionSigned: on_signed,
+            GrantReleased: on_released,
         }),
         services=["applications", "selection"],
         read_models=["selection_dossiers"],

@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS withdrawals (
 
 -- What each campaign granted so far. Every decision locks its campaign's row before it reads the
 -- dossier, and adds its grant in the same transaction: concurrent decisions never overspend.
+-- A grant released (the dossier withdrawn after its selection) is taken off under the same lock.
 CREATE TABLE IF NOT EXISTS campaign_envelopes (
     campaign_id  TEXT PRIMARY KEY,
     envelope_eur NUMERIC(14, 2) NOT NULL,
@@ -46,5 +47,7 @@ ALTER TABLE selection_dossiers
     ADD COLUMN IF NOT EXISTS signatures           JSONB NOT NULL DEFAULT '[]',
     ADD COLUMN IF NOT EXISTS convention_signed_at TIMESTAMPTZ,
     ADD COLUMN IF NOT EXISTS withdrawn            BOOLEAN NOT NULL DEFAULT false,
-    ADD COLUMN IF NOT EXISTS withdrawn_at         TIMESTAMPTZ;
+    ADD COLUMN IF NOT EXISTS withdrawn_at         TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS released_eur         NUMERIC(12, 2),
+    ADD COLUMN IF NOT EXISTS released_at          TIMESTAMPTZ;
 CREATE INDEX IF NOT EXISTS selection_dossiers_by_campaign ON selection_dossiers (campaign_id);

@@ -13,8 +13,8 @@ from shared.contracts.applications import ApplicationSubmitted, ApplicationWithd
 from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
                                        FinalReportSubmitted, FundsCommitted, InstalmentPaid)
 from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, PrefectureOpinionGiven,
-                                        SelectionDecided)
+                                        ConventionSigned, EligibilityChecked, GrantReleased,
+                                        PrefectureOpinionGiven, SelectionDecided)
 
 ZERO = Decimal("0.00")
 
@@ -22,7 +22,7 @@ ZERO = Decimal("0.00")
 @dataclass(frozen=True)
 class Grant:
     occurred_at: datetime
-    granted_eur: Decimal
+    granted_eur: Decimal  # a released grant is given back: negative
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,9 @@ def _evolve(s: DossierAsOf, e: DomainEvent) -> DossierAsOf:
         case SelectionDecided():
             return replace(s, decision={"outcome": e.outcome.value, "granted_eur": e.granted_eur,
                                         "motivation": e.motivation, "decided_at": e.decided_at})
+        case GrantReleased():
+            return replace(s, decision={**(s.decision or {}), "released_eur": e.released_eur,
+                                        "released_at": e.released_at})
         case ConventionSignatureAdded():
             return replace(s, signatures=(*s.signatures, {"party": e.party.value, "signatory": e.signatory,
                                                           "signed_at": e.signed_at}))

@@ -18,13 +18,14 @@ from shared.audit.chain import Break, verify_chain
 from shared.audit.events import AuditEvent, ordered
 from shared.audit.state import CampaignEnvelope, Grant
 from shared.contracts.base import TYPE_PREFIX
-from shared.contracts.selection import SelectionDecided
+from shared.contracts.selection import GrantReleased, SelectionDecided
 from shared.eventstore import read_after, read_stream
 
 Progress = Callable[[int, int], None]  # (events checked, events in the store)
 
 _DECISIONS = """
-SELECT occurred_at, data->>'granted_eur' AS granted_eur FROM events
+SELECT occurred_at, COALESCE(data->>'granted_eur', '-' || (data->>'released_eur')) AS granted_eur
+FROM events
 WHERE event_type = ANY($1::text[]) AND occurred_at <= $2 AND data->>'campaign_id' = $3
 """
 
@@ -73,8 +74,10 @@ async def verify_store(pool: asyncpg.Pool, service: str, progress: Progress | No
 
 async def campaign_envelope(selection: asyncpg.Pool, campaign_id: str, envelope_eur: Decimal,
                             at: datetime) -> CampaignEnvelope:
-    """The campaign's decisions up to `at`, read from selection's store by type and time."""
-    types = [f"{TYPE_PREFIX}{SelectionDecided.name}.v{v}" for v in range(1, SelectionDecided.version + 1)]
+    """The campaign's grants up to `at` (decided, and released again), read from selection's
+    store by type and time."""
+    types = [f"{TYPE_PREFIX}{model.name}.v{v}" for model in (SelectionDecided, GrantReleased)
+             for v in range(1, model.version + 1)]
     async with selection.acquire() as conn:
         rows = await conn.fetch(_DECISIONS, types, at, campaign_id)
     grants = tuple(Grant(r["occurred_at"], Decimal(r["granted_eur"])) for r in rows)

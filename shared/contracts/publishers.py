@@ -12,7 +12,7 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
     "applications": (a.ApplicationSubmitted, a.ApplicationWithdrawn),
     "selection": (s.EligibilityChecked, s.PrefectureOpinionRequested, s.PrefectureOpinionGiven,
                   s.CommitteeAssessmentRecorded, s.SelectionDecided, s.ConventionSignatureAdded,
-                  s.ConventionSigned),
+                  s.ConventionSigned, s.GrantReleased),
     "payments": (p.FundsCommitted, p.InstalmentPaid, p.FinalReportSubmitted,
                  p.DepartmentalOpinionGiven, p.BalanceReleased, p.BalanceWithheld),
     "notifications": (n.NotificationSent, n.NotificationFailed),

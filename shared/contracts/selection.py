@@ -116,6 +116,18 @@ class SelectionDecided(DomainEvent):
     decided_at: AwareDatetime
 
 
+class GrantReleased(DomainEvent):
+    """A selected dossier its applicant withdrew before the convention was signed (the
+    withdrawal and the decision crossed on the bus): its grant goes back to the envelope."""
+
+    name = "GrantReleased"
+
+    reference: str
+    campaign_id: str
+    released_eur: Euros
+    released_at: AwareDatetime
+
+
 class Party(str, Enum):
     """The three parties of the tripartite convention."""
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import Settings
 from tests.conftest import settings_env
-from tests.helpers import free_port, wait_for
+from tests.helpers import free_port, metric, wait_for
 
 
 @dataclass
@@ -53,11 +52,7 @@ class Service:
 
     async def metric(self, name: str, **labels: str) -> float:
         """The sum of a Prometheus sample over the series that carry these labels."""
-        async with httpx.AsyncClient(timeout=5) as client:
-            text = (await client.get(self.url("/metrics"))).text
-        return sum(sample.value for family in text_string_to_metric_families(text)
-                   for sample in family.samples
-                   if sample.name == name and labels.items() <= sample.labels.items())
+        return await metric(self.url("/metrics"), name, **labels)
 
     def terminate(self, timeout: float = 60) -> int:
         """SIGTERM, as Kubernetes sends it, and the exit code once the process is gone."""

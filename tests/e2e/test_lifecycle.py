@@ -10,7 +10,7 @@ from shared.actors import Role
 from tests.e2e.conftest import Platform
 from tests.e2e.steps import Journey
 from tests.factories import dossier_failing_several_rules, eligible_dossier, random_siren
-from tests.helpers import wait_for
+from tests.helpers import metric, wait_for
 
 
 async def test_a_selected_dossier_is_signed_paid_by_instalments_and_paid_its_balance(platform: Platform):
@@ -130,6 +130,15 @@ async def test_a_withdrawn_dossier_stops_every_later_step(platform: Platform):
     applications = await j.seen("applications", lambda d: d["status"] == "withdrawn", "the withdrawal")
     assert applications["reference"] == j.reference
     await j.mails("withdrawn")
+    # Selection's withdrawals consumer (which gives back a grant decided meanwhile) took it too.
+    await wait_for(lambda: consumed(platform, "selection", consumer="withdrawals", type="ApplicationWithdrawn",
+                                    outcome="applied"), what="selection's withdrawals consumer")
+    assert not await consumed(platform, "selection", consumer="withdrawals", outcome="dead-lettered")
+    assert await j.events("selection") == ["EligibilityChecked", "PrefectureOpinionRequested"]
+
+
+async def consumed(platform: Platform, service: str, **labels: str) -> float:
+    return await metric(platform.url(service, "/metrics"), "aap_events_consumed_total", **labels)
 
 
 async def test_a_prefecture_cannot_act_on_another_departement_and_nothing_is_stored(platform: Platform):

@@ -4,6 +4,7 @@ same state and the same chains as the event stores give."""
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -13,12 +14,14 @@ from aiokafka.structs import ConsumerRecord
 from services.notifications.audit_trail import audit_trail, replay
 from shared import audit, topics
 from shared.campaigns import Campaign, load_campaigns
+from shared.contracts.applications import ApplicationWithdrawn
 from shared.contracts.notifications import NotificationSentV1
+from shared.contracts.selection import GrantReleased
 from shared.envelope import unwrap
 from shared.errors import NotFound
 from shared.eventstore import EventStore, head_hash
 from tests.integration.test_audit import Pools, pools, recorded, settings  # noqa: F401 (fixtures)
-from tests.unit.test_audit_history import DECIDED, SECOND, a_whole_life
+from tests.unit.test_audit_history import DECIDED, SECOND, Life, a_whole_life
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +73,36 @@ async def test_the_trail_replays_a_dossier_as_the_stores_do(settings, pools, tra
     assert then["events"][-1]["type"] == "CommitteeAssessmentRecorded"
     assert then["state"]["decision"] is None and then["state"]["assessment"]["proposed_eur"] == "120000.00"
     assert then["state"]["envelope_remaining_eur"] == "2000000.00"
+
+
+def a_life_withdrawn_as_it_was_selected(campaign_id: str) -> Life:
+    """Selected for 120,000.00, withdrawn at the same instant; selection gives the grant back."""
+    life = a_whole_life(campaign=campaign_id)
+    life.events = [e for e in life.events if e.occurred_at <= DECIDED and e.service != "notifications"]
+    ids = dict(dossier_id=life.dossier_id, reference="AAP-2024-00042", campaign_id=campaign_id)
+    withdrawn = life.record("applications", ApplicationWithdrawn(
+        **ids, withdrawn_at=DECIDED, reason="Le conseil municipal a retiré le projet."),
+        DECIDED, "applicant:213186091:maire")
+    life.record("selection", GrantReleased(**ids, released_eur=Decimal("120000.00"),
+                                           released_at=DECIDED + SECOND),
+                DECIDED + SECOND, "system:withdrawal", withdrawn)
+    return life
+
+
+async def test_a_grant_given_back_returns_to_the_envelope_in_the_trail_as_in_the_stores(
+        settings, pools, trail_pool):  # noqa: F811
+    life = a_life_withdrawn_as_it_was_selected(f"c-{uuid4().hex[:8]}")
+    await recorded(settings, pools, life)
+    await followed(trail_pool, await published(pools, life.dossier_id))
+    campaigns = campaign(life.events[0].data["campaign_id"])
+    [edition] = campaigns.values()
+
+    for at, remaining in [(DECIDED, "1880000.00"), (DECIDED + SECOND, "2000000.00")]:
+        async with trail_pool.acquire() as conn:
+            state = (await replay(conn, campaigns, life.dossier_id, at))["state"]
+        envelope = await audit.campaign_envelope(pools["selection"], edition.id, edition.envelope_eur, at)
+        assert state["envelope_remaining_eur"] == f"{envelope.remaining(at):.2f}" == remaining
+    assert state["decision"]["released_eur"] == "120000.00"
 
 
 async def test_a_redelivered_record_is_kept_once(settings, pools, trail_pool):  # noqa: F811

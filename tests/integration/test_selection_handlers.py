@@ -4,7 +4,7 @@ under concurrent decisions, a refusal stores nothing, the read model follows eve
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,9 +23,10 @@ from shared.actors import Actor, Role
 from shared.auth import TokenVerifier
 from shared.campaigns import Campaign, load_campaigns
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from shared.contracts.selection import Opinion, Outcome, Scores, SelectionDecided
+from shared.audit.stores import campaign_envelope
+from shared.contracts.selection import GrantReleased, Opinion, Outcome, Scores, SelectionDecided
 from shared.envelope import wrap
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, read_stream
 from shared.http import install_error_handlers
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -153,6 +154,74 @@ async def test_a_withdrawal_heard_from_the_applications_log_stops_every_command(
     await project(pool, store, dossier_id)
     view = await queries.dossier(pool, dossier_id)
     assert view is not None and view["withdrawn"] is True
+
+
+def withdrawal_of(dossier_id: UUID, campaigns: dict[str, Campaign]) -> ApplicationWithdrawn:
+    return ApplicationWithdrawn(dossier_id=dossier_id, reference="AAP-2024-99999",
+                                campaign_id=next(iter(campaigns)), withdrawn_at=JUNE,
+                                reason="Le conseil municipal a retiré le projet.")
+
+
+async def hear_withdrawal(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign],
+                          dossier_id: UUID) -> None:
+    """The withdrawals consumer, as it handles the event in its tracking transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.react_to_withdrawal(conn, store, campaigns, withdrawal_of(dossier_id, campaigns),
+                                           JUNE, uuid4())
+
+
+async def envelope_account(pool: asyncpg.Pool, campaign_id: str) -> tuple[Decimal, Decimal]:
+    """The envelope row, and the same sum from the log: grants decided minus grants released."""
+    async with pool.acquire() as conn:
+        account = await conn.fetchval(
+            "SELECT granted_eur FROM campaign_envelopes WHERE campaign_id = $1", campaign_id)
+        logged = await conn.fetchval(
+            "SELECT coalesce(sum(coalesce((data->>'granted_eur')::numeric, "
+            "                             -(data->>'released_eur')::numeric)), 0) FROM events "
+            "WHERE event_type = ANY($1::text[]) AND data->>'campaign_id' = $2",
+            [SelectionDecided.cloud_type(), GrantReleased.cloud_type()], campaign_id)
+    return account, logged
+
+
+async def test_a_withdrawal_heard_after_the_selection_gives_the_grant_back_to_the_envelope(pool, store):
+    campaigns = campaign(envelope_eur=Decimal("250000.00"))
+    [campaign_id] = campaigns
+    dossier_id = await assessed(pool, store, campaigns)
+    await handlers.decide(pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE)
+
+    await hear_withdrawal(pool, store, campaigns, dossier_id)
+    await hear_withdrawal(pool, store, campaigns, dossier_id)  # a second delivery gives nothing more
+
+    async with pool.acquire() as conn:
+        stream = [e.event_type for e in await read_stream(conn, str(dossier_id))]
+    assert stream[-2:] == [SelectionDecided.cloud_type(), GrantReleased.cloud_type()]
+    assert await envelope_account(pool, campaign_id) == (Decimal("0.00"), Decimal("0.00"))
+    remaining = await campaign_envelope(pool, campaign_id, Decimal("250000.00"), datetime.now(PARIS))
+    assert remaining.remaining(datetime.now(PARIS)) == Decimal("250000.00")
+    assert remaining.remaining(JUNE - timedelta(seconds=1)) == Decimal("250000.00")
+
+
+async def test_a_withdrawal_and_a_decision_that_cross_never_leave_a_grant_counted(pool, store):
+    # given six assessed dossiers, each withdrawn by its applicant as the President selects it
+    campaigns = campaign(envelope_eur=Decimal("1000000.00"))
+    [campaign_id] = campaigns
+    dossiers = [await assessed(pool, store, campaigns) for _ in range(6)]
+    decisions = [handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE)
+                 for d in dossiers]
+    withdrawals = [hear_withdrawal(pool, store, campaigns, d) for d in dossiers]
+    outcomes = await asyncio.gather(*itertools.chain(*zip(decisions, withdrawals, strict=True)),
+                                    return_exceptions=True)
+    # then each decision is either refused as withdrawn, or recorded and its grant given back
+    for dossier_id, outcome in zip(dossiers, outcomes[::2], strict=True):
+        async with pool.acquire() as conn:
+            types = [e.event_type for e in await read_stream(conn, str(dossier_id))]
+        if isinstance(outcome, DossierWithdrawn):
+            assert SelectionDecided.cloud_type() not in types
+        else:
+            assert isinstance(outcome, list), outcome
+            assert types[-1] == GrantReleased.cloud_type()
+    # and nothing stays counted in the envelope, which equals the log's account
+    assert await envelope_account(pool, campaign_id) == (Decimal("0.00"), Decimal("0.00"))
 
 
 async def test_the_third_signature_binds_the_convention_in_the_same_append(pool, store):

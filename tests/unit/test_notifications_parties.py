@@ -15,7 +15,7 @@ from shared.contracts.payments import (BalanceReleased, BalanceWithheld, Departm
                                        FinalReportSubmitted, FundsCommitted, InstalmentPaid,
                                        PlannedInstalment)
 from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked,
+                                        ConventionSigned, EligibilityChecked, GrantReleased,
                                         PrefectureOpinionGiven, PrefectureOpinionRequested,
                                         Scores, SelectionDecided)
 from tests.factories import eligible_dossier
@@ -68,6 +68,8 @@ EVENTS: dict[str, tuple[DomainEvent, tuple[Party, ...], tuple[Party, ...]]] = {
     "withdrawn": (ApplicationWithdrawn(
         **COMMON, campaign_id="mildeca-2024", withdrawn_at=WHEN,
         reason="Le conseil municipal a renoncé au projet."), (A,), (M,)),
+    "grant_released": (GrantReleased(
+        **COMMON, campaign_id="mildeca-2024", released_eur="120000.00", released_at=WHEN), (M,), (P,)),
     "decision_selected": (decided("selected"), (A,), (P,)),
     "decision_rejected": (decided("rejected"), (A,), (P,)),
     "signature_added": (ConventionSignatureAdded(

@@ -97,3 +97,9 @@ def test_a_notice_to_mildeca_is_marked_automatic_and_a_letter_is_signed_by_milde
     _, letter = rendered("convention_signed")
     assert "Message automatique" in notice and "réservé" in notice
     assert letter.rstrip().endswith("(MILDECA)") and "Madame, Monsieur," in letter
+
+
+def test_mildeca_is_told_a_grant_went_back_to_the_envelope_and_no_convention_follows():
+    subject, body = rendered("grant_released")
+    assert "rendue à l'enveloppe" in subject
+    assert f"120{NBSP}000,00{NBSP}€" in body and "Aucune convention" in body

@@ -20,8 +20,8 @@ from shared.campaigns import Campaign, load_campaigns
 from shared.contracts import DomainEvent
 from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
                                         ConventionSigned, EligibilityChecked, FailedRule,
-                                        Opinion, Outcome, Party, PrefectureOpinionGiven, Scores,
-                                        SelectionDecided)
+                                        GrantReleased, Opinion, Outcome, Party,
+                                        PrefectureOpinionGiven, Scores, SelectionDecided)
 from shared.errors import Forbidden
 from tests.factories import random_siren
 
@@ -381,3 +381,43 @@ def test_every_command_on_a_withdrawn_dossier_is_refused(command: str):
 def test_a_dossier_withdrawn_before_selection_knew_it_is_refused_as_withdrawn():
     with pytest.raises(errors.DossierWithdrawn):
         instruction.give_opinion(SelectionState(withdrawn=True), PREFECTURE, FAVORABLE, MAY)
+
+
+
+# --- a withdrawal that crossed the decision on the bus ------------------------------------------
+
+def withdrawn(state: SelectionState) -> SelectionState:
+    return replace(state, withdrawn=True)
+
+
+def test_a_dossier_withdrawn_after_its_selection_gives_its_grant_back_to_the_envelope():
+    state = given_decided()
+    [released] = decision.release_on_withdrawal(withdrawn(state), SEPTEMBER)
+    assert isinstance(released, GrantReleased)
+    assert (released.released_eur, released.campaign_id, released.reference, released.released_at) == (
+        Decimal("150000.00"), CAMPAIGN.id, "AAP-2024-00042", SEPTEMBER)
+    assert then(state, [released]).released
+
+
+def test_a_grant_is_given_back_once():
+    state = withdrawn(given_decided())
+    state = then(state, decision.release_on_withdrawal(state, SEPTEMBER))
+    assert decision.release_on_withdrawal(state, SEPTEMBER) == []
+
+
+@pytest.mark.parametrize("state", [given_assessed(), given_decided(REJECT)],
+                         ids=["not decided", "rejected"])
+def test_a_withdrawal_without_a_grant_gives_nothing_back(state: SelectionState):
+    assert decision.release_on_withdrawal(withdrawn(state), SEPTEMBER) == []
+
+
+def test_once_the_convention_binds_a_withdrawal_gives_nothing_back_here():
+    state = given_decided()
+    for party in (PRESIDENT, APPLICANT, PREFECTURE):
+        state = then(state, sign(state, party))
+    assert state.convention_signed
+    assert decision.release_on_withdrawal(withdrawn(state), SEPTEMBER) == []
+
+
+def test_a_dossier_still_in_the_running_gives_nothing_back():
+    assert decision.release_on_withdrawal(given_decided(), SEPTEMBER) == []
