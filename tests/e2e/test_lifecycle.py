@@ -1,14 +1,19 @@
 """The whole life of dossiers of the 2024-style call, across the four running services:
-one selected and paid to its balance, one withheld, one rejected, one ineligible, one withdrawn."""
+one selected and paid to its balance, one withheld, one rejected, one ineligible, one withdrawn,
+one withdrawn as it was selected."""
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
+from uuid import UUID
 
 import asyncpg
 
 from shared.actors import Role
+from shared.contracts.applications import ApplicationWithdrawn
 from tests.e2e.conftest import Platform
 from tests.e2e.steps import Journey
+from tests.e2e.submissions import publish
 from tests.factories import dossier_failing_several_rules, eligible_dossier, random_siren
 from tests.helpers import metric, wait_for
 
@@ -196,3 +201,32 @@ async def test_concurrent_decisions_never_exceed_the_campaigns_envelope(platform
     assert ranking.status_code == 200, ranking.text
     assert Decimal(ranking.json()["granted_eur"]) == Decimal("200000.00")
     assert Decimal(ranking.json()["remaining_eur"]) == Decimal("50000.00")
+
+
+async def test_a_withdrawal_that_crossed_the_decision_gives_the_grant_back_to_the_envelope(platform: Platform):
+    # given an assessed dossier, selected for 120,000.00
+    j = await Journey(platform).file()
+    await j.checked()
+    await j.opinion()
+    await j.assess()
+    before = await granted(j)
+    await j.decide("selected", "120000.00")
+    assert await granted(j) == before + Decimal("120000.00")
+    # when a withdrawal that applications accepted before it heard the decision follows it on the bus
+    await publish(platform.settings, [ApplicationWithdrawn(
+        dossier_id=UUID(j.dossier_id), reference=j.reference, campaign_id=j.campaign,
+        withdrawn_at=datetime.now(UTC), reason="Le conseil municipal a retiré le projet.")])
+    # then selection gives the grant back, MILDECA is told, and the convention is never signed
+    view = await j.seen("selection", lambda d: d.get("released_eur") is not None, "the grant released")
+    assert view["released_eur"] == "120000.00" and view["withdrawn"] is True
+    assert (await j.events("selection"))[-1] == "GrantReleased"
+    assert await granted(j) == before
+    await j.mails("decision_selected", "grant_released")
+    detail = await j.refused("selection", "/convention/signatures", Role.applicant)
+    assert "withdrawn" in detail
+
+
+async def granted(j: Journey) -> Decimal:
+    ranking = await j.call("selection", "GET", f"/campaigns/{j.campaign}/ranking", Role.auditor)
+    assert ranking.status_code == 200, ranking.text
+    return Decimal(ranking.json()["granted_eur"])
