@@ -17,7 +17,7 @@ from bench import machine, results
 from bench.context import FULL, QUICK, Bench
 from bench.measure import now
 from bench.stack import clean, namespace
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 CASES = ("append", "relay", "rebuild", "surge", "audit")
 
@@ -25,12 +25,24 @@ CASES = ("append", "relay", "rebuild", "surge", "audit")
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI (a few minutes)")
-    parser.add_argument("--cases", default=",".join(CASES),
-                        help=f"comma-separated, among {', '.join(CASES)} (default: all)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results",
-                        help="where the JSON and Markdown results go (default: bench/results)")
-    parser.add_argument("--profile", type=Path, default=None, metavar="FOLDER",
-                        help="sample the surge's service processes with py-spy into FOLDER")
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help=f"comma-separated, among {', '.join(CASES)} (default: all)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).parent / "results",
+        help="where the JSON and Markdown results go (default: bench/results)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="sample the surge's service processes with py-spy into FOLDER",
+    )
     args = parser.parse_args(argv)
     args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in args.cases if c not in CASES]
@@ -51,12 +63,16 @@ async def run_case(name: str, bench: Bench) -> results.CaseResult:
             tail = log.read_text(errors="replace").splitlines()[-8:]
             print(f"[bench] {name}: the end of {log.name}:", *tail, sep="\n  ", file=sys.stderr)
         said = (str(error) or repr(error)).splitlines()[0][:300]
-        return results.CaseResult(name, module.TITLE, now() - start, results.Outcome(),
-                                  f"{type(error).__name__}: {said}")
+        return results.CaseResult(
+            name, module.TITLE, now() - start, results.Outcome(), f"{type(error).__name__}: {said}"
+        )
     result = results.CaseResult(name, module.TITLE, now() - start, outcome)
     for c in outcome.comparisons:
-        print(f"[bench] {name}: {c.measure}: {c.platform:,.1f} {c.unit} vs {c.ceiling:,.1f} "
-              f"({c.ceiling_name}) → ratio {c.ratio:.3g}", flush=True)
+        print(
+            f"[bench] {name}: {c.measure}: {c.platform:,.1f} {c.unit} vs {c.ceiling:,.1f} "
+            f"({c.ceiling_name}) → ratio {c.ratio:.3g}",
+            flush=True,
+        )
     print(f"[bench] {name}: done in {result.seconds:.0f} s", flush=True)
     return result
 
@@ -69,8 +85,10 @@ async def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="aap-bench-") as work:
         settings = namespace(Settings(), Path(work) / "jwt")
         bench = Bench(settings, QUICK if args.quick else FULL, Path(work), args.profile)
-        print(f"[bench] {mode} run, namespace {settings.topic_prefix}, cases {', '.join(args.cases)}",
-              flush=True)
+        print(
+            f"[bench] {mode} run, namespace {settings.topic_prefix}, cases {', '.join(args.cases)}",
+            flush=True,
+        )
         done: list[results.CaseResult] = []
         try:
             described = await machine.describe(settings)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stack import scoped
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,30 @@ class Sizes:
     audit_queries: int
 
 
-QUICK = Sizes(writers=4, append_seconds=4, rounds=1, relay_events=10_000, rebuild_events=20_000,
-              surge_dossiers=300, surge_clients=8, latency_seconds=10,
-              audit_logs=(10_000, 100_000), audit_queries=200)
-FULL = Sizes(writers=8, append_seconds=10, rounds=3, relay_events=100_000,
-             rebuild_events=1_000_000, surge_dossiers=10_000, surge_clients=32, latency_seconds=30,
-             audit_logs=(10_000, 1_000_000), audit_queries=200)
+QUICK = Sizes(
+    writers=4,
+    append_seconds=4,
+    rounds=1,
+    relay_events=10_000,
+    rebuild_events=20_000,
+    surge_dossiers=300,
+    surge_clients=8,
+    latency_seconds=10,
+    audit_logs=(10_000, 100_000),
+    audit_queries=200,
+)
+FULL = Sizes(
+    writers=8,
+    append_seconds=10,
+    rounds=3,
+    relay_events=100_000,
+    rebuild_events=1_000_000,
+    surge_dossiers=10_000,
+    surge_clients=32,
+    latency_seconds=30,
+    audit_logs=(10_000, 1_000_000),
+    audit_queries=200,
+)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 
 def kafka_lib() -> Path:

@@ -18,7 +18,7 @@ class Arrivals:
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
         key = (str(headers["X-AAP-Template"]), str(headers["X-AAP-Dossier"]))
         with self.lock:

@@ -17,7 +17,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-async def for_seconds(seconds: float, operations: Sequence[Callable[[], Awaitable[object]]]) -> float:
+async def for_seconds(
+    seconds: float, operations: Sequence[Callable[[], Awaitable[object]]]
+) -> float:
     """Run each operation in its own loop, all together, for `seconds`; operations per second."""
     start = now()
     deadline = start + seconds

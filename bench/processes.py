@@ -55,8 +55,11 @@ class Processes:
     def start(self, name: str, module_args: Sequence[str]) -> str:
         port = free_port()
         self.running[name] = subprocess.Popen(
-            [sys.executable, "-m", *module_args, "--port", str(port)], env=dict(self.env),
-            stdout=self._log(name), stderr=subprocess.STDOUT)
+            [sys.executable, "-m", *module_args, "--port", str(port)],
+            env=dict(self.env),
+            stdout=self._log(name),
+            stderr=subprocess.STDOUT,
+        )
         self.urls[name] = f"http://127.0.0.1:{port}"
         return self.urls[name]
 
@@ -79,8 +82,11 @@ class Processes:
                     await asyncio.sleep(0.3)
 
     def peak_rss_mib(self) -> dict[str, float]:
-        return {name: round(peak_rss_mib(p.pid), 1) for name, p in self.running.items()
-                if p.poll() is None}
+        return {
+            name: round(peak_rss_mib(p.pid), 1)
+            for name, p in self.running.items()
+            if p.poll() is None
+        }
 
     def profile(self, folder: Path) -> None:
         """Sample each process with py-spy (the GIL holder only: where Python spends CPU) until
@@ -88,10 +94,26 @@ class Processes:
         folder.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).with_name("py-spy")
         for name, process in self.running.items():
-            self.spies.append(subprocess.Popen(
-                [str(spy), "record", "--gil", "--rate", "100", "--format", "raw", "--nonblocking",
-                 "--pid", str(process.pid), "-o", str(folder / f"{name}.raw")],
-                stdout=subprocess.DEVNULL, stderr=self._log(f"py-spy-{name}")))
+            self.spies.append(
+                subprocess.Popen(
+                    [
+                        str(spy),
+                        "record",
+                        "--gil",
+                        "--rate",
+                        "100",
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        "--pid",
+                        str(process.pid),
+                        "-o",
+                        str(folder / f"{name}.raw"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=self._log(f"py-spy-{name}"),
+                )
+            )
 
     def unprofile(self) -> None:
         for spy in self.spies:

@@ -15,7 +15,10 @@ from pathlib import Path
 PARTS = (
     ("mailer", "run_mailer (services/notifications/mailer.py"),
     ("consumer kernel (unwrap, tracking row, handler)", "consume_record (shared/consumer.py"),
-    ("FastStream around the kernel (middlewares, DI, ack)", "SubscriberUsecase.consume (faststream"),
+    (
+        "FastStream around the kernel (middlewares, DI, ack)",
+        "SubscriberUsecase.consume (faststream",
+    ),
     ("aiokafka consumer (fetch, decode)", "aiokafka/consumer"),
     ("outbox relay", "run_relay_forever (shared/outbox.py"),
     ("metrics sampling", "sample_forever (shared/sampling.py"),
@@ -33,7 +36,7 @@ def stacks(raw: Path, within: str = "") -> Iterator[tuple[list[str], int]]:
             continue
         frames = stack.split(";")
         if within:
-            frames = frames[next(i for i, f in enumerate(frames) if within in f):]
+            frames = frames[next(i for i, f in enumerate(frames) if within in f) :]
         yield frames, int(count)
 
 
@@ -53,8 +56,15 @@ def summary(raw: Path, within: str = "", top: int = 25) -> str:
     scope = f" within {within}" if within else ""
     if not total:
         return f"no samples{scope}\n"
-    lines = [f"{total} samples{scope}", "", "inclusive (the function and what it called):",
-             *_share(inclusive, total, top), "", "self (the innermost frame):", *_share(own, total, top)]
+    lines = [
+        f"{total} samples{scope}",
+        "",
+        "inclusive (the function and what it called):",
+        *_share(inclusive, total, top),
+        "",
+        "self (the innermost frame):",
+        *_share(own, total, top),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -65,8 +75,10 @@ def parts(raw: Path, rate: int = 100) -> str:
         total += samples
         stack = ";".join(frames)
         counter[next((name for name, mark in PARTS if mark in stack), "other")] += samples
-    lines = [f"{total} samples ({total / rate:.0f} s at {rate} Hz)",
-             *_share(counter, total, len(PARTS) + 1)]
+    lines = [
+        f"{total} samples ({total / rate:.0f} s at {rate} Hz)",
+        *_share(counter, total, len(PARTS) + 1),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -22,7 +22,9 @@ class Comparison:
         """How close the platform runs to the ceiling: 1.0 is at the ceiling, 0.25 a quarter of it."""
         if not self.platform or not self.ceiling:
             return 0.0
-        return self.platform / self.ceiling if self.higher_is_better else self.ceiling / self.platform
+        return (
+            self.platform / self.ceiling if self.higher_is_better else self.ceiling / self.platform
+        )
 
 
 @dataclass
@@ -44,9 +46,14 @@ class CaseResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "case": self.case, "title": self.title, "seconds": round(self.seconds, 1),
-            "error": self.error, "parameters": self.outcome.parameters,
-            "comparisons": [{**asdict(c), "ratio": round(c.ratio, 4)} for c in self.outcome.comparisons],
+            "case": self.case,
+            "title": self.title,
+            "seconds": round(self.seconds, 1),
+            "error": self.error,
+            "parameters": self.outcome.parameters,
+            "comparisons": [
+                {**asdict(c), "ratio": round(c.ratio, 4)} for c in self.outcome.comparisons
+            ],
             "figures": self.outcome.figures,
         }
 
@@ -61,8 +68,9 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
 
 
-def markdown(mode: str, started: str, seconds: float, machine: dict[str, Any],
-             cases: list[CaseResult]) -> str:
+def markdown(
+    mode: str, started: str, seconds: float, machine: dict[str, Any], cases: list[CaseResult]
+) -> str:
     lines = [
         f"# aap bench — {mode} run of {started}",
         "",
@@ -78,8 +86,10 @@ def markdown(mode: str, started: str, seconds: float, machine: dict[str, Any],
             lines.append(f"| {result.case} | **could not run**: {result.error} | | | | |")
             continue
         for c in result.outcome.comparisons:
-            lines.append(f"| {result.case} | {c.measure} ({c.unit}) | {_number(c.platform)} | "
-                         f"{_number(c.ceiling)} | {c.ceiling_name} | {_ratio(c.ratio)} |")
+            lines.append(
+                f"| {result.case} | {c.measure} ({c.unit}) | {_number(c.platform)} | "
+                f"{_number(c.ceiling)} | {c.ceiling_name} | {_ratio(c.ratio)} |"
+            )
     lines += ["", "## Other figures", ""]
     for result in cases:
         extra = {**result.outcome.parameters, **result.outcome.figures}
@@ -91,13 +101,24 @@ def markdown(mode: str, started: str, seconds: float, machine: dict[str, Any],
     return "\n".join(lines)
 
 
-def write(folder: Path, mode: str, started: str, seconds: float, machine: dict[str, Any],
-          cases: list[CaseResult]) -> list[Path]:
+def write(
+    folder: Path,
+    mode: str,
+    started: str,
+    seconds: float,
+    machine: dict[str, Any],
+    cases: list[CaseResult],
+) -> list[Path]:
     """<started>-<mode>.json and .md, and latest-<mode>.md; returns the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"{started.replace(':', '')}-{mode}"
-    document = {"mode": mode, "started": started, "seconds": round(seconds, 1),
-                "machine": machine, "cases": [c.as_json() for c in cases]}
+    document = {
+        "mode": mode,
+        "started": started,
+        "seconds": round(seconds, 1),
+        "machine": machine,
+        "cases": [c.as_json() for c in cases],
+    }
     table = markdown(mode, started, seconds, machine, cases)
     json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
     latest = folder / f"latest-{mode}.md"

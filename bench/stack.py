@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from shared import topics
-from shared.auth import generate_keypair
-from shared.settings import Settings
+from shared.kernel import topics
+from shared.kernel.auth import generate_keypair
+from shared.kernel.settings import Settings
 
 
 def namespace(base: Settings, keys: Path) -> Settings:
@@ -26,17 +26,26 @@ def namespace(base: Settings, keys: Path) -> Settings:
     private_key_file = keys / "private.pem"
     private_key_file.write_text(private_pem)
     dsn = urlsplit(base.pg_admin_dsn)
-    return base.model_copy(update={
-        "topic_prefix": prefix, "db_prefix": prefix,
-        "pg_host": dsn.hostname or base.pg_host, "pg_port": dsn.port or base.pg_port,
-        "jwt_public_key": public_pem, "jwt_private_key_file": str(private_key_file),
-    })
+    return base.model_copy(
+        update={
+            "topic_prefix": prefix,
+            "db_prefix": prefix,
+            "pg_host": dsn.hostname or base.pg_host,
+            "pg_port": dsn.port or base.pg_port,
+            "jwt_public_key": public_pem,
+            "jwt_private_key_file": str(private_key_file),
+        }
+    )
 
 
 def scoped(settings: Settings, case: str) -> Settings:
     """A case's corner of the namespace: its own databases and topics."""
-    return settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}.{case}",
-                                       "db_prefix": f"{settings.db_prefix}_{case}"})
+    return settings.model_copy(
+        update={
+            "topic_prefix": f"{settings.topic_prefix}.{case}",
+            "db_prefix": f"{settings.db_prefix}_{case}",
+        }
+    )
 
 
 async def clean(settings: Settings) -> list[str]:
@@ -44,8 +53,10 @@ async def clean(settings: Settings) -> list[str]:
     dropped: list[str] = []
     admin = await asyncpg.connect(settings.pg_admin_dsn)
     try:
-        names = await admin.fetch("SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-                                  settings.db_prefix + "_")
+        names = await admin.fetch(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            settings.db_prefix + "_",
+        )
         for row in names:
             await admin.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
             dropped.append(row["datname"])

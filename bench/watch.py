@@ -11,16 +11,24 @@ from bench.measure import now
 
 def of_type(name: str) -> Callable[[ConsumerRecord], bool]:
     """Records whose CloudEvents type is `name` (any version)."""
+
     def wanted(record: ConsumerRecord) -> bool:
         return any(k == "ce_type" and b"." + name.encode() + b".v" in v for k, v in record.headers)
+
     return wanted
 
 
 class Watcher:
-    def __init__(self, bootstrap: str, topic: str,
-                 wanted: Callable[[ConsumerRecord], bool] = lambda _: True) -> None:
-        self.reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                       enable_auto_commit=False, auto_offset_reset="earliest")
+    def __init__(
+        self, bootstrap: str, topic: str, wanted: Callable[[ConsumerRecord], bool] = lambda _: True
+    ) -> None:
+        self.reader = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
         self.wanted = wanted
         self.seen: dict[str, float] = {}
         self.task: asyncio.Task[None] | None = None
@@ -45,8 +53,9 @@ class Watcher:
                         self.seen.setdefault(record.key.decode(), at)
 
 
-async def all_seen(seen: Callable[[], dict[str, float]], keys: Iterable[str], timeout: float,
-                   what: str) -> dict[str, float]:
+async def all_seen(
+    seen: Callable[[], dict[str, float]], keys: Iterable[str], timeout: float, what: str
+) -> dict[str, float]:
     """When each key was seen, once all were; raises after `timeout` seconds without them all."""
     wanted = set(keys)
     deadline = now() + timeout
@@ -57,5 +66,6 @@ async def all_seen(seen: Callable[[], dict[str, float]], keys: Iterable[str], ti
             return {key: found[key] for key in wanted}
         if now() > deadline:
             raise RuntimeError(
-                f"{len(missing)} of {len(wanted)} {what} still missing after {timeout:.0f} s")
+                f"{len(missing)} of {len(wanted)} {what} still missing after {timeout:.0f} s"
+            )
         await asyncio.sleep(0.1)

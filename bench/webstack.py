@@ -14,13 +14,13 @@ from uuid import uuid4
 from fastapi import Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from shared.actors import Actor, Role, require_own_dossier, require_role
-from shared.app import actor_of
-from shared.auth import TokenVerifier
 from shared.contracts.applications import ApplicationSubmitted, Dossier
-from shared.http import install_error_handlers
-from shared.settings import Settings
-from shared.telemetry import setup_tracing
+from shared.kernel.app import actor_of
+from shared.kernel.auth import TokenVerifier
+from shared.kernel.http import install_error_handlers
+from shared.kernel.settings import Settings
+from shared.kernel.telemetry import setup_tracing
+from shared.language.actors import Actor, Role, require_own_dossier, require_role
 
 
 def create_app() -> FastAPI:
@@ -34,21 +34,36 @@ def create_app() -> FastAPI:
         return {"ready": True}
 
     @app.post("/campaigns/{campaign_id}/dossiers", status_code=201)
-    async def file_dossier(campaign_id: str, dossier: Dossier,
-                           actor: Annotated[Actor, Depends(actor_of)]) -> dict[str, Any]:
+    async def file_dossier(
+        campaign_id: str, dossier: Dossier, actor: Annotated[Actor, Depends(actor_of)]
+    ) -> dict[str, Any]:
         require_role(actor, Role.applicant, to="file a dossier")
         require_own_dossier(actor, dossier.applicant.siren, "file a dossier")
-        event = ApplicationSubmitted(dossier_id=uuid4(), reference="AAP-DEMO-00000",
-                                     campaign_id=campaign_id, submitted_at=datetime.now(UTC),
-                                     dossier=dossier)
+        event = ApplicationSubmitted(
+            dossier_id=uuid4(),
+            reference="AAP-DEMO-00000",
+            campaign_id=campaign_id,
+            submitted_at=datetime.now(UTC),
+            dossier=dossier,
+        )
         return {
-            "dossier_id": str(event.dossier_id), "reference": event.reference,
-            "campaign_id": campaign_id, "submitted_at": event.submitted_at.isoformat(),
-            "recorded": [{"type": "ApplicationSubmitted", "event_id": str(uuid4()), "version": 1,
-                          "data": event.model_dump(mode="json")}],
+            "dossier_id": str(event.dossier_id),
+            "reference": event.reference,
+            "campaign_id": campaign_id,
+            "submitted_at": event.submitted_at.isoformat(),
+            "recorded": [
+                {
+                    "type": "ApplicationSubmitted",
+                    "event_id": str(uuid4()),
+                    "version": 1,
+                    "data": event.model_dump(mode="json"),
+                }
+            ],
         }
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="healthz,readyz"
+    )
     return app
 
 
@@ -58,9 +73,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.webstack")
     parser.add_argument("--port", type=int, required=True)
     port = parser.parse_args().port
-    # The settings of `aap serve` (services/cli.py).
-    uvicorn.run(create_app, factory=True, host="127.0.0.1", port=port, log_level="info",
-                timeout_graceful_shutdown=20)
+    # The settings of `aap serve` (cli/main.py).
+    uvicorn.run(
+        create_app,
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=20,
+    )
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def handle(db: sqlite3.Connection, record: ConsumerRecord) -> str | None:
     headers = {key: value.decode() for key, value in record.headers}
     if "ce_id" not in headers or "ce_type" not in headers:
         return None  # not a CloudEvent: nothing we know how to read
-    event_type, data = upcast(headers["ce_type"].removeprefix(TYPE_PREFIX), json.loads(record.value))
+    event_type, data = upcast(
+        headers["ce_type"].removeprefix(TYPE_PREFIX), json.loads(record.value)
+    )
     try:
         with db:  # one transaction: the processed id and the effect, or neither
             db.execute(_SEEN, (headers["ce_id"], record.topic, record.partition, record.offset))
@@ -66,16 +68,23 @@ def handle(db: sqlite3.Connection, record: ConsumerRecord) -> str | None:
     except sqlite3.IntegrityError:
         return None  # this ce_id was processed already: a redelivery
     detail = data.get("reference") or ", ".join(data.get("to", []))
-    return (f"{headers['ce_time']} {event_type} dossier={headers['ce_subject']} "
-            f"id={headers['ce_id']} {detail} ({record.topic}/{record.partition}@{record.offset})")
+    return (
+        f"{headers['ce_time']} {event_type} dossier={headers['ce_subject']} "
+        f"id={headers['ce_id']} {detail} ({record.topic}/{record.partition}@{record.offset})"
+    )
 
 
-async def consume(bootstrap: str, prefix: str, group: str, db: sqlite3.Connection,
-                  stop: asyncio.Event) -> None:
+async def consume(
+    bootstrap: str, prefix: str, group: str, db: sqlite3.Connection, stop: asyncio.Event
+) -> None:
     pattern = rf"^{re.escape(prefix)}\.[^.]+\.events$"  # not the `.deadletter` topics
     # A group of one's own that has committed nothing starts from offset 0 (earliest).
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     consumer.subscribe(pattern=pattern)
     await consumer.start()
     print(f"reading {pattern} as group {group}", file=sys.stderr, flush=True)

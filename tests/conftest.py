@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared import db, topics
-from shared.auth import generate_keypair
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.auth import generate_keypair
+from shared.kernel.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,12 @@ def servers() -> Iterator[Servers]:
         from testcontainers.community.kafka import KafkaContainer
         from testcontainers.community.postgres import PostgresContainer
 
-        with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka, PostgresContainer(
-            "postgres:15", username="aap", password="aap", dbname="postgres", driver=None
-        ) as pg:
+        with (
+            KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka,
+            PostgresContainer(
+                "postgres:15", username="aap", password="aap", dbname="postgres", driver=None
+            ) as pg,
+        ):
             yield Servers(kafka.get_bootstrap_server(), pg.get_connection_url())
     else:
         # Started by `./dev test` (deploy/local/kafka.sh and postgres.sh).
@@ -64,7 +67,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-async def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
+async def settings(
+    servers: Servers, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Settings]:
     namespace = "t" + secrets.token_hex(4)
     private_pem, public_pem = generate_keypair()
     private_key_file = tmp_path_factory.mktemp("jwt") / "private.pem"

@@ -10,12 +10,14 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.actors import Role
-from shared.auth import mint
-from shared.settings import Settings
+from shared.kernel.auth import mint
+from shared.kernel.settings import Settings
+from shared.language.actors import Role
 
 
-async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]
+async def wait_for(
+    predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"
+):  # type: ignore[no-untyped-def]
     """Poll an async predicate until it returns something truthy; no blind sleeps."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -28,15 +30,24 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what
         await asyncio.sleep(interval)
 
 
-async def read_topic(settings: Settings, topic: str,
-                     until: Callable[[list[ConsumerRecord]], bool],
-                     timeout: float = 30.0) -> list[ConsumerRecord]:
+async def read_topic(
+    settings: Settings,
+    topic: str,
+    until: Callable[[list[ConsumerRecord]], bool],
+    timeout: float = 30.0,
+) -> list[ConsumerRecord]:
     """Every record of a topic from offset 0, once `until` is satisfied by them."""
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap, group_id=None,
-                              auto_offset_reset="earliest", enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await reader.start()
     records: list[ConsumerRecord] = []
     try:
+
         async def enough() -> bool:
             for batch in (await reader.getmany(timeout_ms=200)).values():
                 records.extend(batch)
@@ -60,14 +71,26 @@ def event_ids(records: list[ConsumerRecord], dossier_id: UUID | None = None) -> 
     return out
 
 
-def bearer(settings: Settings, role: Role | str, *, siren: str | None = None,
-           departement: str | None = None, subject: str | None = None) -> dict[str, str]:
+def bearer(
+    settings: Settings,
+    role: Role | str,
+    *,
+    siren: str | None = None,
+    departement: str | None = None,
+    subject: str | None = None,
+) -> dict[str, str]:
     """The Authorization header of a test actor, signed with the test session's key."""
     role = Role(role)
     with open(settings.jwt_private_key_file) as key:
-        token = mint(key.read(), role=role, subject=subject or f"{role.value}@test.example.fr",
-                     issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                     siren=siren, departement=departement)
+        token = mint(
+            key.read(),
+            role=role,
+            subject=subject or f"{role.value}@test.example.fr",
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            siren=siren,
+            departement=departement,
+        )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -82,6 +105,9 @@ async def metric(metrics_url: str, name: str, **labels: str) -> float:
     """The sum of a Prometheus sample at a service's /metrics over the series with these labels."""
     async with httpx.AsyncClient(timeout=5) as client:
         text = (await client.get(metrics_url)).text
-    return sum(sample.value for family in text_string_to_metric_families(text)
-               for sample in family.samples
-               if sample.name == name and labels.items() <= sample.labels.items())
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )

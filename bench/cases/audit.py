@@ -20,9 +20,9 @@ from bench.context import Bench
 from bench.lives import EVENT_COLUMNS, Lives
 from bench.measure import now, percentile
 from bench.results import Comparison, Outcome
-from shared import db, topics
 from shared.audit import history
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.settings import Settings
 
 TITLE = "Audit: one dossier's full history, in a small and in a big log"
 CHUNK = 2_000  # dossiers copied at a time
@@ -33,12 +33,13 @@ async def fill(settings: Settings, lives: Lives, dossiers: list[UUID]) -> None:
     try:
         for start in range(0, len(dossiers), CHUNK):
             rows: dict[str, list[tuple[Any, ...]]] = {s: [] for s in conns}
-            for dossier_id in dossiers[start:start + CHUNK]:
+            for dossier_id in dossiers[start : start + CHUNK]:
                 for service, row in lives.rows(dossier_id):
                     rows[service].append(row)
             for service, conn in conns.items():
-                await conn.copy_records_to_table("events", records=rows[service],
-                                                 columns=EVENT_COLUMNS)
+                await conn.copy_records_to_table(
+                    "events", records=rows[service], columns=EVENT_COLUMNS
+                )
         for conn in conns.values():
             await conn.execute("ANALYZE events")
     finally:
@@ -46,8 +47,9 @@ async def fill(settings: Settings, lives: Lives, dossiers: list[UUID]) -> None:
             await conn.close()
 
 
-async def timings(pools: Mapping[str, asyncpg.Pool], dossiers: list[UUID],
-                  queries: int, expected: int) -> list[float]:
+async def timings(
+    pools: Mapping[str, asyncpg.Pool], dossiers: list[UUID], queries: int, expected: int
+) -> list[float]:
     """Milliseconds of each history asked for, dossiers drawn at random (a few first, untimed)."""
     for dossier_id in random.sample(dossiers, 10):
         await history(pools, dossier_id)
@@ -76,7 +78,9 @@ async def measure(bench: Bench) -> Outcome:
             fresh = [uuid4() for _ in range(events // lives.per_dossier - len(dossiers))]
             start = now()
             await fill(settings, lives, fresh)
-            figures[f"copy_{events}_events_per_s"] = round(len(fresh) * lives.per_dossier / (now() - start))
+            figures[f"copy_{events}_events_per_s"] = round(
+                len(fresh) * lives.per_dossier / (now() - start)
+            )
             dossiers += fresh
             times = await timings(pools, dossiers, sizes.audit_queries, lives.per_dossier)
             medians.append(percentile(times, 50))
@@ -88,13 +92,28 @@ async def measure(bench: Bench) -> Outcome:
             await pool.close()
     small, big = (f"{n:,}" for n in sizes.audit_logs)
     return Outcome(
-        parameters={"log_events": list(sizes.audit_logs), "queries": sizes.audit_queries,
-                    "stores": len(pools)},
+        parameters={
+            "log_events": list(sizes.audit_logs),
+            "queries": sizes.audit_queries,
+            "stores": len(pools),
+        },
         comparisons=[
-            Comparison(f"history p50, {big}-event log", "ms", medians[1], medians[0],
-                       f"the same, {small}-event log", higher_is_better=False),
-            Comparison(f"history p99, {big}-event log", "ms", tails[1], tails[0],
-                       f"the same, {small}-event log", higher_is_better=False),
+            Comparison(
+                f"history p50, {big}-event log",
+                "ms",
+                medians[1],
+                medians[0],
+                f"the same, {small}-event log",
+                higher_is_better=False,
+            ),
+            Comparison(
+                f"history p99, {big}-event log",
+                "ms",
+                tails[1],
+                tails[0],
+                f"the same, {small}-event log",
+                higher_is_better=False,
+            ),
         ],
         figures=figures,
     )

@@ -2,7 +2,7 @@
 
 The log is written straight to the applications and selection topics by a fast producer:
 copies of a dossier's life (ApplicationSubmitted, then eligibility, opinion, committee,
-decision, convention), valid envelopes the projection accepts. Then `shared.projection.rebuild`
+decision, convention), valid envelopes the projection accepts. Then `shared.kernel.projection.rebuild`
 replays them into `selection_dossiers`; the ceiling is an aiokafka consumer reading the same
 topics from offset 0 to their end, doing nothing with the records.
 """
@@ -18,8 +18,8 @@ from bench.measure import now
 from bench.results import Comparison, Outcome
 from services.selection import projections
 from services.selection.main import spec
-from shared import db, topics
-from shared.projection import rebuild
+from shared.kernel import db, topics
+from shared.kernel.projection import rebuild
 
 TITLE = "Rebuild: events per second replayed into a read model from offset 0"
 SERVICES = ("applications", "selection")
@@ -28,15 +28,22 @@ SERVICES = ("applications", "selection")
 async def produce(bootstrap: str, topic_of: dict[str, str], count: int) -> float:
     """Write `count` events of dossiers' lives; returns the rate it took."""
     lives = Lives(services=SERVICES)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=50,
-                                max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks=1, linger_ms=50, max_batch_size=512 * 1024
+    )
     await producer.start()
     try:
         start, sent, pending = now(), 0, []
         while sent < count:
             for record in lives.records(uuid4()):
-                pending.append(await producer.send(topic_of[record.service], value=record.value,
-                                                   key=record.key, headers=record.headers))
+                pending.append(
+                    await producer.send(
+                        topic_of[record.service],
+                        value=record.value,
+                        key=record.key,
+                        headers=record.headers,
+                    )
+                )
                 sent += 1
             if len(pending) >= 20_000:
                 await asyncio.gather(*pending)
@@ -50,8 +57,13 @@ async def produce(bootstrap: str, topic_of: dict[str, str], count: int) -> float
 async def bare_read(bootstrap: str, names: list[str]) -> tuple[int, float]:
     """Every record of the topics from offset 0 to their end: (records, seconds)."""
     start = now()
-    reader = AIOKafkaConsumer(*names, bootstrap_servers=bootstrap, group_id=None,
-                              enable_auto_commit=False, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        *names,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     await reader.start()
     try:
         partitions = sorted(reader.assignment())
@@ -77,12 +89,17 @@ class Progress:
         if tenth > self.said:
             self.said = tenth
             rate = seen / (now() - self.start)
-            print(f"[bench] {self.what}: {seen:,} of {total:,} events, {rate:,.0f} events/s", flush=True)
+            print(
+                f"[bench] {self.what}: {seen:,} of {total:,} events, {rate:,.0f} events/s",
+                flush=True,
+            )
 
 
 async def measure(bench: Bench) -> Outcome:
     settings, count = bench.scoped("rebuild"), bench.sizes.rebuild_events
-    topic_of = {service: topics.events_topic(settings.topic_prefix, service) for service in SERVICES}
+    topic_of = {
+        service: topics.events_topic(settings.topic_prefix, service) for service in SERVICES
+    }
     names = list(topic_of.values())
     await topics.ensure_topics(settings.kafka_bootstrap, names, settings.topic_partitions)
     produced = await produce(settings.kafka_bootstrap, topic_of, count)
@@ -91,18 +108,36 @@ async def measure(bench: Bench) -> Outcome:
     pool = await db.open_pool(settings, "selection", size=2)
     try:
         start = now()
-        applied = await rebuild(pool, projections.dossiers(), bootstrap=settings.kafka_bootstrap,
-                                topics=names, progress=Progress("rebuild"))
+        applied = await rebuild(
+            pool,
+            projections.dossiers(),
+            bootstrap=settings.kafka_bootstrap,
+            topics=names,
+            progress=Progress("rebuild"),
+        )
         rebuilt_seconds = now() - start
         rows = await pool.fetchval("SELECT count(*) FROM selection_dossiers")
     finally:
         await pool.close()
     return Outcome(
-        parameters={"events": seen, "dossiers": rows, "topics": len(names),
-                    "partitions": settings.topic_partitions},
-        comparisons=[Comparison("events replayed into selection_dossiers", "events/s",
-                                seen / rebuilt_seconds, seen / bare_seconds,
-                                "bare aiokafka consumer reading the same topics")],
-        figures={"events_applied": applied, "rebuild_seconds": round(rebuilt_seconds, 1),
-                 "log_written_at_events_per_s": round(produced)},
+        parameters={
+            "events": seen,
+            "dossiers": rows,
+            "topics": len(names),
+            "partitions": settings.topic_partitions,
+        },
+        comparisons=[
+            Comparison(
+                "events replayed into selection_dossiers",
+                "events/s",
+                seen / rebuilt_seconds,
+                seen / bare_seconds,
+                "bare aiokafka consumer reading the same topics",
+            )
+        ],
+        figures={
+            "events_applied": applied,
+            "rebuild_seconds": round(rebuilt_seconds, 1),
+            "log_written_at_events_per_s": round(produced),
+        },
     )

@@ -21,9 +21,9 @@ from bench.lives import submitted
 from bench.machine import kafka_lib
 from bench.measure import now
 from bench.results import Comparison, Outcome
-from shared import db, hashchain, topics
-from shared.eventstore import EventStore
-from shared.outbox import OutboxRelay, idempotent_producer
+from shared.kernel import db, hashchain, topics
+from shared.kernel.eventstore import EventStore
+from shared.kernel.outbox import OutboxRelay, idempotent_producer
 
 TITLE = "Relay: events per second from the outbox to Kafka"
 FILL_BATCH = 500
@@ -44,10 +44,15 @@ async def fill(pool: asyncpg.Pool, store: EventStore, count: int, writers: int =
                 async with conn.transaction():
                     for _ in range(min(FILL_BATCH, count - start)):
                         dossier_id = uuid4()
-                        await store.append(conn, str(dossier_id), 0,
-                                           [model.model_copy(update={"dossier_id": dossier_id})],
-                                           prev_hash=hashchain.GENESIS, now=datetime.now(UTC),
-                                           metadata={"actor": "applicant:bench"})
+                        await store.append(
+                            conn,
+                            str(dossier_id),
+                            0,
+                            [model.model_copy(update={"dossier_id": dossier_id})],
+                            prev_hash=hashchain.GENESIS,
+                            now=datetime.now(UTC),
+                            metadata={"actor": "applicant:bench"},
+                        )
 
     await asyncio.gather(*(writer() for _ in range(writers)))
 
@@ -74,8 +79,12 @@ async def bare_rate(records: list[asyncpg.Record], bootstrap: str, topic: str) -
     try:
         start = now()
         futures = [
-            await producer.send(topic, value=bytes(r["value"]), key=r["key"].encode(),
-                                headers=[(k, v.encode()) for k, v in json.loads(r["headers"]).items()])
+            await producer.send(
+                topic,
+                value=bytes(r["value"]),
+                key=r["key"].encode(),
+                headers=[(k, v.encode()) for k, v in json.loads(r["headers"]).items()],
+            )
             for r in records
         ]
         await asyncio.gather(*futures)
@@ -90,11 +99,26 @@ async def producer_performance(bootstrap: str, topic: str, count: int, record_si
     if not list(lib.glob("kafka-tools-*.jar")):
         raise RuntimeError(f"no kafka-tools jar in {lib} (deploy/local/kafka.sh fetches it)")
     process = await asyncio.create_subprocess_exec(
-        "java", "-Xmx256m", "-cp", f"{lib}/*", "org.apache.kafka.tools.ProducerPerformance",
-        "--topic", topic, "--num-records", str(count), "--record-size", str(record_size),
-        "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+        "java",
+        "-Xmx256m",
+        "-cp",
+        f"{lib}/*",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(count),
+        "--record-size",
+        str(record_size),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        f"bootstrap.servers={bootstrap}",
+        "acks=all",
         "enable.idempotence=true",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output = (await process.communicate())[0].decode(errors="replace")
     totals = re.findall(rf"^{count} records sent, ([\d.]+) records/sec", output, re.MULTILINE)
     if process.returncode != 0 or not totals:
@@ -104,10 +128,12 @@ async def producer_performance(bootstrap: str, topic: str, count: int, record_si
 
 async def measure(bench: Bench) -> Outcome:
     settings, count = bench.scoped("relay"), bench.sizes.relay_events
-    relayed, bare, perf = (topics.events_topic(settings.topic_prefix, name)
-                           for name in ("relayed", "bare", "perf"))
-    await topics.ensure_topics(settings.kafka_bootstrap, [relayed, bare, perf],
-                               settings.topic_partitions)
+    relayed, bare, perf = (
+        topics.events_topic(settings.topic_prefix, name) for name in ("relayed", "bare", "perf")
+    )
+    await topics.ensure_topics(
+        settings.kafka_bootstrap, [relayed, bare, perf], settings.topic_partitions
+    )
     await db.provision(settings, "outbox", KERNEL_ONLY)
     pool = await db.open_pool(settings, "outbox", size=4)
     try:
@@ -115,8 +141,10 @@ async def measure(bench: Bench) -> Outcome:
         async with pool.acquire() as conn:
             records = await conn.fetch("SELECT key, headers, value FROM outbox ORDER BY position")
         value_bytes = round(sum(len(r["value"]) for r in records) / len(records))
-        header_bytes = round(sum(len(k) + len(v) for r in records
-                                 for k, v in json.loads(r["headers"]).items()) / len(records))
+        header_bytes = round(
+            sum(len(k) + len(v) for r in records for k, v in json.loads(r["headers"]).items())
+            / len(records)
+        )
         java_records = max(count, JVM_WARM)
         java = await producer_performance(settings.kafka_bootstrap, perf, java_records, value_bytes)
         aiokafka = await bare_rate(records, settings.kafka_bootstrap, bare)
@@ -125,13 +153,27 @@ async def measure(bench: Bench) -> Outcome:
     finally:
         await pool.close()
     return Outcome(
-        parameters={"events": count, "value_bytes": value_bytes, "header_bytes": header_bytes,
-                    "producer_performance_records": java_records,
-                    "partitions": settings.topic_partitions},
+        parameters={
+            "events": count,
+            "value_bytes": value_bytes,
+            "header_bytes": header_bytes,
+            "producer_performance_records": java_records,
+            "partitions": settings.topic_partitions,
+        },
         comparisons=[
-            Comparison("outbox relayed to Kafka", "events/s", relay, java,
-                       "Kafka ProducerPerformance (JVM, acks=all, idempotent, value only)"),
-            Comparison("outbox relayed to Kafka", "events/s", relay, aiokafka,
-                       "bare aiokafka producer loop (acks=all, idempotent, same records)"),
+            Comparison(
+                "outbox relayed to Kafka",
+                "events/s",
+                relay,
+                java,
+                "Kafka ProducerPerformance (JVM, acks=all, idempotent, value only)",
+            ),
+            Comparison(
+                "outbox relayed to Kafka",
+                "events/s",
+                relay,
+                aiokafka,
+                "bare aiokafka producer loop (acks=all, idempotent, same records)",
+            ),
         ],
     )

@@ -21,16 +21,16 @@ import httpx
 from bench.context import Bench
 from bench.mailsink import MailSink
 from bench.measure import now, percentile
-from bench.results import Comparison, Outcome
 from bench.processes import Processes, cpu_seconds, machine_busy
+from bench.results import Comparison, Outcome
 from bench.stack import environment
 from bench.watch import Watcher, all_seen, of_type
-from services.demo import demo_dossier, random_siren
-from shared import topics
-from shared.actors import Role
-from shared.auth import mint
-from shared.outbox import idempotent_producer
-from shared.settings import Settings
+from cli.demo import demo_dossier, random_siren
+from shared.kernel import topics
+from shared.kernel.auth import mint
+from shared.kernel.outbox import idempotent_producer
+from shared.kernel.settings import Settings
+from shared.language.actors import Role
 
 TITLE = "Surge: dossiers filed over HTTP, to eligibility and to the acknowledgement mail"
 CAMPAIGN = "bench"
@@ -38,10 +38,17 @@ CAMPAIGN = "bench"
 
 def campaigns_dir(folder: Path) -> Path:
     """A folder with the demo campaign open from 2020 to 2099: the bench never meets a closed call."""
-    campaign = json.loads(resources.files("shared").joinpath("campaigns/demo.json").read_text())
-    campaign.update(id=CAMPAIGN, reference_prefix="AAP-BENCH",
-                    published_at="2020-01-01T00:00:00+01:00", deadline="2099-12-31T00:00:00+01:00",
-                    convention_deadline="2100-06-30T00:00:00+02:00", envelope_eur="999999999.00")
+    campaign = json.loads(
+        resources.files("shared.language").joinpath("campaigns/demo.json").read_text()
+    )
+    campaign.update(
+        id=CAMPAIGN,
+        reference_prefix="AAP-BENCH",
+        published_at="2020-01-01T00:00:00+01:00",
+        deadline="2099-12-31T00:00:00+01:00",
+        convention_deadline="2100-06-30T00:00:00+02:00",
+        envelope_eur="999999999.00",
+    )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{CAMPAIGN}.json").write_text(json.dumps(campaign))
     return folder
@@ -65,15 +72,25 @@ class Applicants:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         for i in range(clients):
             siren = random_siren()
-            token = mint(key, role=Role.applicant, subject=f"applicant-{i}@bench.example.fr",
-                         issuer=settings.jwt_issuer, audience=settings.jwt_audience, siren=siren)
-            self.requests.append(({"Authorization": f"Bearer {token}",
-                                   "Content-Type": "application/json"},
-                                  json.dumps(demo_dossier(siren)).encode()))
+            token = mint(
+                key,
+                role=Role.applicant,
+                subject=f"applicant-{i}@bench.example.fr",
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                siren=siren,
+            )
+            self.requests.append(
+                (
+                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                    json.dumps(demo_dossier(siren)).encode(),
+                )
+            )
         # Idle connections are let go before uvicorn's 5 s keep-alive ends: a connection the
         # server is closing must never be reused (httpx.ReadError in the paced phase).
-        self.client = httpx.AsyncClient(timeout=120, limits=httpx.Limits(
-            max_connections=clients + 64, keepalive_expiry=2.0))
+        self.client = httpx.AsyncClient(
+            timeout=120, limits=httpx.Limits(max_connections=clients + 64, keepalive_expiry=2.0)
+        )
         self.retries = 0
 
     async def file(self, base_url: str, i: int) -> Filing:
@@ -124,8 +141,10 @@ def answered(filings: list[Filing]) -> list[Filing]:
     good = [f for f in filings if f.status == 201]
     if len(good) < len(filings):
         refused = next(f for f in filings if f.status != 201)
-        raise RuntimeError(f"{len(filings) - len(good)} filings of {len(filings)} refused, "
-                           f"e.g. {refused.status} {refused.refusal}")
+        raise RuntimeError(
+            f"{len(filings) - len(good)} filings of {len(filings)} refused, "
+            f"e.g. {refused.status} {refused.refusal}"
+        )
     return good
 
 
@@ -174,18 +193,26 @@ class Surge:
     cpu_ms_per_dossier: dict[str, float]
 
 
-async def flood(applicants: Applicants, services: Processes, eligibility: Watcher, sink: MailSink,
-                count: int) -> Surge:
+async def flood(
+    applicants: Applicants, services: Processes, eligibility: Watcher, sink: MailSink, count: int
+) -> Surge:
     """Phase 1: `count` dossiers as fast as the clients go, followed to eligibility and mail."""
     cpu_before, bench_before = services.cpu_seconds(), cpu_seconds(os.getpid())
     machine_before = machine_busy()
     filings = answered(await applicants.flood(services.urls["applications"], count))
     first = min(f.started for f in filings)
-    checked = await all_seen(lambda: eligibility.seen, [f.dossier_id for f in filings],
-                             120 + count / 10, "eligibility checks")
-    acknowledged = await all_seen(lambda: sink.arrivals.of("acknowledgement"),
-                                  [f.reference for f in filings], 120 + count / 5,
-                                  "acknowledgement mails")
+    checked = await all_seen(
+        lambda: eligibility.seen,
+        [f.dossier_id for f in filings],
+        120 + count / 10,
+        "eligibility checks",
+    )
+    acknowledged = await all_seen(
+        lambda: sink.arrivals.of("acknowledgement"),
+        [f.reference for f in filings],
+        120 + count / 5,
+        "acknowledgement mails",
+    )
     spent = {name: cpu - cpu_before[name] for name, cpu in services.cpu_seconds().items()}
     spent["bench client"] = cpu_seconds(os.getpid()) - bench_before
     busy = machine_busy() - machine_before
@@ -198,12 +225,17 @@ async def flood(applicants: Applicants, services: Processes, eligibility: Watche
     )
 
 
-async def paced(applicants: Applicants, url: str, eligibility: Watcher, count: int,
-                rate: float) -> list[float]:
+async def paced(
+    applicants: Applicants, url: str, eligibility: Watcher, count: int, rate: float
+) -> list[float]:
     """Phase 2: milliseconds from filing to eligibility, dossiers filed evenly at `rate`."""
     filings = answered(await applicants.paced(url, count, rate))
-    checked = await all_seen(lambda: eligibility.seen, [f.dossier_id for f in filings],
-                             120 + count / 10, "eligibility checks")
+    checked = await all_seen(
+        lambda: eligibility.seen,
+        [f.dossier_id for f in filings],
+        120 + count / 10,
+        "eligibility checks",
+    )
     return [(checked[f.dossier_id] - f.started) * 1000 for f in filings]
 
 
@@ -215,23 +247,28 @@ async def measure(bench: Bench) -> Outcome:
     try:
         web_rate, figures["peak_rss_mib_webstack"] = await web_ceiling(bench, applicants, count)
         with MailSink() as sink:
-            env = environment(settings, AAP_SMTP_PORT=str(sink.port),
-                              AAP_CAMPAIGNS_DIR=str(campaigns_dir(bench.folder("surge") / "campaigns")))
+            env = environment(
+                settings,
+                AAP_SMTP_PORT=str(sink.port),
+                AAP_CAMPAIGNS_DIR=str(campaigns_dir(bench.folder("surge") / "campaigns")),
+            )
             services = Processes(bench.folder("surge") / "logs", env)
             try:
                 for service in topics.SERVICES:
-                    services.start(service, ["services.cli", "serve", service])
+                    services.start(service, ["cli", "serve", service])
                 await services.ready()
                 if bench.profiles:
                     services.profile(bench.profiles)
                 selection = topics.events_topic(settings.topic_prefix, "selection")
-                async with Watcher(settings.kafka_bootstrap, selection,
-                                   of_type("EligibilityChecked")) as eligibility:
+                async with Watcher(
+                    settings.kafka_bootstrap, selection, of_type("EligibilityChecked")
+                ) as eligibility:
                     surge = await flood(applicants, services, eligibility, sink, count)
                     rate = surge.checked / 2
                     paced_count = max(20, round(rate * sizes.latency_seconds))
-                    latencies = await paced(applicants, services.urls["applications"], eligibility,
-                                            paced_count, rate)
+                    latencies = await paced(
+                        applicants, services.urls["applications"], eligibility, paced_count, rate
+                    )
                 services.unprofile()
                 for service, rss in services.peak_rss_mib().items():
                     figures[f"peak_rss_mib_{service}"] = rss
@@ -240,24 +277,50 @@ async def measure(bench: Bench) -> Outcome:
         round_trips = await kafka_round_trip(settings, paced_count, rate)
     finally:
         await applicants.close()
-    figures.update({f"cpu_ms_per_dossier_{name}": ms for name, ms in surge.cpu_ms_per_dossier.items()})
+    figures.update(
+        {f"cpu_ms_per_dossier_{name}": ms for name, ms in surge.cpu_ms_per_dossier.items()}
+    )
     figures["http_retries"] = applicants.retries
     web = "the web stack alone (same route, model, auth, uvicorn; no write)"
     return Outcome(
-        parameters={"dossiers": count, "clients": clients, "phase2_dossiers": paced_count,
-                    "phase2_rate_per_s": round(rate, 1)},
+        parameters={
+            "dossiers": count,
+            "clients": clients,
+            "phase2_dossiers": paced_count,
+            "phase2_rate_per_s": round(rate, 1),
+        },
         comparisons=[
             Comparison("filings answered 201", "dossiers/s", surge.filed, web_rate, web),
-            Comparison("filed → EligibilityChecked on the topic", "dossiers/s", surge.checked,
-                       web_rate, web),
-            Comparison("filed → acknowledgement mail at the sink", "dossiers/s", surge.acknowledged,
-                       web_rate, web),
-            Comparison("filed → eligibility latency p50 at half rate", "ms",
-                       percentile(latencies, 50), percentile(round_trips, 50),
-                       "Kafka round trip p50 (aiokafka produce → consume)", higher_is_better=False),
-            Comparison("filed → eligibility latency p99 at half rate", "ms",
-                       percentile(latencies, 99), percentile(round_trips, 99),
-                       "Kafka round trip p99 (aiokafka produce → consume)", higher_is_better=False),
+            Comparison(
+                "filed → EligibilityChecked on the topic",
+                "dossiers/s",
+                surge.checked,
+                web_rate,
+                web,
+            ),
+            Comparison(
+                "filed → acknowledgement mail at the sink",
+                "dossiers/s",
+                surge.acknowledged,
+                web_rate,
+                web,
+            ),
+            Comparison(
+                "filed → eligibility latency p50 at half rate",
+                "ms",
+                percentile(latencies, 50),
+                percentile(round_trips, 50),
+                "Kafka round trip p50 (aiokafka produce → consume)",
+                higher_is_better=False,
+            ),
+            Comparison(
+                "filed → eligibility latency p99 at half rate",
+                "ms",
+                percentile(latencies, 99),
+                percentile(round_trips, 99),
+                "Kafka round trip p99 (aiokafka produce → consume)",
+                higher_is_better=False,
+            ),
         ],
         figures=figures,
     )

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict
 
 from services.applications import handlers
-from shared.actors import Actor, require_reader
-from shared.app import actor_of, runtime_of
-from shared.campaigns import find
 from shared.contracts.applications import ApplicationSubmitted, Dossier, Text
-from shared.errors import NotFound
-from shared.http import recorded
-from shared.runtime import Runtime
+from shared.kernel.app import actor_of, runtime_of
+from shared.kernel.http import recorded
+from shared.kernel.runtime import Runtime
+from shared.language.actors import Actor, require_reader
+from shared.language.campaigns import find
+from shared.language.errors import NotFound
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -38,15 +38,21 @@ class Withdrawal(BaseModel):
 async def list_campaigns(rt: RuntimeDep) -> list[dict[str, Any]]:
     now = rt.clock()
     return [
-        {"id": c.id, "title": c.title, "deadline": c.deadline_paris(), "open": c.is_open(now),
-         "cap_eur": f"{c.cap_eur:.2f}"}
+        {
+            "id": c.id,
+            "title": c.title,
+            "deadline": c.deadline_paris(),
+            "open": c.is_open(now),
+            "cap_eur": f"{c.cap_eur:.2f}",
+        }
         for c in sorted(rt.campaigns.values(), key=lambda c: c.deadline)
     ]
 
 
 @router.post("/campaigns/{campaign_id}/dossiers", status_code=201)
-async def file_dossier(campaign_id: str, dossier: Dossier, actor: ActorDep, rt: RuntimeDep,
-                       response: Response) -> dict[str, Any]:
+async def file_dossier(
+    campaign_id: str, dossier: Dossier, actor: ActorDep, rt: RuntimeDep, response: Response
+) -> dict[str, Any]:
     """Only the applicant of the dossier's SIREN files it. The answer names the dossier, then the
     events recorded, as every command's answer does."""
     campaign = find(rt.campaigns, campaign_id)
@@ -64,10 +70,12 @@ async def file_dossier(campaign_id: str, dossier: Dossier, actor: ActorDep, rt: 
 
 
 @router.post("/dossiers/{dossier_id}/withdrawal", status_code=201)
-async def withdraw_dossier(dossier_id: UUID, withdrawal: Withdrawal, actor: ActorDep,
-                           rt: RuntimeDep) -> dict[str, Any]:
-    stored = await handlers.withdraw_dossier(rt.db(), rt.store, dossier_id, actor,
-                                             withdrawal.reason, rt.clock())
+async def withdraw_dossier(
+    dossier_id: UUID, withdrawal: Withdrawal, actor: ActorDep, rt: RuntimeDep
+) -> dict[str, Any]:
+    stored = await handlers.withdraw_dossier(
+        rt.db(), rt.store, dossier_id, actor, withdrawal.reason, rt.clock()
+    )
     return recorded(stored)
 
 
@@ -82,8 +90,9 @@ async def read_dossier(dossier_id: UUID, actor: ActorDep, rt: RuntimeDep) -> dic
 
 
 @router.get("/dossiers")
-async def list_dossiers(actor: ActorDep, rt: RuntimeDep,
-                        campaign_id: str | None = None) -> list[dict[str, Any]]:
+async def list_dossiers(
+    actor: ActorDep, rt: RuntimeDep, campaign_id: str | None = None
+) -> list[dict[str, Any]]:
     """The dossiers this actor may read: an applicant its SIREN's, a préfecture its
     département's, MILDECA and the auditors all; by reference."""
     # A token binds an applicant to a SIREN and a préfecture to a département, nobody else.
@@ -92,7 +101,10 @@ async def list_dossiers(actor: ActorDep, rt: RuntimeDep,
             _DOSSIER + "WHERE ($1::text IS NULL OR d.campaign_id = $1)"
             " AND ($2::text IS NULL OR d.siren = $2) AND ($3::text IS NULL OR d.departement = $3)"
             " ORDER BY d.reference",
-            campaign_id, actor.siren, actor.departement)
+            campaign_id,
+            actor.siren,
+            actor.departement,
+        )
     return [_plain(row) for row in rows]
 
 

@@ -3,9 +3,9 @@
 import asyncpg
 
 from services.applications import handlers
-from shared.consumer import Consumer, Subscription
 from shared.contracts.selection import SelectionDecided
-from shared.envelope import Envelope
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope
 
 
 async def on_decided(conn: asyncpg.Connection, event: SelectionDecided, _: Envelope) -> None:

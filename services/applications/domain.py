@@ -4,11 +4,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from shared.actors import Actor, Role, require_own_dossier, require_role
-from shared.campaigns import Campaign
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from shared.errors import NotFound, Refused
+from shared.language.actors import Actor, Role, require_own_dossier, require_role
+from shared.language.campaigns import Campaign
+from shared.language.errors import NotFound, Refused
 
 
 class CallClosed(Refused):
@@ -73,8 +73,16 @@ def ensure_may_file(actor: Actor, campaign: Campaign, dossier: Dossier, now: dat
     ensure_open(campaign, now)
 
 
-def submit(state: DossierState, *, actor: Actor, dossier_id: UUID, reference: str,
-           campaign: Campaign, dossier: Dossier, now: datetime) -> list[DomainEvent]:
+def submit(
+    state: DossierState,
+    *,
+    actor: Actor,
+    dossier_id: UUID,
+    reference: str,
+    campaign: Campaign,
+    dossier: Dossier,
+    now: datetime,
+) -> list[DomainEvent]:
     ensure_may_file(actor, campaign, dossier, now)
     if state.submitted:
         raise AlreadySubmitted(f"dossier {dossier_id} is already submitted")
@@ -89,8 +97,15 @@ def submit(state: DossierState, *, actor: Actor, dossier_id: UUID, reference: st
     ]
 
 
-def withdraw(state: DossierState, *, dossier_id: UUID, actor: Actor, reason: str, now: datetime,
-             decided: Decision | None) -> list[DomainEvent]:
+def withdraw(
+    state: DossierState,
+    *,
+    dossier_id: UUID,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+    decided: Decision | None,
+) -> list[DomainEvent]:
     """The applicant of the dossier's SIREN withdraws it, once, and only before the decision."""
     if not state.submitted:
         raise UnknownDossier(dossier_id)
@@ -101,18 +116,29 @@ def withdraw(state: DossierState, *, dossier_id: UUID, actor: Actor, reason: str
     if decided is not None:
         raise AlreadyDecided(
             f"dossier {state.reference} can no longer be withdrawn: the President of MILDECA "
-            f"decided ({decided.outcome}) on {decided.decided_at.isoformat()}")
+            f"decided ({decided.outcome}) on {decided.decided_at.isoformat()}"
+        )
     return [
-        ApplicationWithdrawn(dossier_id=dossier_id, reference=state.reference,
-                             campaign_id=state.campaign_id, withdrawn_at=now, reason=reason)
+        ApplicationWithdrawn(
+            dossier_id=dossier_id,
+            reference=state.reference,
+            campaign_id=state.campaign_id,
+            withdrawn_at=now,
+            reason=reason,
+        )
     ]
 
 
 def evolve(state: DossierState, event: DomainEvent) -> DossierState:
     if isinstance(event, ApplicationSubmitted):
-        return replace(state, submitted=True, dossier_id=event.dossier_id,
-                       reference=event.reference, campaign_id=event.campaign_id,
-                       siren=event.dossier.applicant.siren)
+        return replace(
+            state,
+            submitted=True,
+            dossier_id=event.dossier_id,
+            reference=event.reference,
+            campaign_id=event.campaign_id,
+            siren=event.dossier.applicant.siren,
+        )
     if isinstance(event, ApplicationWithdrawn):
         return replace(state, withdrawn=True)
     return state

@@ -5,10 +5,10 @@ from importlib import resources
 from fastapi import FastAPI
 
 from services.applications import api, consumers, projections
-from shared.app import build_app
-from shared.consumer import Subscription
-from shared.runtime import Runtime, ServiceSpec
-from shared.settings import Settings
+from shared.kernel.app import build_app
+from shared.kernel.consumer import Subscription
+from shared.kernel.runtime import Runtime, ServiceSpec
+from shared.kernel.settings import Settings
 
 NAME = "applications"
 

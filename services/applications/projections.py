@@ -2,9 +2,9 @@
 
 import asyncpg
 
-from shared.consumer import Consumer, Subscription
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.envelope import Envelope
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope
 
 _UPSERT = """
 INSERT INTO dossiers (dossier_id, reference, campaign_id, siren, applicant_name, departement,
@@ -16,20 +16,35 @@ ON CONFLICT (dossier_id) DO NOTHING
 
 async def on_submitted(conn: asyncpg.Connection, event: ApplicationSubmitted, _: Envelope) -> None:
     d = event.dossier
-    await conn.execute(_UPSERT, event.dossier_id, event.reference, event.campaign_id,
-                       d.applicant.siren, d.applicant.name, d.applicant.departement,
-                       d.project.title, d.requested_eur, event.submitted_at)
+    await conn.execute(
+        _UPSERT,
+        event.dossier_id,
+        event.reference,
+        event.campaign_id,
+        d.applicant.siren,
+        d.applicant.name,
+        d.applicant.departement,
+        d.project.title,
+        d.requested_eur,
+        event.submitted_at,
+    )
 
 
 async def on_withdrawn(conn: asyncpg.Connection, event: ApplicationWithdrawn, _: Envelope) -> None:
-    await conn.execute("UPDATE dossiers SET status = 'withdrawn', withdrawn_at = $2, "
-                       "withdrawal_reason = $3 WHERE dossier_id = $1",
-                       event.dossier_id, event.withdrawn_at, event.reason)
+    await conn.execute(
+        "UPDATE dossiers SET status = 'withdrawn', withdrawn_at = $2, "
+        "withdrawal_reason = $3 WHERE dossier_id = $1",
+        event.dossier_id,
+        event.withdrawn_at,
+        event.reason,
+    )
 
 
 def dossiers() -> Subscription:
     return Subscription(
-        Consumer("dossiers", {ApplicationSubmitted: on_submitted, ApplicationWithdrawn: on_withdrawn}),
+        Consumer(
+            "dossiers", {ApplicationSubmitted: on_submitted, ApplicationWithdrawn: on_withdrawn}
+        ),
         services=["applications"],
         read_models=["dossiers"],
     )

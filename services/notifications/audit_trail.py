@@ -17,11 +17,11 @@ from aiokafka.structs import ConsumerRecord
 
 from shared import audit
 from shared.audit import AuditEvent
-from shared.campaigns import Campaign
-from shared.consumer import Consumer, Subscription
 from shared.contracts import DomainEvent, registered_types
-from shared.envelope import Envelope, unwrap
-from shared.errors import NotFound
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope, unwrap
+from shared.language.campaigns import Campaign
+from shared.language.errors import NotFound
 
 SERVICES = ["applications", "selection", "payments", "notifications"]
 
@@ -48,34 +48,59 @@ SELECT occurred_at, granted_eur FROM campaign_grants WHERE campaign_id = $1 AND 
 class TrailConsumer(Consumer):
     """Keeps the record as written: an upcast event would no longer match its hash."""
 
-    async def apply_in(self, conn: asyncpg.Connection, envelope: Envelope,
-                       record: ConsumerRecord) -> bool:
+    async def apply_in(
+        self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
+    ) -> bool:
         async def keep(conn: asyncpg.Connection, _: DomainEvent, __: Envelope) -> None:
             await _keep(conn, record)
 
         # The kernel's tracking row (exactly once), with this record's own effect.
-        return await Consumer(self.name, {type(envelope.event()): keep}).apply_in(conn, envelope, record)
+        return await Consumer(self.name, {type(envelope.event()): keep}).apply_in(
+            conn, envelope, record
+        )
 
 
 async def _keep(conn: asyncpg.Connection, record: ConsumerRecord) -> None:
     written = unwrap(record.headers, record.value, as_written=True)
     headers = {key: raw.decode("utf-8", "replace") for key, raw in record.headers}
-    await conn.execute(_KEEP, written.id, UUID(written.subject), written.time, written.type,
-                       json.dumps(headers), json.dumps(written.data), record.topic, record.partition,
-                       record.offset)
+    await conn.execute(
+        _KEEP,
+        written.id,
+        UUID(written.subject),
+        written.time,
+        written.type,
+        json.dumps(headers),
+        json.dumps(written.data),
+        record.topic,
+        record.partition,
+        record.offset,
+    )
     event = AuditEvent.from_envelope(written)
     if event.type == "SelectionDecided":
-        await conn.execute(_GRANT, written.id, str(event.data["campaign_id"]), written.time,
-                           Decimal(str(event.data["granted_eur"])))
+        await conn.execute(
+            _GRANT,
+            written.id,
+            str(event.data["campaign_id"]),
+            written.time,
+            Decimal(str(event.data["granted_eur"])),
+        )
     elif event.type == "GrantReleased":  # given back to the envelope
-        await conn.execute(_GRANT, written.id, str(event.data["campaign_id"]), written.time,
-                           -Decimal(str(event.data["released_eur"])))
+        await conn.execute(
+            _GRANT,
+            written.id,
+            str(event.data["campaign_id"]),
+            written.time,
+            -Decimal(str(event.data["released_eur"])),
+        )
 
 
 def audit_trail() -> Subscription:
-    every_type = {model: _ignored for model in registered_types().values()}
-    return Subscription(TrailConsumer("audit-trail", every_type), services=SERVICES,
-                        read_models=["audit_trail", "campaign_grants"])
+    every_type = dict.fromkeys(registered_types().values(), _ignored)
+    return Subscription(
+        TrailConsumer("audit-trail", every_type),
+        services=SERVICES,
+        read_models=["audit_trail", "campaign_grants"],
+    )
 
 
 async def _ignored(conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope) -> None:
@@ -84,28 +109,43 @@ async def _ignored(conn: asyncpg.Connection, event: DomainEvent, envelope: Envel
 
 async def trail(conn: asyncpg.Connection, dossier_id: UUID) -> list[AuditEvent]:
     rows = await conn.fetch(_DOSSIER, dossier_id)
-    published = [unwrap([(k, v.encode()) for k, v in json.loads(r["headers"]).items()],
-                        r["value"].encode(), as_written=True) for r in rows]
+    published = [
+        unwrap(
+            [(k, v.encode()) for k, v in json.loads(r["headers"]).items()],
+            r["value"].encode(),
+            as_written=True,
+        )
+        for r in rows
+    ]
     return audit.ordered(AuditEvent.from_envelope(e) for e in published)
 
 
-async def replay(conn: asyncpg.Connection, campaigns: dict[str, Campaign], dossier_id: UUID,
-                 at: datetime) -> dict[str, Any]:
+async def replay(
+    conn: asyncpg.Connection, campaigns: dict[str, Campaign], dossier_id: UUID, at: datetime
+) -> dict[str, Any]:
     """The dossier's history up to `at`, its state then, and whether its chains hold."""
     streams: dict[tuple[str, str], list[AuditEvent]] = {}
     for event in await trail(conn, dossier_id):
         streams.setdefault((event.service, event.stream_id), []).append(event)
     if not streams:
-        raise NotFound(f"the audit trail holds no event of dossier {dossier_id} (yet: it follows the log)")
+        raise NotFound(
+            f"the audit trail holds no event of dossier {dossier_id} (yet: it follows the log)"
+        )
     events = audit.ordered(e for stream in streams.values() for e in audit.until(stream, at))
     envelope = None
     campaign = campaigns.get(audit.campaign_of(events) or "")
     if campaign is not None:
         rows = await conn.fetch(_GRANTS, campaign.id, at)
-        envelope = audit.CampaignEnvelope(campaign.id, campaign.envelope_eur, tuple(
-            audit.Grant(r["occurred_at"], r["granted_eur"]) for r in rows))
+        envelope = audit.CampaignEnvelope(
+            campaign.id,
+            campaign.envelope_eur,
+            tuple(audit.Grant(r["occurred_at"], r["granted_eur"]) for r in rows),
+        )
     breaks = audit.verify_streams(events)
-    return {"dossier_id": str(dossier_id), "as_of": at.isoformat(),
-            "events": [e.as_json() for e in events],
-            "state": audit.to_json(audit.as_of(events, at, envelope)),
-            "chain": {"verified": not breaks, "breaks": [b.as_json() for b in breaks]}}
+    return {
+        "dossier_id": str(dossier_id),
+        "as_of": at.isoformat(),
+        "events": [e.as_json() for e in events],
+        "state": audit.to_json(audit.as_of(events, at, envelope)),
+        "chain": {"verified": not breaks, "breaks": [b.as_json() for b in breaks]},
+    }

@@ -3,17 +3,26 @@
 import asyncpg
 
 from services.notifications import domain, handlers
-from shared.consumer import Consumer, Subscription
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted
-from shared.envelope import Envelope
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope
 
 
 async def on_submitted(conn: asyncpg.Connection, e: ApplicationSubmitted, env: Envelope) -> None:
     d = e.dossier
-    await handlers.remember_recipient(conn, e.dossier_id, domain.Recipient(
-        reference=e.reference, email=str(d.representative.email), name=d.representative.name,
-        holder=d.applicant.name, siren=d.applicant.siren, departement=d.applicant.departement))
+    await handlers.remember_recipient(
+        conn,
+        e.dossier_id,
+        domain.Recipient(
+            reference=e.reference,
+            email=str(d.representative.email),
+            name=d.representative.name,
+            holder=d.applicant.name,
+            siren=d.applicant.siren,
+            departement=d.applicant.departement,
+        ),
+    )
     await on_event(conn, e, env)
 
 
@@ -22,7 +31,7 @@ async def on_event(conn: asyncpg.Connection, e: DomainEvent, env: Envelope) -> N
 
 
 def mail_requests() -> Subscription:
-    on = {event_type: on_event for event_type in domain.MAILED_EVENTS}
+    on = dict.fromkeys(domain.MAILED_EVENTS, on_event)
     return Subscription(
         Consumer("mail-requests", {**on, ApplicationSubmitted: on_submitted}),
         services=["applications", "selection", "payments"],

@@ -8,20 +8,33 @@ from uuid import UUID
 
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
-                                       FinalReportSubmitted, FundsCommitted, InstalmentPaid)
-from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, GrantReleased,
-                                        Outcome, PrefectureOpinionGiven,
-                                        PrefectureOpinionRequested, SelectionDecided)
+from shared.contracts.payments import (
+    BalanceReleased,
+    BalanceWithheld,
+    DepartmentalOpinionGiven,
+    FinalReportSubmitted,
+    FundsCommitted,
+    InstalmentPaid,
+)
+from shared.contracts.selection import (
+    CommitteeAssessmentRecorded,
+    ConventionSignatureAdded,
+    ConventionSigned,
+    EligibilityChecked,
+    GrantReleased,
+    Outcome,
+    PrefectureOpinionGiven,
+    PrefectureOpinionRequested,
+    SelectionDecided,
+)
 
 
 class Party(str, Enum):
     """Who a mail is for: the collectivité, its département's project lead, MILDECA."""
 
-    applicant = "applicant"    # the collectivité's representative, as filed
+    applicant = "applicant"  # the collectivité's representative, as filed
     prefecture = "prefecture"  # the departmental project lead (chef de projet MILDECA)
-    mildeca = "mildeca"        # MILDECA's instruction team
+    mildeca = "mildeca"  # MILDECA's instruction team
 
 
 A, P, M = Party.applicant, Party.prefecture, Party.mildeca
@@ -126,8 +139,9 @@ def mails_for(event: DomainEvent, event_id: UUID) -> list[MailRequest]:
     return [MailRequest(f"{event_id}:{template}", event.dossier_id, template, facts, to, cc)]
 
 
-def addresses(parties: Sequence[Party], recipient: Recipient,
-              mailboxes: Mailboxes) -> list[tuple[str, str]]:
+def addresses(
+    parties: Sequence[Party], recipient: Recipient, mailboxes: Mailboxes
+) -> list[tuple[str, str]]:
     """(display name, e-mail address) of each party of a dossier's mail."""
     return [_address(party, recipient, mailboxes) for party in parties]
 
@@ -139,6 +153,9 @@ def _address(party: Party, recipient: Recipient, mailboxes: Mailboxes) -> tuple[
         return "MILDECA, instruction de l'appel à projets", mailboxes.mildeca
     if not recipient.departement:
         raise UnknownDepartement(
-            f"dossier {recipient.reference}: no département to reach its préfecture")
-    return (f"Chef de projet départemental MILDECA, préfecture {recipient.departement}",
-            mailboxes.prefecture.format(departement=recipient.departement))
+            f"dossier {recipient.reference}: no département to reach its préfecture"
+        )
+    return (
+        f"Chef de projet départemental MILDECA, préfecture {recipient.departement}",
+        mailboxes.prefecture.format(departement=recipient.departement),
+    )

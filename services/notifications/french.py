@@ -3,23 +3,40 @@
 from datetime import datetime
 from decimal import Decimal
 
-from shared.campaigns import PARIS
 from shared.contracts.values import CENT
+from shared.language.campaigns import PARIS
 
 # No-break spaces: an amount is never split across two lines of a mail.
 NBSP = "\u00a0"
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 OPINIONS = {"favorable": "favorable", "reserved": "réservé", "unfavorable": "défavorable"}
 
-SIGNING_PARTIES = {"collectivite": "la collectivité", "prefecture": "la préfecture",
-                   "mildeca": "la MILDECA"}
+SIGNING_PARTIES = {
+    "collectivite": "la collectivité",
+    "prefecture": "la préfecture",
+    "mildeca": "la MILDECA",
+}
 
-DUE_ON = {"signature": "à la signature de la convention",
-          "activity_report": "sur rapport d'activité",
-          "balance": "solde, après le rapport final et l'avis motivé du chef de projet départemental"}
+DUE_ON = {
+    "signature": "à la signature de la convention",
+    "activity_report": "sur rapport d'activité",
+    "balance": "solde, après le rapport final et l'avis motivé du chef de projet départemental",
+}
 
 
 def euros(amount: Decimal | str) -> str:
@@ -29,13 +46,13 @@ def euros(amount: Decimal | str) -> str:
 
 
 def date(iso: str) -> str:
-    """"2024-04-01T10:30:00+02:00" → "1er avril 2024" (the day in Paris)."""
+    """ "2024-04-01T10:30:00+02:00" → "1er avril 2024" (the day in Paris)."""
     moment = datetime.fromisoformat(iso).astimezone(PARIS)
     day = "1er" if moment.day == 1 else str(moment.day)
     return f"{day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
 def date_and_time(iso: str) -> str:
-    """"2024-04-01T10:30:00+02:00" → "1er avril 2024 à 10 h 30" (Paris time)."""
+    """ "2024-04-01T10:30:00+02:00" → "1er avril 2024 à 10 h 30" (Paris time)."""
     moment = datetime.fromisoformat(iso).astimezone(PARIS)
     return f"{date(iso)} à {moment.hour} h {moment.minute:02d}"

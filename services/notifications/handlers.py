@@ -7,7 +7,7 @@ import asyncpg
 
 from services.notifications.domain import MailRequest, Recipient
 from shared.contracts import DomainEvent
-from shared.eventstore import EventStore, head_hash
+from shared.kernel.eventstore import EventStore, head_hash
 
 _QUEUE = """
 INSERT INTO mails (notification_id, dossier_id, template, facts, event_time, to_parties, cc_parties)
@@ -22,21 +22,49 @@ ON CONFLICT (dossier_id) DO NOTHING
 """
 
 
-async def queue(conn: asyncpg.Connection, requests: list[MailRequest], event_time: datetime) -> None:
+async def queue(
+    conn: asyncpg.Connection, requests: list[MailRequest], event_time: datetime
+) -> None:
     for r in requests:
-        await conn.execute(_QUEUE, r.notification_id, r.dossier_id, r.template, json.dumps(r.facts),
-                           event_time, [p.value for p in r.to], [p.value for p in r.cc])
+        await conn.execute(
+            _QUEUE,
+            r.notification_id,
+            r.dossier_id,
+            r.template,
+            json.dumps(r.facts),
+            event_time,
+            [p.value for p in r.to],
+            [p.value for p in r.cc],
+        )
 
 
-async def remember_recipient(conn: asyncpg.Connection, dossier_id: object, recipient: Recipient) -> None:
-    await conn.execute(_REMEMBER, dossier_id, recipient.reference, recipient.email, recipient.name,
-                       recipient.holder, recipient.siren, recipient.departement)
+async def remember_recipient(
+    conn: asyncpg.Connection, dossier_id: object, recipient: Recipient
+) -> None:
+    await conn.execute(
+        _REMEMBER,
+        dossier_id,
+        recipient.reference,
+        recipient.email,
+        recipient.name,
+        recipient.holder,
+        recipient.siren,
+        recipient.departement,
+    )
 
 
-async def record(conn: asyncpg.Connection, store: EventStore, event: DomainEvent,
-                 now: datetime) -> None:
+async def record(
+    conn: asyncpg.Connection, store: EventStore, event: DomainEvent, now: datetime
+) -> None:
     """Append a NotificationSent/Failed to the dossier's stream (and so to the outbox)."""
     stream = str(event.dossier_id)
     history = await store.load(conn, stream)
-    await store.append(conn, stream, len(history), [event], prev_hash=head_hash(history), now=now,
-                       metadata={"actor": "system:mailer"})
+    await store.append(
+        conn,
+        stream,
+        len(history),
+        [event],
+        prev_hash=head_hash(history),
+        now=now,
+        metadata={"actor": "system:mailer"},
+    )

@@ -23,8 +23,8 @@ import aiosmtplib
 
 from services.notifications import domain, handlers, templates
 from shared.contracts.notifications import NotificationFailed, NotificationSent
-from shared.runtime import Runtime
-from shared.settings import Settings
+from shared.kernel.runtime import Runtime
+from shared.kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,9 @@ class _Connection:
 
     async def send(self, mail: EmailMessage) -> None:
         if self.smtp is None:
-            smtp = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port,
-                                   timeout=10)
+            smtp = aiosmtplib.SMTP(
+                hostname=self.settings.smtp_host, port=self.settings.smtp_port, timeout=10
+            )
             await smtp.connect()
             self.smtp = smtp
         try:
@@ -113,13 +114,21 @@ class _Connection:
             self.smtp = None
 
 
-def compose(row: Mapping[str, Any], settings: Settings,
-            now: datetime) -> tuple[EmailMessage, list[str], list[str]]:
+def compose(
+    row: Mapping[str, Any], settings: Settings, now: datetime
+) -> tuple[EmailMessage, list[str], list[str]]:
     """The message of a claimed mail, its parties resolved to addresses; and its To and Cc."""
-    recipient = domain.Recipient(row["reference"], row["email"], row["name"], row["holder"],
-                                 siren=row["siren"] or "", departement=row["departement"] or "")
-    mailboxes = domain.Mailboxes(mildeca=settings.mildeca_mailbox,
-                                 prefecture=settings.prefecture_mailbox)
+    recipient = domain.Recipient(
+        row["reference"],
+        row["email"],
+        row["name"],
+        row["holder"],
+        siren=row["siren"] or "",
+        departement=row["departement"] or "",
+    )
+    mailboxes = domain.Mailboxes(
+        mildeca=settings.mildeca_mailbox, prefecture=settings.prefecture_mailbox
+    )
 
     def resolved(parties: list[str]) -> list[Address]:
         found = domain.addresses([domain.Party(p) for p in parties], recipient, mailboxes)
@@ -144,29 +153,57 @@ def compose(row: Mapping[str, Any], settings: Settings,
     return mail, to_addresses, cc_addresses
 
 
-async def _sent(rt: Runtime, row: Mapping[str, Any], to: list[str], cc: list[str],
-                mid: str) -> None:
+async def _sent(
+    rt: Runtime, row: Mapping[str, Any], to: list[str], cc: list[str], mid: str
+) -> None:
     now = rt.clock()
     async with rt.db().acquire() as conn, conn.transaction():
-        await conn.execute("UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1",
-                           row["notification_id"], now, mid)
-        await handlers.record(conn, rt.store, NotificationSent(
-            dossier_id=row["dossier_id"], notification_id=row["notification_id"],
-            template=row["template"], to=to, cc=cc, message_id=mid, sent_at=now,
-        ), now)
+        await conn.execute(
+            "UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1",
+            row["notification_id"],
+            now,
+            mid,
+        )
+        await handlers.record(
+            conn,
+            rt.store,
+            NotificationSent(
+                dossier_id=row["dossier_id"],
+                notification_id=row["notification_id"],
+                template=row["template"],
+                to=to,
+                cc=cc,
+                message_id=mid,
+                sent_at=now,
+            ),
+            now,
+        )
 
 
 async def _failed(rt: Runtime, row: Mapping[str, Any], reason: str) -> None:
     now = rt.clock()
     attempts = row["attempts"]
-    delay = timedelta(seconds=min(2 ** attempts, 600))
+    delay = timedelta(seconds=min(2**attempts, 600))
     log.warning("mail %s not sent (attempt %s): %s", row["notification_id"], attempts, reason)
     async with rt.db().acquire() as conn, conn.transaction():
         await conn.execute(
             "UPDATE mails SET next_attempt_at = now() + $2::interval, last_error = $3 "
-            "WHERE notification_id = $1", row["notification_id"], delay, reason)
+            "WHERE notification_id = $1",
+            row["notification_id"],
+            delay,
+            reason,
+        )
         if attempts == REPORT_FAILURE_AT_ATTEMPT:  # said once; the mailer keeps trying
-            await handlers.record(conn, rt.store, NotificationFailed(
-                dossier_id=row["dossier_id"], notification_id=row["notification_id"],
-                template=row["template"], attempts=attempts, reason=reason, failed_at=now,
-            ), now)
+            await handlers.record(
+                conn,
+                rt.store,
+                NotificationFailed(
+                    dossier_id=row["dossier_id"],
+                    notification_id=row["notification_id"],
+                    template=row["template"],
+                    attempts=attempts,
+                    reason=reason,
+                    failed_at=now,
+                ),
+                now,
+            )

@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from services.notifications import api, audit_trail, consumers, projections
 from services.notifications.mailer import run_mailer
-from shared.app import build_app
-from shared.consumer import Subscription
-from shared.runtime import Runtime, ServiceSpec
-from shared.settings import Settings
+from shared.kernel.app import build_app
+from shared.kernel.consumer import Subscription
+from shared.kernel.runtime import Runtime, ServiceSpec
+from shared.kernel.settings import Settings
 
 NAME = "notifications"
 

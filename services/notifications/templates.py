@@ -4,20 +4,31 @@ from collections.abc import Callable
 from typing import Any
 
 from services.notifications.domain import PARTIES, Party, Recipient
-from services.notifications.french import (DUE_ON, OPINIONS, SIGNING_PARTIES, date, date_and_time,
-                                           euros)
+from services.notifications.french import (
+    DUE_ON,
+    OPINIONS,
+    SIGNING_PARTIES,
+    date,
+    date_and_time,
+    euros,
+)
 
 Facts = dict[str, Any]
 Wording = Callable[[Recipient, Facts], tuple[str, str]]  # (subject, body)
 
-MILDECA = ("La Mission interministérielle de lutte contre les drogues et les conduites "
-           "addictives (MILDECA)")
-CLOSING = ("Nous vous prions d'agréer, Madame, Monsieur, l'expression de notre considération "
-           "distinguée.")
+MILDECA = (
+    "La Mission interministérielle de lutte contre les drogues et les conduites "
+    "addictives (MILDECA)"
+)
+CLOSING = (
+    "Nous vous prions d'agréer, Madame, Monsieur, l'expression de notre considération distinguée."
+)
 AUTOMATIC = "Message automatique de la plateforme des appels à projets de la MILDECA."
 # The decision is notified to the holder under cover of the departmental project lead.
-UNDER_COVER = ("À l'attention de {name}, sous couvert de Madame ou Monsieur le préfet, chef de "
-               "projet départemental MILDECA (département {departement})")
+UNDER_COVER = (
+    "À l'attention de {name}, sous couvert de Madame ou Monsieur le préfet, chef de "
+    "projet départemental MILDECA (département {departement})"
+)
 
 
 def render(template: str, recipient: Recipient, facts: Facts) -> tuple[str, str]:
@@ -46,19 +57,22 @@ def _acknowledgement(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Accusé de réception de votre dossier", (
         f"Nous accusons réception du dossier de candidature « {f['project_title']} », déposé le "
         f"{date_and_time(f['submitted_at'])} (heure de Paris). Son éligibilité va être vérifiée ; "
-        "chaque étape de son instruction vous sera notifiée.")
+        "chaque étape de son instruction vous sera notifiée."
+    )
 
 
 def _eligible(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Votre dossier est éligible", (
         "Votre dossier remplit les critères d'éligibilité de l'appel à projets. "
-        "Il est transmis pour avis à la préfecture de votre département.")
+        "Il est transmis pour avis à la préfecture de votre département."
+    )
 
 
 def _ineligible(r: Recipient, f: Facts) -> tuple[str, str]:
     reasons = "\n".join(f"  - {rule['rule']} : {rule['reason']}" for rule in f["failed_rules"])
     return "Votre dossier n'est pas éligible", (
-        f"Votre dossier ne remplit pas les critères d'éligibilité suivants :\n{reasons}")
+        f"Votre dossier ne remplit pas les critères d'éligibilité suivants :\n{reasons}"
+    )
 
 
 def _opinion_requested(r: Recipient, f: Facts) -> tuple[str, str]:
@@ -68,19 +82,22 @@ def _opinion_requested(r: Recipient, f: Facts) -> tuple[str, str]:
         "est éligible. En votre qualité de chef de projet "
         "départemental MILDECA, nous vous remercions de rendre l'avis de la préfecture sur ce "
         "dossier : favorable, réservé ou défavorable, accompagné d'une motivation. Cet avis sera "
-        "déterminant pour le comité de sélection.")
+        "déterminant pour le comité de sélection."
+    )
 
 
 def _opinion_given(r: Recipient, f: Facts) -> tuple[str, str]:
     return f"Avis de la préfecture : {OPINIONS[f['opinion']]}", (
         f"La préfecture du département {f['departement']} a rendu le {date(f['given_at'])} un avis "
-        f"{OPINIONS[f['opinion']]} sur le dossier {r.reference} ({r.holder}).\n\n{_motivation(f)}")
+        f"{OPINIONS[f['opinion']]} sur le dossier {r.reference} ({r.holder}).\n\n{_motivation(f)}"
+    )
 
 
 def _withdrawn(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Retrait de votre dossier", (
         f"Nous prenons acte du retrait de votre dossier {r.reference}, le {date(f['withdrawn_at'])}. "
-        f"Son instruction est close.\n\nMotif indiqué :\n{f['reason']}")
+        f"Son instruction est close.\n\nMotif indiqué :\n{f['reason']}"
+    )
 
 
 def _grant_released(r: Recipient, f: Facts) -> tuple[str, str]:
@@ -89,7 +106,8 @@ def _grant_released(r: Recipient, f: Facts) -> tuple[str, str]:
         "présidence de la MILDECA le retenait. La subvention qui lui était attribuée, "
         f"{euros(f['released_eur'])}, est rendue le {date(f['released_at'])} à l'enveloppe de "
         f"l'appel à projets (campagne {f['campaign_id']}). Aucune convention ne sera proposée "
-        "à la signature pour ce dossier.")
+        "à la signature pour ce dossier."
+    )
 
 
 def _decision_selected(r: Recipient, f: Facts) -> tuple[str, str]:
@@ -99,13 +117,15 @@ def _decision_selected(r: Recipient, f: Facts) -> tuple[str, str]:
         f"vous est attribuée, pour un montant demandé de {euros(f['requested_eur'])}.\n\n"
         f"{_motivation(f)}\n\n"
         "Une convention tripartite entre votre collectivité, la préfecture et la MILDECA vous sera "
-        "proposée à la signature ; les fonds seront engagés dès sa signature par les trois parties.")
+        "proposée à la signature ; les fonds seront engagés dès sa signature par les trois parties."
+    )
 
 
 def _decision_rejected(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Votre projet n'est pas retenu", (
         "Nous avons le regret de vous informer que le projet de votre collectivité n'a pas été "
-        f"retenu par décision de la présidence de la MILDECA.\n\n{_motivation(f)}")
+        f"retenu par décision de la présidence de la MILDECA.\n\n{_motivation(f)}"
+    )
 
 
 def _signature_added(r: Recipient, f: Facts) -> tuple[str, str]:
@@ -113,7 +133,8 @@ def _signature_added(r: Recipient, f: Facts) -> tuple[str, str]:
     return f"Convention signée par {party}", (
         f"La convention relative au dossier {r.reference} a été signée pour {party} par "
         f"{f['signatory']}, le {date(f['signed_at'])}. Elle engagera les parties lorsque la "
-        "collectivité, la préfecture et la MILDECA l'auront toutes trois signée.")
+        "collectivité, la préfecture et la MILDECA l'auront toutes trois signée."
+    )
 
 
 def _convention_signed(r: Recipient, f: Facts) -> tuple[str, str]:
@@ -121,23 +142,28 @@ def _convention_signed(r: Recipient, f: Facts) -> tuple[str, str]:
         f"La convention tripartite relative au dossier {r.reference} a été signée par la "
         "collectivité, la préfecture et la MILDECA ; elle est en vigueur depuis le "
         f"{date(f['signed_at'])}. Elle porte sur une subvention de {euros(f['granted_eur'])}, "
-        "dont les fonds vont être engagés.")
+        "dont les fonds vont être engagés."
+    )
 
 
 def _funds_committed(r: Recipient, f: Facts) -> tuple[str, str]:
-    plan = "\n".join(f"  {i['number']}. {DUE_ON.get(i['due_on'], i['label'])} : {euros(i['amount_eur'])}"
-                     for i in f["plan"])
+    plan = "\n".join(
+        f"  {i['number']}. {DUE_ON.get(i['due_on'], i['label'])} : {euros(i['amount_eur'])}"
+        for i in f["plan"]
+    )
     return "Engagement de la subvention", (
         f"La MILDECA a engagé le {date(f['committed_at'])} une subvention de "
         f"{euros(f['committed_eur'])} au titre du dossier {r.reference}, sur le fonds de concours "
-        f"« drogues ». Elle sera versée selon l'échéancier suivant :\n{plan}")
+        f"« drogues ». Elle sera versée selon l'échéancier suivant :\n{plan}"
+    )
 
 
 def _instalment_paid(r: Recipient, f: Facts) -> tuple[str, str]:
     return f"Versement n° {f['number']} de la subvention", (
         f"Le versement n° {f['number']} de la subvention du dossier {r.reference}, d'un montant de "
         f"{euros(f['amount_eur'])}, a été effectué le {date(f['paid_at'])}. Total versé à ce "
-        f"jour : {euros(f['paid_total_eur'])}.")
+        f"jour : {euros(f['paid_total_eur'])}."
+    )
 
 
 def _opinion_on_balance_requested(r: Recipient, f: Facts) -> tuple[str, str]:
@@ -147,39 +173,50 @@ def _opinion_on_balance_requested(r: Recipient, f: Facts) -> tuple[str, str]:
         f"Synthèse du rapport :\n{f['summary']}\n\nAvant le versement du solde, il vous revient, en "
         "qualité de chef de projet départemental MILDECA, de rendre un avis motivé, favorable ou "
         "défavorable, fondé sur l'évaluation de l'efficacité de l'action. Un avis défavorable "
-        "suspend le versement du solde.")
+        "suspend le versement du solde."
+    )
 
 
 def _departmental_opinion_given(r: Recipient, f: Facts) -> tuple[str, str]:
     return f"Avis du chef de projet départemental : {OPINIONS[f['opinion']]}", (
         f"Le chef de projet départemental MILDECA (département {f['departement']}) a rendu le "
         f"{date(f['given_at'])} un avis {OPINIONS[f['opinion']]} sur l'efficacité de l'action du "
-        f"dossier {r.reference} ({r.holder}). Le versement du solde en dépend.\n\n{_motivation(f)}")
+        f"dossier {r.reference} ({r.holder}). Le versement du solde en dépend.\n\n{_motivation(f)}"
+    )
 
 
 def _balance_released(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Versement du solde de la subvention", (
         f"Le solde de la subvention du dossier {r.reference}, d'un montant de "
         f"{euros(f['amount_eur'])}, a été versé le {date(f['released_at'])}. Le total versé "
-        f"s'élève à {euros(f['paid_total_eur'])}.")
+        f"s'élève à {euros(f['paid_total_eur'])}."
+    )
 
 
 def _balance_withheld(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Le solde de la subvention n'est pas versé", (
         f"Le solde de la subvention du dossier {r.reference}, qui se serait élevé à "
         f"{euros(f['withheld_eur'])}, n'est pas versé, par décision du "
-        f"{date(f['withheld_at'])}.\n\n{_motivation(f)}")
+        f"{date(f['withheld_at'])}.\n\n{_motivation(f)}"
+    )
 
 
 _WORDINGS: dict[str, Wording] = {
-    "acknowledgement": _acknowledgement, "eligible": _eligible, "ineligible": _ineligible,
-    "opinion_requested": _opinion_requested, "opinion_given": _opinion_given,
-    "withdrawn": _withdrawn, "grant_released": _grant_released,
+    "acknowledgement": _acknowledgement,
+    "eligible": _eligible,
+    "ineligible": _ineligible,
+    "opinion_requested": _opinion_requested,
+    "opinion_given": _opinion_given,
+    "withdrawn": _withdrawn,
+    "grant_released": _grant_released,
     "decision_selected": _decision_selected,
-    "decision_rejected": _decision_rejected, "signature_added": _signature_added,
-    "convention_signed": _convention_signed, "funds_committed": _funds_committed,
+    "decision_rejected": _decision_rejected,
+    "signature_added": _signature_added,
+    "convention_signed": _convention_signed,
+    "funds_committed": _funds_committed,
     "instalment_paid": _instalment_paid,
     "opinion_on_balance_requested": _opinion_on_balance_requested,
     "departmental_opinion_given": _departmental_opinion_given,
-    "balance_released": _balance_released, "balance_withheld": _balance_withheld,
+    "balance_released": _balance_released,
+    "balance_withheld": _balance_withheld,
 }

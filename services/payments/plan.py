@@ -3,9 +3,9 @@
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from shared.campaigns import Instalment
 from shared.contracts.payments import PlannedInstalment
 from shared.contracts.values import CENT
+from shared.language.campaigns import Instalment
 
 BALANCE = "balance"  # the `due_on` of the plan's last entry: the solde
 ZERO = Decimal("0.00")
@@ -23,7 +23,8 @@ def plan_of(payment_plan: Sequence[Instalment], granted_eur: Decimal) -> list[Pl
     ]
 
 
-def balance_due(committed_eur: Decimal, justified_spending_eur: Decimal,
-                paid_total_eur: Decimal) -> Decimal:
+def balance_due(
+    committed_eur: Decimal, justified_spending_eur: Decimal, paid_total_eur: Decimal
+) -> Decimal:
     """The solde: total payments never exceed the grant nor the justified spending."""
     return max(ZERO, min(committed_eur, justified_spending_eur) - paid_total_eur)

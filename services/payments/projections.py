@@ -7,10 +7,16 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.consumer import Consumer, Subscription
-from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
-                                       FinalReportSubmitted, FundsCommitted, InstalmentPaid)
-from shared.envelope import Envelope
+from shared.contracts.payments import (
+    BalanceReleased,
+    BalanceWithheld,
+    DepartmentalOpinionGiven,
+    FinalReportSubmitted,
+    FundsCommitted,
+    InstalmentPaid,
+)
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope
 
 _COMMITTED = """
 INSERT INTO payments_dossiers (dossier_id, reference, campaign_id, siren, departement,
@@ -31,10 +37,20 @@ UPDATE payments_instalments SET paid_eur = $2, paid_at = $3 WHERE dossier_id = $
 
 
 async def on_committed(conn: asyncpg.Connection, e: FundsCommitted, _: Envelope) -> None:
-    await conn.execute(_COMMITTED, e.dossier_id, e.reference, e.campaign_id, e.siren, e.departement,
-                       e.committed_eur, e.committed_at, e.plan[-1].amount_eur)
-    await conn.executemany(_PLANNED, [(e.dossier_id, p.number, p.label, p.due_on, p.amount_eur)
-                                      for p in e.plan])
+    await conn.execute(
+        _COMMITTED,
+        e.dossier_id,
+        e.reference,
+        e.campaign_id,
+        e.siren,
+        e.departement,
+        e.committed_eur,
+        e.committed_at,
+        e.plan[-1].amount_eur,
+    )
+    await conn.executemany(
+        _PLANNED, [(e.dossier_id, p.number, p.label, p.due_on, p.amount_eur) for p in e.plan]
+    )
 
 
 async def on_paid(conn: asyncpg.Connection, e: InstalmentPaid, _: Envelope) -> None:
@@ -43,38 +59,70 @@ async def on_paid(conn: asyncpg.Connection, e: InstalmentPaid, _: Envelope) -> N
 
 
 async def on_report(conn: asyncpg.Connection, e: FinalReportSubmitted, _: Envelope) -> None:
-    await _set(conn, e.dossier_id, justified_spending_eur=e.justified_spending_eur,
-               report_summary=e.summary, report_submitted_at=e.submitted_at)
+    await _set(
+        conn,
+        e.dossier_id,
+        justified_spending_eur=e.justified_spending_eur,
+        report_summary=e.summary,
+        report_submitted_at=e.submitted_at,
+    )
 
 
 async def on_opinion(conn: asyncpg.Connection, e: DepartmentalOpinionGiven, _: Envelope) -> None:
-    await _set(conn, e.dossier_id, opinion=e.opinion.value, opinion_motivation=e.motivation,
-               opinion_given_at=e.given_at)
+    await _set(
+        conn,
+        e.dossier_id,
+        opinion=e.opinion.value,
+        opinion_motivation=e.motivation,
+        opinion_given_at=e.given_at,
+    )
 
 
 async def on_released(conn: asyncpg.Connection, e: BalanceReleased, _: Envelope) -> None:
     await conn.execute(_BALANCE_PAID, e.dossier_id, e.amount_eur, e.released_at)
-    await _set(conn, e.dossier_id, balance_status="released", balance_eur=e.amount_eur,
-               paid_total_eur=e.paid_total_eur, balance_settled_at=e.released_at)
+    await _set(
+        conn,
+        e.dossier_id,
+        balance_status="released",
+        balance_eur=e.amount_eur,
+        paid_total_eur=e.paid_total_eur,
+        balance_settled_at=e.released_at,
+    )
 
 
 async def on_withheld(conn: asyncpg.Connection, e: BalanceWithheld, _: Envelope) -> None:
-    await _set(conn, e.dossier_id, balance_status="withheld", balance_eur=e.withheld_eur,
-               balance_settled_at=e.withheld_at)
+    await _set(
+        conn,
+        e.dossier_id,
+        balance_status="withheld",
+        balance_eur=e.withheld_eur,
+        balance_settled_at=e.withheld_at,
+    )
 
 
 async def _set(conn: asyncpg.Connection, dossier_id: UUID, **columns: Any) -> None:
     """Update a dossier's row; the column names come from this module, never from outside."""
     assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, start=2))
-    await conn.execute(f"UPDATE payments_dossiers SET {assignments} WHERE dossier_id = $1",
-                       dossier_id, *columns.values())
+    await conn.execute(
+        f"UPDATE payments_dossiers SET {assignments} WHERE dossier_id = $1",
+        dossier_id,
+        *columns.values(),
+    )
 
 
 def dossiers() -> Subscription:
     return Subscription(
-        Consumer("dossiers", {FundsCommitted: on_committed, InstalmentPaid: on_paid,
-                              FinalReportSubmitted: on_report, DepartmentalOpinionGiven: on_opinion,
-                              BalanceReleased: on_released, BalanceWithheld: on_withheld}),
+        Consumer(
+            "dossiers",
+            {
+                FundsCommitted: on_committed,
+                InstalmentPaid: on_paid,
+                FinalReportSubmitted: on_report,
+                DepartmentalOpinionGiven: on_opinion,
+                BalanceReleased: on_released,
+                BalanceWithheld: on_withheld,
+            },
+        ),
         services=["payments"],
         read_models=["payments_dossiers", "payments_instalments"],
     )
@@ -85,28 +133,57 @@ async def dossier_view(conn: asyncpg.Connection, dossier_id: UUID) -> dict[str, 
     row = await conn.fetchrow("SELECT * FROM payments_dossiers WHERE dossier_id = $1", dossier_id)
     if row is None:
         return None
-    plan = await conn.fetch("SELECT * FROM payments_instalments WHERE dossier_id = $1 ORDER BY number",
-                            dossier_id)
+    plan = await conn.fetch(
+        "SELECT * FROM payments_instalments WHERE dossier_id = $1 ORDER BY number", dossier_id
+    )
     d = dict(row)
-    report = None if d["report_submitted_at"] is None else {
-        "justified_spending_eur": _eur(d["justified_spending_eur"]), "summary": d["report_summary"],
-        "submitted_at": d["report_submitted_at"].isoformat()}
-    opinion = None if d["opinion"] is None else {
-        "opinion": d["opinion"], "motivation": d["opinion_motivation"],
-        "given_at": d["opinion_given_at"].isoformat()}
+    report = (
+        None
+        if d["report_submitted_at"] is None
+        else {
+            "justified_spending_eur": _eur(d["justified_spending_eur"]),
+            "summary": d["report_summary"],
+            "submitted_at": d["report_submitted_at"].isoformat(),
+        }
+    )
+    opinion = (
+        None
+        if d["opinion"] is None
+        else {
+            "opinion": d["opinion"],
+            "motivation": d["opinion_motivation"],
+            "given_at": d["opinion_given_at"].isoformat(),
+        }
+    )
     return {
-        "dossier_id": str(d["dossier_id"]), "reference": d["reference"],
-        "campaign_id": d["campaign_id"], "siren": d["siren"], "departement": d["departement"],
-        "committed_eur": _eur(d["committed_eur"]), "committed_at": d["committed_at"].isoformat(),
-        "plan": [{"number": p["number"], "label": p["label"], "due_on": p["due_on"],
-                  "amount_eur": _eur(p["amount_eur"]), "paid": p["paid_at"] is not None,
-                  "paid_eur": _eur(p["paid_eur"]), "paid_at": _time(p["paid_at"])} for p in plan],
+        "dossier_id": str(d["dossier_id"]),
+        "reference": d["reference"],
+        "campaign_id": d["campaign_id"],
+        "siren": d["siren"],
+        "departement": d["departement"],
+        "committed_eur": _eur(d["committed_eur"]),
+        "committed_at": d["committed_at"].isoformat(),
+        "plan": [
+            {
+                "number": p["number"],
+                "label": p["label"],
+                "due_on": p["due_on"],
+                "amount_eur": _eur(p["amount_eur"]),
+                "paid": p["paid_at"] is not None,
+                "paid_eur": _eur(p["paid_eur"]),
+                "paid_at": _time(p["paid_at"]),
+            }
+            for p in plan
+        ],
         "paid_total_eur": _eur(d["paid_total_eur"]),
         "remaining_eur": _eur(d["committed_eur"] - d["paid_total_eur"]),
         "final_report": report,
         "departmental_opinion": opinion,
-        "balance": {"status": d["balance_status"], "amount_eur": _eur(d["balance_eur"]),
-                    "settled_at": _time(d["balance_settled_at"])},
+        "balance": {
+            "status": d["balance_status"],
+            "amount_eur": _eur(d["balance_eur"]),
+            "settled_at": _time(d["balance_settled_at"]),
+        },
     }
 
 

@@ -2,9 +2,9 @@
 
 from uuid import UUID
 
-from shared.actors import Actor, require_own_departement, require_own_dossier
 from shared.contracts.payments import BalanceReleased, BalanceWithheld, FundsCommitted
-from shared.errors import Forbidden, NotFound, Refused
+from shared.language.actors import Actor, require_own_departement, require_own_dossier
+from shared.language.errors import Forbidden, NotFound, Refused
 
 
 class NothingCommitted(NotFound):
@@ -58,11 +58,13 @@ def still_open(settlement: BalanceReleased | BalanceWithheld | None) -> None:
     if isinstance(settlement, BalanceWithheld):
         raise BalanceWithheldError(
             f"the balance of {settlement.reference} was withheld on an unfavourable departmental "
-            f"opinion ({settlement.withheld_at.isoformat()}): no payment follows")
+            f"opinion ({settlement.withheld_at.isoformat()}): no payment follows"
+        )
     if isinstance(settlement, BalanceReleased):
         raise BalanceSettled(
             f"the balance of {settlement.reference} was released on "
-            f"{settlement.released_at.isoformat()}: the dossier's payments are closed")
+            f"{settlement.released_at.isoformat()}: the dossier's payments are closed"
+        )
 
 
 def require_binding(actor: Actor, commitment: FundsCommitted, to: str) -> None:

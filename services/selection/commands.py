@@ -36,7 +36,9 @@ class Decide(Command):
 
     @field_validator("granted_eur")
     @classmethod
-    def _granted_fits_the_outcome(cls, granted: Decimal | None, info: ValidationInfo) -> Decimal | None:
+    def _granted_fits_the_outcome(
+        cls, granted: Decimal | None, info: ValidationInfo
+    ) -> Decimal | None:
         outcome = info.data.get("outcome")
         if outcome is Outcome.selected and not granted:
             raise ValueError("a selection names the amount granted, above 0.00")

@@ -4,43 +4,70 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.selection.commands import Decide
-from services.selection.domain import (SelectionState, require_opinion, require_within_request_and_cap,
-                                       under_instruction)
+from services.selection.domain import (
+    SelectionState,
+    require_opinion,
+    require_within_request_and_cap,
+    under_instruction,
+)
 from services.selection.errors import AssessmentMissing, OverEnvelope, SingleLever
-from shared.actors import Actor, Role
-from shared.campaigns import Campaign, find
 from shared.contracts import DomainEvent
 from shared.contracts.selection import GrantReleased, Outcome, SelectionDecided
+from shared.language.actors import Actor, Role
+from shared.language.campaigns import Campaign, find
 
 DECIDE = "decide on this dossier"
 NOTHING = Decimal("0.00")
 
 
-def decide(state: SelectionState, actor: Actor, command: Decide, campaigns: dict[str, Campaign],
-           granted_so_far: Decimal, now: datetime) -> list[DomainEvent]:
+def decide(
+    state: SelectionState,
+    actor: Actor,
+    command: Decide,
+    campaigns: dict[str, Campaign],
+    granted_so_far: Decimal,
+    now: datetime,
+) -> list[DomainEvent]:
     """`granted_so_far`: what the campaign granted before, read under the envelope's lock."""
     dossier = under_instruction(state, actor, Role.president, DECIDE)
-    require_opinion(state, "no decision before the préfecture's opinion and the committee's assessment")
+    require_opinion(
+        state, "no decision before the préfecture's opinion and the committee's assessment"
+    )
     if state.assessment is None:
-        raise AssessmentMissing("no decision before the committee's assessment: "
-                                "the committee has not assessed this dossier yet")
+        raise AssessmentMissing(
+            "no decision before the committee's assessment: "
+            "the committee has not assessed this dossier yet"
+        )
     granted = NOTHING
     if command.outcome is Outcome.selected:
         if len(set(dossier.objectives)) < 2:
-            raise SingleLever("a project acting on a single objective is not retained: the call "
-                              "selects global plans using several levers, not one-off actions")
+            raise SingleLever(
+                "a project acting on a single objective is not retained: the call "
+                "selects global plans using several levers, not one-off actions"
+            )
         granted = command.granted_eur or NOTHING
         campaign = find(campaigns, dossier.campaign_id)
         require_within_request_and_cap(granted, dossier, campaign)
         remaining = campaign.envelope_eur - granted_so_far
         if granted > remaining:
-            raise OverEnvelope(f"granting {granted} EUR would exceed the campaign's envelope of "
-                               f"{campaign.envelope_eur} EUR: {remaining} EUR remain")
-    return [SelectionDecided(
-        dossier_id=dossier.dossier_id, reference=dossier.reference, campaign_id=dossier.campaign_id,
-        siren=dossier.siren, departement=dossier.departement, outcome=command.outcome,
-        requested_eur=dossier.requested_eur, granted_eur=granted, motivation=command.motivation,
-        decided_at=now)]
+            raise OverEnvelope(
+                f"granting {granted} EUR would exceed the campaign's envelope of "
+                f"{campaign.envelope_eur} EUR: {remaining} EUR remain"
+            )
+    return [
+        SelectionDecided(
+            dossier_id=dossier.dossier_id,
+            reference=dossier.reference,
+            campaign_id=dossier.campaign_id,
+            siren=dossier.siren,
+            departement=dossier.departement,
+            outcome=command.outcome,
+            requested_eur=dossier.requested_eur,
+            granted_eur=granted,
+            motivation=command.motivation,
+            decided_at=now,
+        )
+    ]
 
 
 def release_on_withdrawal(state: SelectionState, now: datetime) -> list[DomainEvent]:
@@ -49,9 +76,20 @@ def release_on_withdrawal(state: SelectionState, now: datetime) -> list[DomainEv
     on the bus, so the two can cross; once the convention binds, payments has the funds and
     nothing is released here."""
     decision = state.decision
-    if (not state.withdrawn or decision is None or not decision.granted_eur or state.released
-            or state.convention_signed):
+    if (
+        not state.withdrawn
+        or decision is None
+        or not decision.granted_eur
+        or state.released
+        or state.convention_signed
+    ):
         return []
-    return [GrantReleased(dossier_id=decision.dossier_id, reference=decision.reference,
-                          campaign_id=decision.campaign_id, released_eur=decision.granted_eur,
-                          released_at=now)]
+    return [
+        GrantReleased(
+            dossier_id=decision.dossier_id,
+            reference=decision.reference,
+            campaign_id=decision.campaign_id,
+            released_eur=decision.granted_eur,
+            released_at=now,
+        )
+    ]

@@ -5,18 +5,39 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.selection.eligibility import failed_rules
-from services.selection.errors import (AlreadyDecided, DossierWithdrawn, NotEligible,
-                                       NotYourDepartement, NotYourDossier, OpinionMissing, OverCap,
-                                       OverRequest, UnknownDossier)
-from shared.actors import Actor, Role, require_own_departement, require_own_dossier, require_role
-from shared.campaigns import Campaign
+from services.selection.errors import (
+    AlreadyDecided,
+    DossierWithdrawn,
+    NotEligible,
+    NotYourDepartement,
+    NotYourDossier,
+    OpinionMissing,
+    OverCap,
+    OverRequest,
+    UnknownDossier,
+)
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted
-from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        EligibilityChecked, GrantReleased, Opinion, Party,
-                                        PrefectureOpinionGiven, PrefectureOpinionRequested,
-                                        SelectionDecided)
-from shared.errors import Forbidden
+from shared.contracts.selection import (
+    CommitteeAssessmentRecorded,
+    ConventionSignatureAdded,
+    EligibilityChecked,
+    GrantReleased,
+    Opinion,
+    Party,
+    PrefectureOpinionGiven,
+    PrefectureOpinionRequested,
+    SelectionDecided,
+)
+from shared.language.actors import (
+    Actor,
+    Role,
+    require_own_departement,
+    require_own_dossier,
+    require_role,
+)
+from shared.language.campaigns import Campaign
+from shared.language.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -50,8 +71,9 @@ def evolve(state: SelectionState, event: DomainEvent) -> SelectionState:
     return state
 
 
-def check_eligibility(state: SelectionState, submitted: ApplicationSubmitted,
-                      campaign: Campaign, now: datetime) -> list[DomainEvent]:
+def check_eligibility(
+    state: SelectionState, submitted: ApplicationSubmitted, campaign: Campaign, now: datetime
+) -> list[DomainEvent]:
     """Check rules E1–E7; an eligible dossier goes, in the same breath, to its préfecture."""
     if state.checked is not None:  # a second delivery of the same dossier changes nothing
         return []
@@ -72,22 +94,33 @@ def check_eligibility(state: SelectionState, submitted: ApplicationSubmitted,
     )
     if failures or state.withdrawn:  # no préfecture is asked about a dossier already withdrawn
         return [checked]
-    return [checked, PrefectureOpinionRequested(
-        dossier_id=submitted.dossier_id, reference=submitted.reference,
-        campaign_id=submitted.campaign_id, departement=dossier.applicant.departement,
-        requested_at=now)]
+    return [
+        checked,
+        PrefectureOpinionRequested(
+            dossier_id=submitted.dossier_id,
+            reference=submitted.reference,
+            campaign_id=submitted.campaign_id,
+            departement=dossier.applicant.departement,
+            requested_at=now,
+        ),
+    ]
 
 
 # Guards shared by the commands, in the order every command applies them:
 # role (each command's own) → known → binding → withdrawn → the step's own state rules.
 
+
 def known(state: SelectionState) -> EligibilityChecked:
     """What selection knows of the dossier; refused when it knows nothing of it."""
     if state.checked is None:
         if state.withdrawn:
-            raise DossierWithdrawn("the dossier was withdrawn by its applicant: nothing more is done on it")
-        raise UnknownDossier("selection knows no such dossier: never submitted, "
-                             "or its eligibility is not checked yet")
+            raise DossierWithdrawn(
+                "the dossier was withdrawn by its applicant: nothing more is done on it"
+            )
+        raise UnknownDossier(
+            "selection knows no such dossier: never submitted, "
+            "or its eligibility is not checked yet"
+        )
     return state.checked
 
 
@@ -120,11 +153,15 @@ def require_eligible(dossier: EligibilityChecked, to: str) -> None:
 
 def require_undecided(state: SelectionState) -> None:
     if state.decision is not None:
-        raise AlreadyDecided(f"the President already decided on this dossier "
-                             f"({state.decision.outcome.value}): its instruction is closed")
+        raise AlreadyDecided(
+            f"the President already decided on this dossier "
+            f"({state.decision.outcome.value}): its instruction is closed"
+        )
 
 
-def under_instruction(state: SelectionState, actor: Actor, role: Role, to: str) -> EligibilityChecked:
+def under_instruction(
+    state: SelectionState, actor: Actor, role: Role, to: str
+) -> EligibilityChecked:
     """The guards of every step up to the decision; the dossier, when they all pass."""
     require_role(actor, role, to=to)
     dossier = known(state)
@@ -140,9 +177,14 @@ def require_opinion(state: SelectionState, why: str) -> None:
         raise OpinionMissing(f"the préfecture has not given its opinion yet: {why}")
 
 
-def require_within_request_and_cap(amount: Decimal, dossier: EligibilityChecked,
-                                   campaign: Campaign) -> None:
+def require_within_request_and_cap(
+    amount: Decimal, dossier: EligibilityChecked, campaign: Campaign
+) -> None:
     if amount > dossier.requested_eur:
-        raise OverRequest(f"{amount} EUR exceeds the {dossier.requested_eur} EUR the applicant requested")
+        raise OverRequest(
+            f"{amount} EUR exceeds the {dossier.requested_eur} EUR the applicant requested"
+        )
     if amount > campaign.cap_eur:
-        raise OverCap(f"{amount} EUR exceeds the campaign's cap of {campaign.cap_eur} EUR per project")
+        raise OverCap(
+            f"{amount} EUR exceeds the campaign's cap of {campaign.cap_eur} EUR per project"
+        )

@@ -3,75 +3,100 @@
 from collections.abc import Callable
 from decimal import Decimal
 
-from shared.campaigns import Campaign
 from shared.contracts.applications import BudgetCategory, Dossier, HolderKind, RepresentativeRole
 from shared.contracts.selection import FailedRule
+from shared.language.campaigns import Campaign
 
 Rule = Callable[[Dossier, Campaign], FailedRule | None]
 
-_HOLDERS = {HolderKind.commune: RepresentativeRole.maire,
-            HolderKind.intercommunalite: RepresentativeRole.president}
+_HOLDERS = {
+    HolderKind.commune: RepresentativeRole.maire,
+    HolderKind.intercommunalite: RepresentativeRole.president,
+}
 
 
 def e1_holder_is_a_commune_or_intercommunality(d: Dossier, c: Campaign) -> FailedRule | None:
     if d.applicant.kind in _HOLDERS:
         return None
-    return FailedRule(rule="E1", reason=f"the holder's kind is {d.applicant.kind.value!r}: "
-                      "the call is open to communes and intercommunalités only")
+    return FailedRule(
+        rule="E1",
+        reason=f"the holder's kind is {d.applicant.kind.value!r}: "
+        "the call is open to communes and intercommunalités only",
+    )
 
 
 def e2_represented_by_its_mayor_or_president(d: Dossier, c: Campaign) -> FailedRule | None:
     expected = _HOLDERS.get(d.applicant.kind)
     if expected is None or d.representative.role == expected:
         return None
-    return FailedRule(rule="E2", reason=f"a {d.applicant.kind.value} is represented by its "
-                      f"{expected.value}, not by its {d.representative.role.value}")
+    return FailedRule(
+        rule="E2",
+        reason=f"a {d.applicant.kind.value} is represented by its "
+        f"{expected.value}, not by its {d.representative.role.value}",
+    )
 
 
 def e3_request_within_the_cap(d: Dossier, c: Campaign) -> FailedRule | None:
     if d.requested_eur <= c.cap_eur:
         return None
-    return FailedRule(rule="E3", reason=f"the request of {d.requested_eur} EUR exceeds the cap of "
-                      f"{c.cap_eur} EUR over the whole project")
+    return FailedRule(
+        rule="E3",
+        reason=f"the request of {d.requested_eur} EUR exceeds the cap of "
+        f"{c.cap_eur} EUR over the whole project",
+    )
 
 
 def e4_lasts_two_to_three_years(d: Dossier, c: Campaign) -> FailedRule | None:
     months = d.project.duration_months
     if c.min_duration_months <= months <= c.max_duration_months:
         return None
-    return FailedRule(rule="E4", reason=f"the project lasts {months} months: it must last "
-                      f"{c.min_duration_months} to {c.max_duration_months} months")
+    return FailedRule(
+        rule="E4",
+        reason=f"the project lasts {months} months: it must last "
+        f"{c.min_duration_months} to {c.max_duration_months} months",
+    )
 
 
 def e5_funds_actions_not_structures(d: Dossier, c: Campaign) -> FailedRule | None:
     lines = [l.label for l in d.budget.lines if l.category == BudgetCategory.structure_operation]
     if not lines:
         return None
-    return FailedRule(rule="E5", reason="the call funds actions, not the operation of structures: "
-                      + ", ".join(repr(label) for label in lines))
+    return FailedRule(
+        rule="E5",
+        reason="the call funds actions, not the operation of structures: "
+        + ", ".join(repr(label) for label in lines),
+    )
 
 
 def e6_no_permanent_posts(d: Dossier, c: Campaign) -> FailedRule | None:
     years = -(-d.project.duration_months // 12)
     wrong = [
-        l.label for l in d.budget.lines
+        l.label
+        for l in d.budget.lines
         if l.category == BudgetCategory.personnel and (l.permanent_post or l.year > years)
     ]
     if not wrong:
         return None
-    return FailedRule(rule="E6", reason="personnel must be tied to the project and its duration; "
-                      "permanent or outlasting posts: " + ", ".join(repr(label) for label in wrong))
+    return FailedRule(
+        rule="E6",
+        reason="personnel must be tied to the project and its duration; "
+        "permanent or outlasting posts: " + ", ".join(repr(label) for label in wrong),
+    )
 
 
 def e7_budget_adds_up(d: Dossier, c: Campaign) -> FailedRule | None:
     total = sum((l.amount_eur for l in d.budget.lines), Decimal("0.00"))
     problems = []
     if total != d.budget.total_cost_eur:
-        problems.append(f"the budget lines add up to {total} EUR, not the declared total "
-                        f"{d.budget.total_cost_eur} EUR")
+        problems.append(
+            f"the budget lines add up to {total} EUR, not the declared total "
+            f"{d.budget.total_cost_eur} EUR"
+        )
     if d.requested_eur > d.budget.total_cost_eur:
-        problems.append(f"the request of {d.requested_eur} EUR exceeds the project's total cost "
-                        f"of {d.budget.total_cost_eur} EUR")
+        problems.append(
+            f"the request of {d.requested_eur} EUR exceeds the project's total cost "
+            f"of {d.budget.total_cost_eur} EUR"
+        )
     return FailedRule(rule="E7", reason="; ".join(problems)) if problems else None
 
 

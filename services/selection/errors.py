@@ -1,6 +1,6 @@
 """Selection's named refusals: each one a rule of the call, mapped to 403, 404 or 409 in one place."""
 
-from shared.errors import Forbidden, NotFound, Refused
+from shared.language.errors import Forbidden, NotFound, Refused
 
 
 class UnknownDossier(NotFound):

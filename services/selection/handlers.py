@@ -11,13 +11,13 @@ import asyncpg
 from services.selection import convention, decision, domain, instruction
 from services.selection.commands import Decide, GiveOpinion, RecordAssessment
 from services.selection.domain import SelectionState
-from shared.actors import Actor
-from shared.aggregate import Aggregate, Loaded, in_transaction
-from shared.campaigns import Campaign, find
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
 from shared.contracts.selection import GrantReleased, SelectionDecided
-from shared.eventstore import EventStore, StoredEvent
+from shared.kernel.aggregate import Aggregate, Loaded, in_transaction
+from shared.kernel.eventstore import EventStore, StoredEvent
+from shared.language.actors import Actor
+from shared.language.campaigns import Campaign, find
 
 _WITHDRAWN = "SELECT EXISTS (SELECT 1 FROM withdrawals WHERE dossier_id = $1)"
 
@@ -48,46 +48,98 @@ def _aggregate(store: EventStore) -> Aggregate[SelectionState]:
     return Aggregate(store, SelectionState, domain.evolve)
 
 
-async def load(conn: asyncpg.Connection, store: EventStore, dossier_id: UUID) -> Loaded[SelectionState]:
+async def load(
+    conn: asyncpg.Connection, store: EventStore, dossier_id: UUID
+) -> Loaded[SelectionState]:
     """The dossier's selection stream, and whether its applicant withdrew it."""
     loaded = await _aggregate(store).load(conn, dossier_id)
     withdrawn = await conn.fetchval(_WITHDRAWN, dossier_id)
     return replace(loaded, state=replace(loaded.state, withdrawn=withdrawn))
 
 
-async def _command(pool: asyncpg.Pool, store: EventStore, dossier_id: UUID, actor: Actor,
-                   now: datetime, decide: Step) -> list[StoredEvent]:
+async def _command(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    dossier_id: UUID,
+    actor: Actor,
+    now: datetime,
+    decide: Step,
+) -> list[StoredEvent]:
     async def work(conn: asyncpg.Connection) -> list[StoredEvent]:
         loaded = await load(conn, store, dossier_id)
-        return await _aggregate(store).record(conn, loaded, decide(loaded.state), now=now,
-                                              actor=actor.label())
+        return await _aggregate(store).record(
+            conn, loaded, decide(loaded.state), now=now, actor=actor.label()
+        )
 
     return await in_transaction(pool, work)
 
 
-async def give_opinion(pool: asyncpg.Pool, store: EventStore, dossier_id: UUID, actor: Actor,
-                       command: GiveOpinion, now: datetime) -> list[StoredEvent]:
-    return await _command(pool, store, dossier_id, actor, now,
-                          lambda state: instruction.give_opinion(state, actor, command, now))
-
-
-async def record_assessment(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign],
-                            dossier_id: UUID, actor: Actor, command: RecordAssessment,
-                            now: datetime) -> list[StoredEvent]:
+async def give_opinion(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    dossier_id: UUID,
+    actor: Actor,
+    command: GiveOpinion,
+    now: datetime,
+) -> list[StoredEvent]:
     return await _command(
-        pool, store, dossier_id, actor, now,
-        lambda state: instruction.record_assessment(state, actor, command, campaigns, now))
+        pool,
+        store,
+        dossier_id,
+        actor,
+        now,
+        lambda state: instruction.give_opinion(state, actor, command, now),
+    )
 
 
-async def sign_convention(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign],
-                          dossier_id: UUID, actor: Actor, now: datetime) -> list[StoredEvent]:
-    return await _command(pool, store, dossier_id, actor, now,
-                          lambda state: convention.sign(state, actor, campaigns, now))
+async def record_assessment(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    campaigns: dict[str, Campaign],
+    dossier_id: UUID,
+    actor: Actor,
+    command: RecordAssessment,
+    now: datetime,
+) -> list[StoredEvent]:
+    return await _command(
+        pool,
+        store,
+        dossier_id,
+        actor,
+        now,
+        lambda state: instruction.record_assessment(state, actor, command, campaigns, now),
+    )
 
 
-async def decide(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign],
-                 dossier_id: UUID, actor: Actor, command: Decide, now: datetime) -> list[StoredEvent]:
+async def sign_convention(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    campaigns: dict[str, Campaign],
+    dossier_id: UUID,
+    actor: Actor,
+    now: datetime,
+) -> list[StoredEvent]:
+    return await _command(
+        pool,
+        store,
+        dossier_id,
+        actor,
+        now,
+        lambda state: convention.sign(state, actor, campaigns, now),
+    )
+
+
+async def decide(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    campaigns: dict[str, Campaign],
+    dossier_id: UUID,
+    actor: Actor,
+    command: Decide,
+    now: datetime,
+) -> list[StoredEvent]:
     """Lock the campaign's envelope, then decide on the dossier and add its grant to the envelope."""
+
     async def work(conn: asyncpg.Connection) -> list[StoredEvent]:
         granted_so_far = await _lock_envelope(conn, campaigns, dossier_id)  # before the stream
         loaded = await load(conn, store, dossier_id)
@@ -101,8 +153,9 @@ async def decide(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Cam
     return await in_transaction(pool, work)
 
 
-async def _lock_envelope(conn: asyncpg.Connection, campaigns: dict[str, Campaign],
-                         dossier_id: UUID) -> Decimal:
+async def _lock_envelope(
+    conn: asyncpg.Connection, campaigns: dict[str, Campaign], dossier_id: UUID
+) -> Decimal:
     """What the dossier's campaign granted so far, its row locked until the commit."""
     campaign_id = await conn.fetchval(_CAMPAIGN_OF, str(dossier_id))
     if campaign_id is None:
@@ -113,22 +166,33 @@ async def _lock_envelope(conn: asyncpg.Connection, campaigns: dict[str, Campaign
     return granted
 
 
-async def check_eligibility(conn: asyncpg.Connection, store: EventStore,
-                            submitted: ApplicationSubmitted, campaign: Campaign, now: datetime,
-                            caused_by: UUID) -> None:
+async def check_eligibility(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    submitted: ApplicationSubmitted,
+    campaign: Campaign,
+    now: datetime,
+    caused_by: UUID,
+) -> None:
     loaded = await load(conn, store, submitted.dossier_id)
     events = domain.check_eligibility(loaded.state, submitted, campaign, now)
-    await _aggregate(store).record(conn, loaded, events, now=now, actor="system:eligibility",
-                                   caused_by=caused_by)
+    await _aggregate(store).record(
+        conn, loaded, events, now=now, actor="system:eligibility", caused_by=caused_by
+    )
 
 
 async def record_withdrawal(conn: asyncpg.Connection, withdrawn: ApplicationWithdrawn) -> None:
     await conn.execute(_WITHDRAW, withdrawn.dossier_id, withdrawn.withdrawn_at)
 
 
-async def react_to_withdrawal(conn: asyncpg.Connection, store: EventStore,
-                              campaigns: dict[str, Campaign], withdrawn: ApplicationWithdrawn,
-                              now: datetime, caused_by: UUID) -> None:
+async def react_to_withdrawal(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    campaigns: dict[str, Campaign],
+    withdrawn: ApplicationWithdrawn,
+    now: datetime,
+    caused_by: UUID,
+) -> None:
     """Record the withdrawal and give back a grant decided meanwhile. The envelope is locked
     first, as a decision locks it: a decision is either committed before (and released here)
     or made after (and refused, the dossier being withdrawn)."""
@@ -136,8 +200,9 @@ async def react_to_withdrawal(conn: asyncpg.Connection, store: EventStore,
     await record_withdrawal(conn, withdrawn)
     loaded = await load(conn, store, withdrawn.dossier_id)
     events = decision.release_on_withdrawal(loaded.state, now)
-    await _aggregate(store).record(conn, loaded, events, now=now, actor="system:withdrawal",
-                                   caused_by=caused_by)
+    await _aggregate(store).record(
+        conn, loaded, events, now=now, actor="system:withdrawal", caused_by=caused_by
+    )
     for event in events:
         if isinstance(event, GrantReleased):
             await conn.execute(_RELEASE, event.campaign_id, event.released_eur)

@@ -7,12 +7,18 @@ from uuid import UUID
 import asyncpg
 
 from services.selection import handlers
-from shared.consumer import Consumer, Subscription
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, GrantReleased,
-                                        PrefectureOpinionGiven, SelectionDecided)
-from shared.envelope import Envelope
+from shared.contracts.selection import (
+    CommitteeAssessmentRecorded,
+    ConventionSignatureAdded,
+    ConventionSigned,
+    EligibilityChecked,
+    GrantReleased,
+    PrefectureOpinionGiven,
+    SelectionDecided,
+)
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope
 
 
 class OfADossier(Protocol):
@@ -29,13 +35,24 @@ async def _upsert(conn: asyncpg.Connection, e: OfADossier, **columns: Any) -> No
         f"INSERT INTO selection_dossiers (dossier_id, reference, campaign_id, {', '.join(names)}) "
         f"VALUES ($1, $2, $3, {places}) ON CONFLICT (dossier_id) DO UPDATE SET "
         + ", ".join(f"{n} = excluded.{n}" for n in names),
-        e.dossier_id, e.reference, e.campaign_id, *columns.values())
+        e.dossier_id,
+        e.reference,
+        e.campaign_id,
+        *columns.values(),
+    )
 
 
 async def on_submitted(conn: asyncpg.Connection, e: ApplicationSubmitted, _: Envelope) -> None:
     a = e.dossier.applicant
-    await _upsert(conn, e, departement=a.departement, applicant=a.name, siren=a.siren,
-                  requested_eur=e.dossier.requested_eur, submitted_at=e.submitted_at)
+    await _upsert(
+        conn,
+        e,
+        departement=a.departement,
+        applicant=a.name,
+        siren=a.siren,
+        requested_eur=e.dossier.requested_eur,
+        submitted_at=e.submitted_at,
+    )
 
 
 async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Envelope) -> None:
@@ -48,23 +65,50 @@ async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Env
 
 async def on_checked(conn: asyncpg.Connection, e: EligibilityChecked, _: Envelope) -> None:
     failures = json.dumps([f.model_dump() for f in e.failed_rules])
-    await _upsert(conn, e, eligible=e.eligible, failed_rules=failures, checked_at=e.checked_at,
-                  siren=e.siren, departement=e.departement)
+    await _upsert(
+        conn,
+        e,
+        eligible=e.eligible,
+        failed_rules=failures,
+        checked_at=e.checked_at,
+        siren=e.siren,
+        departement=e.departement,
+    )
 
 
 async def on_opinion(conn: asyncpg.Connection, e: PrefectureOpinionGiven, _: Envelope) -> None:
-    await _upsert(conn, e, opinion=e.opinion.value, opinion_motivation=e.motivation,
-                  opinion_given_at=e.given_at)
+    await _upsert(
+        conn,
+        e,
+        opinion=e.opinion.value,
+        opinion_motivation=e.motivation,
+        opinion_given_at=e.given_at,
+    )
 
 
-async def on_assessed(conn: asyncpg.Connection, e: CommitteeAssessmentRecorded, _: Envelope) -> None:
-    await _upsert(conn, e, scores=e.scores.model_dump_json(), weighted_score=e.weighted_score,
-                  proposed_eur=e.proposed_eur, assessment_comment=e.comment, assessed_at=e.assessed_at)
+async def on_assessed(
+    conn: asyncpg.Connection, e: CommitteeAssessmentRecorded, _: Envelope
+) -> None:
+    await _upsert(
+        conn,
+        e,
+        scores=e.scores.model_dump_json(),
+        weighted_score=e.weighted_score,
+        proposed_eur=e.proposed_eur,
+        assessment_comment=e.comment,
+        assessed_at=e.assessed_at,
+    )
 
 
 async def on_decided(conn: asyncpg.Connection, e: SelectionDecided, _: Envelope) -> None:
-    await _upsert(conn, e, outcome=e.outcome.value, granted_eur=e.granted_eur,
-                  decision_motivation=e.motivation, decided_at=e.decided_at)
+    await _upsert(
+        conn,
+        e,
+        outcome=e.outcome.value,
+        granted_eur=e.granted_eur,
+        decision_motivation=e.motivation,
+        decided_at=e.decided_at,
+    )
 
 
 async def on_released(conn: asyncpg.Connection, e: GrantReleased, _: Envelope) -> None:
@@ -72,11 +116,16 @@ async def on_released(conn: asyncpg.Connection, e: GrantReleased, _: Envelope) -
 
 
 async def on_signature(conn: asyncpg.Connection, e: ConventionSignatureAdded, _: Envelope) -> None:
-    signature = {"party": e.party.value, "signatory": e.signatory,
-                 "signed_at": e.signed_at.isoformat()}
+    signature = {
+        "party": e.party.value,
+        "signatory": e.signatory,
+        "signed_at": e.signed_at.isoformat(),
+    }
     await conn.execute(
         "UPDATE selection_dossiers SET signatures = signatures || $2::jsonb WHERE dossier_id = $1",
-        e.dossier_id, json.dumps([signature]))
+        e.dossier_id,
+        json.dumps([signature]),
+    )
 
 
 async def on_signed(conn: asyncpg.Connection, e: ConventionSigned, _: Envelope) -> None:
@@ -88,13 +137,20 @@ def dossiers() -> Subscription:
     # time is the check's), and a second effect of the check's append would let a reader see
     # the row between the two (the rebuild test compares a live row taken right after the check).
     return Subscription(
-        Consumer("dossiers", {
-            ApplicationSubmitted: on_submitted, ApplicationWithdrawn: on_withdrawn,
-            EligibilityChecked: on_checked, PrefectureOpinionGiven: on_opinion,
-            CommitteeAssessmentRecorded: on_assessed, SelectionDecided: on_decided,
-            ConventionSignatureAdded: on_signature, ConventionSigned: on_signed,
-            GrantReleased: on_released,
-        }),
+        Consumer(
+            "dossiers",
+            {
+                ApplicationSubmitted: on_submitted,
+                ApplicationWithdrawn: on_withdrawn,
+                EligibilityChecked: on_checked,
+                PrefectureOpinionGiven: on_opinion,
+                CommitteeAssessmentRecorded: on_assessed,
+                SelectionDecided: on_decided,
+                ConventionSignatureAdded: on_signature,
+                ConventionSigned: on_signed,
+                GrantReleased: on_released,
+            },
+        ),
         services=["applications", "selection"],
         read_models=["selection_dossiers"],
     )

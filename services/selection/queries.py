@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.campaigns import Campaign
+from shared.language.campaigns import Campaign
 
 _JSON_COLUMNS = ("failed_rules", "scores", "signatures")
 
@@ -46,7 +46,9 @@ async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
     """The dossier's row, or None while selection knows neither its holder nor its check."""
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT * FROM selection_dossiers WHERE dossier_id = $1 AND siren IS NOT NULL", dossier_id)
+            "SELECT * FROM selection_dossiers WHERE dossier_id = $1 AND siren IS NOT NULL",
+            dossier_id,
+        )
     return None if row is None else _view(row)
 
 

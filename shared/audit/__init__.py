@@ -10,6 +10,22 @@ from shared.audit.events import AuditEvent, ordered
 from shared.audit.state import CampaignEnvelope, DossierAsOf, Grant, as_of, campaign_of, to_json
 from shared.audit.stores import campaign_envelope, history, until, verify_store
 
-__all__ = ["AuditEvent", "Break", "CampaignEnvelope", "DossierAsOf", "Grant", "as_of",
-           "campaign_envelope", "campaign_of", "export_bundle", "history", "ordered", "to_json",
-           "until", "verify_bundle", "verify_chain", "verify_store", "verify_streams"]
+__all__ = [
+    "AuditEvent",
+    "Break",
+    "CampaignEnvelope",
+    "DossierAsOf",
+    "Grant",
+    "as_of",
+    "campaign_envelope",
+    "campaign_of",
+    "export_bundle",
+    "history",
+    "ordered",
+    "to_json",
+    "until",
+    "verify_bundle",
+    "verify_chain",
+    "verify_store",
+    "verify_streams",
+]

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared import hashchain
 from shared.audit.chain import Break, verify_chain
 from shared.audit.events import AuditEvent, short_type
 from shared.contracts import UnknownEventType, event_model
+from shared.kernel import hashchain
 
 FORMAT = "aap-audit-bundle/1"
 
@@ -23,7 +23,9 @@ def _digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(hashchain.canonical(body)).hexdigest()
 
 
-def export_bundle(history: Sequence[AuditEvent], dossier_id: UUID, exported_at: datetime) -> dict[str, Any]:
+def export_bundle(
+    history: Sequence[AuditEvent], dossier_id: UUID, exported_at: datetime
+) -> dict[str, Any]:
     heads: dict[tuple[str, str], AuditEvent] = {}
     for event in history:
         key = (event.service, event.stream_id)
@@ -34,8 +36,10 @@ def export_bundle(history: Sequence[AuditEvent], dossier_id: UUID, exported_at: 
         "dossier_id": str(dossier_id),
         "exported_at": exported_at.isoformat(),
         "events": [e.as_json() for e in history],
-        "streams": [{"service": s, "stream_id": i, "versions": e.version, "head_hash": e.hash}
-                    for (s, i), e in sorted(heads.items())],
+        "streams": [
+            {"service": s, "stream_id": i, "versions": e.version, "head_hash": e.hash}
+            for (s, i), e in sorted(heads.items())
+        ],
     }
     return {**body, "digest": {"algorithm": "sha256", "value": _digest(body)}}
 
@@ -46,16 +50,26 @@ def verify_bundle(bundle: Any) -> list[Break]:
         return [Break("bundle", "", 0, "unreadable", f"not a bundle of format {FORMAT}")]
     body = {k: v for k, v in bundle.items() if k != "digest"}
     digest = bundle.get("digest")
-    breaks = [] if isinstance(digest, dict) and digest.get("value") == _digest(body) else [
-        Break("bundle", "", 0, "digest", "the bundle's content no longer matches its digest")]
+    breaks = (
+        []
+        if isinstance(digest, dict) and digest.get("value") == _digest(body)
+        else [Break("bundle", "", 0, "digest", "the bundle's content no longer matches its digest")]
+    )
     streams: dict[tuple[str, str], list[AuditEvent]] = {}
     for raw in _list(bundle.get("events")):
         try:
             event = AuditEvent.from_json(raw)
         except (KeyError, ValueError, TypeError, AttributeError) as error:
             where = raw if isinstance(raw, dict) else {}
-            breaks.append(Break(str(where.get("service", "?")), str(where.get("stream_id", "?")),
-                                _int(where.get("version")), "unreadable", f"not an event: {error}"))
+            breaks.append(
+                Break(
+                    str(where.get("service", "?")),
+                    str(where.get("stream_id", "?")),
+                    _int(where.get("version")),
+                    "unreadable",
+                    f"not an event: {error}",
+                )
+            )
             continue
         breaks += _inconsistencies(event)
         streams.setdefault((event.service, event.stream_id), []).append(event)
@@ -81,7 +95,11 @@ def _inconsistencies(event: AuditEvent) -> list[Break]:
 def _heads(declared: Any, streams: Mapping[tuple[str, str], list[AuditEvent]]) -> list[Break]:
     breaks, heads = [], {}
     for raw in _list(declared):
-        key = (str(raw.get("service")), str(raw.get("stream_id"))) if isinstance(raw, dict) else ("?", "?")
+        key = (
+            (str(raw.get("service")), str(raw.get("stream_id")))
+            if isinstance(raw, dict)
+            else ("?", "?")
+        )
         heads[key] = raw if isinstance(raw, dict) else {}
     for key in sorted(set(heads) | set(streams)):
         events, head = streams.get(key, []), heads.get(key)
@@ -90,10 +108,19 @@ def _heads(declared: Any, streams: Mapping[tuple[str, str], list[AuditEvent]]) -
             breaks.append(Break(*key, 0, "head", "a stream the bundle does not declare"))
         elif last is None or last.version < _int(head.get("versions")):
             end = last.version if last else 0
-            breaks.append(Break(*key, end + 1, "missing", f"the stream's head is version "
-                                f"{head.get('versions')}, its events end at version {end}"))
+            breaks.append(
+                Break(
+                    *key,
+                    end + 1,
+                    "missing",
+                    f"the stream's head is version "
+                    f"{head.get('versions')}, its events end at version {end}",
+                )
+            )
         elif head.get("head_hash") != last.hash or head.get("versions") != last.version:
-            breaks.append(Break(*key, last.version, "head", "the declared head is not the last event"))
+            breaks.append(
+                Break(*key, last.version, "head", "the declared head is not the last event")
+            )
     return breaks
 
 

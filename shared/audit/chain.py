@@ -4,8 +4,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared import hashchain
 from shared.audit.events import AuditEvent
+from shared.kernel import hashchain
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,13 @@ class Break:
     detail: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"service": self.service, "stream_id": self.stream_id, "version": self.version,
-                "what": self.what, "detail": self.detail}
+        return {
+            "service": self.service,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "what": self.what,
+            "detail": self.detail,
+        }
 
 
 def verify_chain(events: Sequence[AuditEvent]) -> list[Break]:
@@ -46,30 +51,53 @@ def verify_chain(events: Sequence[AuditEvent]) -> list[Break]:
     expected_version, expected_prev, previous_links = 1, hashchain.GENESIS, True
     for event in ordered:
         if event.version < expected_version:
-            breaks.append(broken(event.version, "reordered", f"a second event claims version {event.version}"))
+            breaks.append(
+                broken(event.version, "reordered", f"a second event claims version {event.version}")
+            )
             continue
         gap = event.version > expected_version
         if gap:
             last = event.version - 1
-            span = f"version {last}" if last == expected_version else f"versions {expected_version}–{last}"
-            breaks.append(broken(expected_version, "missing",
-                                 f"{span} absent: the stream goes on at version {event.version}"))
+            span = (
+                f"version {last}"
+                if last == expected_version
+                else f"versions {expected_version}–{last}"
+            )
+            breaks.append(
+                broken(
+                    expected_version,
+                    "missing",
+                    f"{span} absent: the stream goes on at version {event.version}",
+                )
+            )
         links = event.links()
         if not links:
             written_as = event.written_as(v for v in versions if v != event.version)
             breaks.append(
-                broken(event.version, "changed", f"{event.type} {event.event_id} no longer matches its hash")
-                if written_as is None else
-                broken(event.version, "reordered", f"{event.type} {event.event_id} was written as "
-                                                   f"version {written_as}"))
+                broken(
+                    event.version,
+                    "changed",
+                    f"{event.type} {event.event_id} no longer matches its hash",
+                )
+                if written_as is None
+                else broken(
+                    event.version,
+                    "reordered",
+                    f"{event.type} {event.event_id} was written as version {written_as}",
+                )
+            )
         elif event.prev_hash != expected_prev and not gap and previous_links:
             # The event is intact but chained to another hash: its predecessor was rewritten.
             breaks.append(
                 broken(1, "changed", "the first event is not chained to the stream's start")
-                if event.version == 1 else
-                broken(event.version - 1, "changed",
-                       f"rewritten and re-hashed: version {event.version} was chained to "
-                       f"{event.prev_hash[:12]}…, version {event.version - 1} hashes to {expected_prev[:12]}…"))
+                if event.version == 1
+                else broken(
+                    event.version - 1,
+                    "changed",
+                    f"rewritten and re-hashed: version {event.version} was chained to "
+                    f"{event.prev_hash[:12]}…, version {event.version - 1} hashes to {expected_prev[:12]}…",
+                )
+            )
         expected_version, expected_prev, previous_links = event.version + 1, event.hash, links
     return breaks
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from shared import hashchain
 from shared.contracts import DomainEvent, read_event
-from shared.envelope import Envelope
-from shared.eventstore import StoredEvent
+from shared.kernel import hashchain
+from shared.kernel.envelope import Envelope
+from shared.kernel.eventstore import StoredEvent
 
 # The order of the services along a dossier's life: it orders events of the same instant.
 SERVICES = ("applications", "selection", "payments", "notifications")
@@ -39,10 +39,17 @@ class AuditEvent:
     def links(self) -> bool:
         """Whether the event's hash is still the link of its content and previous hash."""
         return hashchain.matches(
-            self.hash, self.prev_hash, stream_id=self.stream_id, version=self.version,
-            event_id=str(self.event_id), event_type=self.cloud_type,
-            occurred_at=self.occurred_at.astimezone(UTC).isoformat(), data=self.data,
-            actor=self.actor, causation_id=self.causation_id)
+            self.hash,
+            self.prev_hash,
+            stream_id=self.stream_id,
+            version=self.version,
+            event_id=str(self.event_id),
+            event_type=self.cloud_type,
+            occurred_at=self.occurred_at.astimezone(UTC).isoformat(),
+            data=self.data,
+            actor=self.actor,
+            causation_id=self.causation_id,
+        )
 
     def written_as(self, versions: Iterable[int]) -> int | None:
         """The version, among `versions`, whose link the event's hash is (an event moved)."""
@@ -53,11 +60,20 @@ class AuditEvent:
         return read_event(self.cloud_type, self.data)
 
     def as_json(self) -> dict[str, Any]:
-        return {"service": self.service, "stream_id": self.stream_id, "version": self.version,
-                "event_id": str(self.event_id), "type": self.type, "cloud_type": self.cloud_type,
-                "occurred_at": self.occurred_at.isoformat(), "actor": self.actor,
-                "causation_id": self.causation_id, "data": self.data,
-                "prev_hash": self.prev_hash, "hash": self.hash}
+        return {
+            "service": self.service,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "event_id": str(self.event_id),
+            "type": self.type,
+            "cloud_type": self.cloud_type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "causation_id": self.causation_id,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "AuditEvent":
@@ -67,33 +83,56 @@ class AuditEvent:
             raise ValueError("occurred_at has no UTC offset")
         if not isinstance(raw["data"], dict):
             raise TypeError("data is not a JSON object")
-        return cls(service=str(raw["service"]), stream_id=str(raw["stream_id"]),
-                   version=int(raw["version"]), event_id=UUID(raw["event_id"]),
-                   type=str(raw["type"]), cloud_type=str(raw["cloud_type"]),
-                   occurred_at=occurred_at, actor=_text(raw.get("actor")),
-                   causation_id=_text(raw.get("causation_id")), data=raw["data"],
-                   prev_hash=str(raw["prev_hash"]), hash=str(raw["hash"]))
+        return cls(
+            service=str(raw["service"]),
+            stream_id=str(raw["stream_id"]),
+            version=int(raw["version"]),
+            event_id=UUID(raw["event_id"]),
+            type=str(raw["type"]),
+            cloud_type=str(raw["cloud_type"]),
+            occurred_at=occurred_at,
+            actor=_text(raw.get("actor")),
+            causation_id=_text(raw.get("causation_id")),
+            data=raw["data"],
+            prev_hash=str(raw["prev_hash"]),
+            hash=str(raw["hash"]),
+        )
 
     @classmethod
     def from_stored(cls, service: str, stored: StoredEvent) -> "AuditEvent":
-        return cls(service=service, stream_id=stored.stream_id, version=stored.version,
-                   event_id=stored.event_id, type=short_type(stored.event_type),
-                   cloud_type=stored.event_type, occurred_at=stored.occurred_at,
-                   actor=_text(stored.metadata.get("actor")),
-                   causation_id=_text(stored.metadata.get("causation_id")), data=stored.data,
-                   prev_hash=stored.prev_hash, hash=stored.hash)
+        return cls(
+            service=service,
+            stream_id=stored.stream_id,
+            version=stored.version,
+            event_id=stored.event_id,
+            type=short_type(stored.event_type),
+            cloud_type=stored.event_type,
+            occurred_at=stored.occurred_at,
+            actor=_text(stored.metadata.get("actor")),
+            causation_id=_text(stored.metadata.get("causation_id")),
+            data=stored.data,
+            prev_hash=stored.prev_hash,
+            hash=stored.hash,
+        )
 
     @classmethod
     def from_envelope(cls, envelope: Envelope) -> "AuditEvent":
         """An event as published; one published before events carried their chain has version 0."""
         ext = envelope.extensions
-        return cls(service=envelope.source.rsplit("/", 1)[-1],
-                   stream_id=ext.get("aapstream", envelope.subject),
-                   version=int(ext.get("aapversion", "0")), event_id=envelope.id,
-                   type=short_type(envelope.type), cloud_type=envelope.type,
-                   occurred_at=envelope.time, actor=ext.get("aapactor"),
-                   causation_id=ext.get("aapcausation"), data=envelope.data,
-                   prev_hash=ext.get("aapprevhash", ""), hash=ext.get("aaphash", ""))
+        return cls(
+            service=envelope.source.rsplit("/", 1)[-1],
+            stream_id=ext.get("aapstream", envelope.subject),
+            version=int(ext.get("aapversion", "0")),
+            event_id=envelope.id,
+            type=short_type(envelope.type),
+            cloud_type=envelope.type,
+            occurred_at=envelope.time,
+            actor=ext.get("aapactor"),
+            causation_id=ext.get("aapcausation"),
+            data=envelope.data,
+            prev_hash=ext.get("aapprevhash", ""),
+            hash=ext.get("aaphash", ""),
+        )
 
 
 def _text(value: Any) -> str | None:

@@ -10,11 +10,23 @@ from uuid import UUID
 from shared.audit.events import AuditEvent
 from shared.contracts import DomainEvent, UnknownEventType
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
-                                       FinalReportSubmitted, FundsCommitted, InstalmentPaid)
-from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, GrantReleased,
-                                        PrefectureOpinionGiven, SelectionDecided)
+from shared.contracts.payments import (
+    BalanceReleased,
+    BalanceWithheld,
+    DepartmentalOpinionGiven,
+    FinalReportSubmitted,
+    FundsCommitted,
+    InstalmentPaid,
+)
+from shared.contracts.selection import (
+    CommitteeAssessmentRecorded,
+    ConventionSignatureAdded,
+    ConventionSigned,
+    EligibilityChecked,
+    GrantReleased,
+    PrefectureOpinionGiven,
+    SelectionDecided,
+)
 
 ZERO = Decimal("0.00")
 
@@ -34,7 +46,9 @@ class CampaignEnvelope:
     grants: tuple[Grant, ...]
 
     def remaining(self, at: datetime) -> Decimal:
-        return self.envelope_eur - sum((g.granted_eur for g in self.grants if g.occurred_at <= at), ZERO)
+        return self.envelope_eur - sum(
+            (g.granted_eur for g in self.grants if g.occurred_at <= at), ZERO
+        )
 
 
 @dataclass(frozen=True)
@@ -67,11 +81,14 @@ def campaign_of(events: Iterable[AuditEvent]) -> str | None:
     return next((str(e.data["campaign_id"]) for e in events if "campaign_id" in e.data), None)
 
 
-def as_of(events: Iterable[AuditEvent], at: datetime,
-          envelope: CampaignEnvelope | None = None) -> DossierAsOf:
+def as_of(
+    events: Iterable[AuditEvent], at: datetime, envelope: CampaignEnvelope | None = None
+) -> DossierAsOf:
     """Fold the history up to `at` (included); the campaign's remaining envelope at `at`."""
     seen = [e for e in events if e.occurred_at <= at]
-    dossier_id = next((UUID(str(e.data["dossier_id"])) for e in seen if "dossier_id" in e.data), None)
+    dossier_id = next(
+        (UUID(str(e.data["dossier_id"])) for e in seen if "dossier_id" in e.data), None
+    )
     state = DossierAsOf(dossier_id=dossier_id, at=at)
     for stored in seen:
         try:
@@ -87,54 +104,147 @@ def _evolve(s: DossierAsOf, e: DomainEvent) -> DossierAsOf:
     pay = s.payments
     match e:
         case ApplicationSubmitted(dossier=d):
-            return replace(s, submission={
-                "reference": e.reference, "campaign_id": e.campaign_id, "submitted_at": e.submitted_at,
-                "applicant": {"name": d.applicant.name, "siren": d.applicant.siren,
-                              "kind": d.applicant.kind.value, "departement": d.applicant.departement},
-                "title": d.project.title, "requested_eur": d.requested_eur,
-                "total_cost_eur": d.budget.total_cost_eur})
+            return replace(
+                s,
+                submission={
+                    "reference": e.reference,
+                    "campaign_id": e.campaign_id,
+                    "submitted_at": e.submitted_at,
+                    "applicant": {
+                        "name": d.applicant.name,
+                        "siren": d.applicant.siren,
+                        "kind": d.applicant.kind.value,
+                        "departement": d.applicant.departement,
+                    },
+                    "title": d.project.title,
+                    "requested_eur": d.requested_eur,
+                    "total_cost_eur": d.budget.total_cost_eur,
+                },
+            )
         case ApplicationWithdrawn():
             return replace(s, withdrawn={"withdrawn_at": e.withdrawn_at, "reason": e.reason})
         case EligibilityChecked():
-            return replace(s, eligibility={"eligible": e.eligible, "checked_at": e.checked_at,
-                                           "failed_rules": [r.model_dump() for r in e.failed_rules]})
+            return replace(
+                s,
+                eligibility={
+                    "eligible": e.eligible,
+                    "checked_at": e.checked_at,
+                    "failed_rules": [r.model_dump() for r in e.failed_rules],
+                },
+            )
         case PrefectureOpinionGiven():
-            return replace(s, prefecture_opinion={"opinion": e.opinion.value, "motivation": e.motivation,
-                                                  "given_at": e.given_at})
+            return replace(
+                s,
+                prefecture_opinion={
+                    "opinion": e.opinion.value,
+                    "motivation": e.motivation,
+                    "given_at": e.given_at,
+                },
+            )
         case CommitteeAssessmentRecorded():
-            return replace(s, assessment={"scores": e.scores.model_dump(), "weighted_score": e.weighted_score,
-                                          "proposed_eur": e.proposed_eur, "comment": e.comment,
-                                          "assessed_at": e.assessed_at})
+            return replace(
+                s,
+                assessment={
+                    "scores": e.scores.model_dump(),
+                    "weighted_score": e.weighted_score,
+                    "proposed_eur": e.proposed_eur,
+                    "comment": e.comment,
+                    "assessed_at": e.assessed_at,
+                },
+            )
         case SelectionDecided():
-            return replace(s, decision={"outcome": e.outcome.value, "granted_eur": e.granted_eur,
-                                        "motivation": e.motivation, "decided_at": e.decided_at})
+            return replace(
+                s,
+                decision={
+                    "outcome": e.outcome.value,
+                    "granted_eur": e.granted_eur,
+                    "motivation": e.motivation,
+                    "decided_at": e.decided_at,
+                },
+            )
         case GrantReleased():
-            return replace(s, decision={**(s.decision or {}), "released_eur": e.released_eur,
-                                        "released_at": e.released_at})
+            return replace(
+                s,
+                decision={
+                    **(s.decision or {}),
+                    "released_eur": e.released_eur,
+                    "released_at": e.released_at,
+                },
+            )
         case ConventionSignatureAdded():
-            return replace(s, signatures=(*s.signatures, {"party": e.party.value, "signatory": e.signatory,
-                                                          "signed_at": e.signed_at}))
+            return replace(
+                s,
+                signatures=(
+                    *s.signatures,
+                    {"party": e.party.value, "signatory": e.signatory, "signed_at": e.signed_at},
+                ),
+            )
         case ConventionSigned():
             return replace(s, convention_signed_at=e.signed_at)
         case FundsCommitted():
             return replace(s, payments=replace(pay, committed_eur=e.committed_eur))
         case InstalmentPaid():
-            paid = {"number": e.number, "label": e.label, "amount_eur": e.amount_eur, "paid_at": e.paid_at}
-            return replace(s, payments=replace(pay, paid_total_eur=e.paid_total_eur,
-                                               instalments=(*pay.instalments, paid)))
+            paid = {
+                "number": e.number,
+                "label": e.label,
+                "amount_eur": e.amount_eur,
+                "paid_at": e.paid_at,
+            }
+            return replace(
+                s,
+                payments=replace(
+                    pay, paid_total_eur=e.paid_total_eur, instalments=(*pay.instalments, paid)
+                ),
+            )
         case FinalReportSubmitted():
-            return replace(s, payments=replace(pay, final_report={
-                "justified_spending_eur": e.justified_spending_eur, "submitted_at": e.submitted_at}))
+            return replace(
+                s,
+                payments=replace(
+                    pay,
+                    final_report={
+                        "justified_spending_eur": e.justified_spending_eur,
+                        "submitted_at": e.submitted_at,
+                    },
+                ),
+            )
         case DepartmentalOpinionGiven():
-            return replace(s, payments=replace(pay, departmental_opinion={
-                "opinion": e.opinion.value, "motivation": e.motivation, "given_at": e.given_at}))
+            return replace(
+                s,
+                payments=replace(
+                    pay,
+                    departmental_opinion={
+                        "opinion": e.opinion.value,
+                        "motivation": e.motivation,
+                        "given_at": e.given_at,
+                    },
+                ),
+            )
         case BalanceReleased():
-            return replace(s, payments=replace(pay, paid_total_eur=e.paid_total_eur, balance={
-                "outcome": "released", "amount_eur": e.amount_eur, "at": e.released_at}))
+            return replace(
+                s,
+                payments=replace(
+                    pay,
+                    paid_total_eur=e.paid_total_eur,
+                    balance={
+                        "outcome": "released",
+                        "amount_eur": e.amount_eur,
+                        "at": e.released_at,
+                    },
+                ),
+            )
         case BalanceWithheld():
-            return replace(s, payments=replace(pay, balance={
-                "outcome": "withheld", "amount_eur": e.withheld_eur, "motivation": e.motivation,
-                "at": e.withheld_at}))
+            return replace(
+                s,
+                payments=replace(
+                    pay,
+                    balance={
+                        "outcome": "withheld",
+                        "amount_eur": e.withheld_eur,
+                        "motivation": e.motivation,
+                        "at": e.withheld_at,
+                    },
+                ),
+            )
     return s
 
 

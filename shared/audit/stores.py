@@ -19,7 +19,7 @@ from shared.audit.events import AuditEvent, ordered
 from shared.audit.state import CampaignEnvelope, Grant
 from shared.contracts.base import TYPE_PREFIX
 from shared.contracts.selection import GrantReleased, SelectionDecided
-from shared.eventstore import read_after, read_stream
+from shared.kernel.eventstore import read_after, read_stream
 
 Progress = Callable[[int, int], None]  # (events checked, events in the store)
 
@@ -35,9 +35,11 @@ def until(stream: Iterable[AuditEvent], at: datetime | None) -> list[AuditEvent]
     return list(stream) if at is None else list(takewhile(lambda e: e.occurred_at <= at, stream))
 
 
-async def history(pools: Mapping[str, asyncpg.Pool], dossier_id: UUID,
-                  as_of: datetime | None = None) -> list[AuditEvent]:
+async def history(
+    pools: Mapping[str, asyncpg.Pool], dossier_id: UUID, as_of: datetime | None = None
+) -> list[AuditEvent]:
     """The dossier's events in every service's store (up to `as_of`), merged in time order."""
+
     async def stream(service: str, pool: asyncpg.Pool) -> list[AuditEvent]:
         async with pool.acquire() as conn:
             stored = await read_stream(conn, str(dossier_id))
@@ -47,8 +49,9 @@ async def history(pools: Mapping[str, asyncpg.Pool], dossier_id: UUID,
     return ordered(e for events in streams for e in events)
 
 
-async def verify_store(pool: asyncpg.Pool, service: str, progress: Progress | None = None,
-                       *, chunk: int = 1000) -> list[Break]:
+async def verify_store(
+    pool: asyncpg.Pool, service: str, progress: Progress | None = None, *, chunk: int = 1000
+) -> list[Break]:
     """Every stream of one store, stream by stream, read in chunks of the primary key."""
     async with pool.acquire() as conn:
         total = await conn.fetchval("SELECT count(*) FROM events")
@@ -72,12 +75,16 @@ async def verify_store(pool: asyncpg.Pool, service: str, progress: Progress | No
     return breaks + verify_chain(stream)
 
 
-async def campaign_envelope(selection: asyncpg.Pool, campaign_id: str, envelope_eur: Decimal,
-                            at: datetime) -> CampaignEnvelope:
+async def campaign_envelope(
+    selection: asyncpg.Pool, campaign_id: str, envelope_eur: Decimal, at: datetime
+) -> CampaignEnvelope:
     """The campaign's grants up to `at` (decided, and released again), read from selection's
     store by type and time."""
-    types = [f"{TYPE_PREFIX}{model.name}.v{v}" for model in (SelectionDecided, GrantReleased)
-             for v in range(1, model.version + 1)]
+    types = [
+        f"{TYPE_PREFIX}{model.name}.v{v}"
+        for model in (SelectionDecided, GrantReleased)
+        for v in range(1, model.version + 1)
+    ]
     async with selection.acquire() as conn:
         rows = await conn.fetch(_DECISIONS, types, at, campaign_id)
     grants = tuple(Grant(r["occurred_at"], Decimal(r["granted_eur"])) for r in rows)

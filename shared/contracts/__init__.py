@@ -3,5 +3,12 @@
 from shared.contracts.base import DomainEvent, UnknownEventType, event_model, registered_types
 from shared.contracts.upcasting import UnknownEventVersion, read_event, upcast
 
-__all__ = ["DomainEvent", "UnknownEventType", "UnknownEventVersion", "event_model", "read_event",
-           "registered_types", "upcast"]
+__all__ = [
+    "DomainEvent",
+    "UnknownEventType",
+    "UnknownEventVersion",
+    "event_model",
+    "read_event",
+    "registered_types",
+    "upcast",
+]

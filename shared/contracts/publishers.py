@@ -10,11 +10,24 @@ from shared.contracts.upcasting import versions_of
 # Each service's events, in their latest version, on its own topic <prefix>.<service>.events.
 PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
     "applications": (a.ApplicationSubmitted, a.ApplicationWithdrawn),
-    "selection": (s.EligibilityChecked, s.PrefectureOpinionRequested, s.PrefectureOpinionGiven,
-                  s.CommitteeAssessmentRecorded, s.SelectionDecided, s.ConventionSignatureAdded,
-                  s.ConventionSigned, s.GrantReleased),
-    "payments": (p.FundsCommitted, p.InstalmentPaid, p.FinalReportSubmitted,
-                 p.DepartmentalOpinionGiven, p.BalanceReleased, p.BalanceWithheld),
+    "selection": (
+        s.EligibilityChecked,
+        s.PrefectureOpinionRequested,
+        s.PrefectureOpinionGiven,
+        s.CommitteeAssessmentRecorded,
+        s.SelectionDecided,
+        s.ConventionSignatureAdded,
+        s.ConventionSigned,
+        s.GrantReleased,
+    ),
+    "payments": (
+        p.FundsCommitted,
+        p.InstalmentPaid,
+        p.FinalReportSubmitted,
+        p.DepartmentalOpinionGiven,
+        p.BalanceReleased,
+        p.BalanceWithheld,
+    ),
     "notifications": (n.NotificationSent, n.NotificationFailed),
 }
 

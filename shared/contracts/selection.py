@@ -89,7 +89,8 @@ class CommitteeAssessmentRecorded(DomainEvent):
     campaign_id: str
     scores: Scores
     weighted_score: Points = Field(
-        description="weighted mean of the scores with the campaign's weights, 0.00 to 5.00")
+        description="weighted mean of the scores with the campaign's weights, 0.00 to 5.00"
+    )
     proposed_eur: Euros
     comment: Motivation
     assessed_at: AwareDatetime

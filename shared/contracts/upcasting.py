@@ -8,7 +8,13 @@ replaying the log from offset 0 sees only the versions its code knows, the lates
 from collections.abc import Callable
 from typing import Any
 
-from shared.contracts.base import TYPE_PREFIX, DomainEvent, UnknownEventType, event_model, registered_types
+from shared.contracts.base import (
+    TYPE_PREFIX,
+    DomainEvent,
+    UnknownEventType,
+    event_model,
+    registered_types,
+)
 
 Data = dict[str, Any]
 Step = Callable[[Data], Data]
@@ -24,8 +30,10 @@ class UnknownEventVersion(UnknownEventType):
 def upcaster(old: type[DomainEvent], new: type[DomainEvent]) -> Callable[[Step], Step]:
     """Register `step` as the way from version N of an event type to version N+1."""
     if (new.name, new.version) != (old.name, old.version + 1):
-        raise ValueError(f"an upcaster goes from one version to the next: not {old.cloud_type()} "
-                         f"→ {new.cloud_type()}")
+        raise ValueError(
+            f"an upcaster goes from one version to the next: not {old.cloud_type()} "
+            f"→ {new.cloud_type()}"
+        )
 
     def register(step: Step) -> Step:
         _STEPS[old.cloud_type()] = (new, step)
@@ -48,7 +56,8 @@ def upcast(cloud_type: str, data: Data) -> tuple[str, Data]:
         if versions:
             raise UnknownEventVersion(
                 f"{cloud_type}: this code reads {name} v{versions[0]} to v{versions[-1]}; "
-                "a newer version needs a newer consumer")
+                "a newer version needs a newer consumer"
+            )
     return cloud_type, data
 
 
@@ -60,8 +69,9 @@ def read_event(cloud_type: str, data: Data) -> DomainEvent:
 
 def versions_of(model: type[DomainEvent]) -> list[type[DomainEvent]]:
     """Every registered version of an event type, oldest first."""
-    return sorted((m for m in registered_types().values() if m.name == model.name),
-                  key=lambda m: m.version)
+    return sorted(
+        (m for m in registered_types().values() if m.name == model.name), key=lambda m: m.version
+    )
 
 
 def missing_upcasters() -> list[str]:

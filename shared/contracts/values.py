@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
-from shared.referentials import DEPARTEMENTS, siren_is_valid
+from shared.language.referentials import DEPARTEMENTS, siren_is_valid
 
 CENT = Decimal("0.01")
 

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 from tests.conftest import settings_env
 from tests.helpers import free_port, wait_for
 
@@ -26,14 +26,28 @@ SERVICES = ("applications", "selection", "payments", "notifications")
 # An edition with a small envelope, added as an operator would (AAP_CAMPAIGNS_DIR): two grants
 # of 100,000 EUR fit in it, a third does not.
 SMALL_CAMPAIGN = {
-    "id": "small", "title": "Campagne à petite enveloppe (tests)", "reference_prefix": "AAP-SMALL",
-    "published_at": "2026-01-01T00:00:00+01:00", "deadline": "2099-01-01T00:00:00+01:00",
-    "convention_deadline": "2099-06-30T00:00:00+02:00", "cap_eur": "240000.00",
-    "envelope_eur": "250000.00", "min_duration_months": 24, "max_duration_months": 36,
-    "criteria_weights": {"adequacy": "1", "innovation": "1", "team_competence": "1",
-                         "methodology": "1", "partnership": "1", "prefecture_opinion": "2"},
-    "payment_plan": [{"label": "advance", "share": "0.5", "due_on": "signature"},
-                     {"label": "balance", "share": "0.5", "due_on": "balance"}],
+    "id": "small",
+    "title": "Campagne à petite enveloppe (tests)",
+    "reference_prefix": "AAP-SMALL",
+    "published_at": "2026-01-01T00:00:00+01:00",
+    "deadline": "2099-01-01T00:00:00+01:00",
+    "convention_deadline": "2099-06-30T00:00:00+02:00",
+    "cap_eur": "240000.00",
+    "envelope_eur": "250000.00",
+    "min_duration_months": 24,
+    "max_duration_months": 36,
+    "criteria_weights": {
+        "adequacy": "1",
+        "innovation": "1",
+        "team_competence": "1",
+        "methodology": "1",
+        "partnership": "1",
+        "prefecture_opinion": "2",
+    },
+    "payment_plan": [
+        {"label": "advance", "share": "0.5", "due_on": "signature"},
+        {"label": "balance", "share": "0.5", "due_on": "balance"},
+    ],
 }
 
 
@@ -43,8 +57,11 @@ class MailSink:
     port: int
 
     def messages(self) -> list[EmailMessage]:
-        box = mailbox.Maildir(self.maildir, create=False,
-                              factory=lambda f: message_from_binary_file(f, policy=policy.default))
+        box = mailbox.Maildir(
+            self.maildir,
+            create=False,
+            factory=lambda f: message_from_binary_file(f, policy=policy.default),
+        )
         return list(box)
 
     def to_dossier(self, reference: str) -> list[EmailMessage]:
@@ -75,28 +92,38 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-async def platform(settings: Settings, mail_sink: MailSink,
-                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
+async def platform(
+    settings: Settings, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Platform]:
     logs = tmp_path_factory.mktemp("logs")
     campaigns = tmp_path_factory.mktemp("campaigns")
     (campaigns / "small.json").write_text(json.dumps(SMALL_CAMPAIGN))
-    env = {**os.environ, **settings_env(settings), "AAP_SMTP_PORT": str(mail_sink.port),
-           "AAP_CAMPAIGNS_DIR": str(campaigns)}
+    env = {
+        **os.environ,
+        **settings_env(settings),
+        "AAP_SMTP_PORT": str(mail_sink.port),
+        "AAP_CAMPAIGNS_DIR": str(campaigns),
+    }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     urls: dict[str, str] = {}
     for service in SERVICES:
         port = free_port()
         urls[service] = f"http://127.0.0.1:{port}"
         processes[service] = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", service, "--port", str(port)],
-            env=env, stdout=(logs / f"{service}.log").open("wb"), stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "cli", "serve", service, "--port", str(port)],
+            env=env,
+            stdout=(logs / f"{service}.log").open("wb"),
+            stderr=subprocess.STDOUT,
         )
     try:
         async with httpx.AsyncClient() as client:
             for service in SERVICES:
+
                 async def ready(service: str = service) -> bool:
                     if processes[service].poll() is not None:
-                        raise AssertionError(f"{service} exited:\n{(logs / f'{service}.log').read_text()[-3000:]}")
+                        raise AssertionError(
+                            f"{service} exited:\n{(logs / f'{service}.log').read_text()[-3000:]}"
+                        )
                     try:
                         return (await client.get(urls[service] + "/readyz")).status_code == 200
                     except httpx.TransportError:

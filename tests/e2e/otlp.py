@@ -37,27 +37,46 @@ class Received:
 
 
 def _service(resource: object) -> str:
-    return next((a.value.string_value for a in resource.attributes  # type: ignore[attr-defined]
-                 if a.key == "service.name"), "")
+    return next(
+        (
+            a.value.string_value
+            for a in resource.attributes  # type: ignore[attr-defined]
+            if a.key == "service.name"
+        ),
+        "",
+    )
 
 
 def _handler(received: Received) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             if self.path == "/v1/traces":
                 traces = ExportTraceServiceRequest.FromString(body)
                 received.spans.extend(
-                    Span(_service(rs.resource), span.name, span.kind, span.trace_id.hex(),
-                         span.span_id.hex(), span.parent_span_id.hex())
-                    for rs in traces.resource_spans for ss in rs.scope_spans for span in ss.spans)
+                    Span(
+                        _service(rs.resource),
+                        span.name,
+                        span.kind,
+                        span.trace_id.hex(),
+                        span.span_id.hex(),
+                        span.parent_span_id.hex(),
+                    )
+                    for rs in traces.resource_spans
+                    for ss in rs.scope_spans
+                    for span in ss.spans
+                )
                 answer = ExportTraceServiceResponse().SerializeToString()
             else:
                 metrics = ExportMetricsServiceRequest.FromString(body)
                 received.metric_names.update(
-                    m.name for rm in metrics.resource_metrics for sm in rm.scope_metrics for m in sm.metrics)
+                    m.name
+                    for rm in metrics.resource_metrics
+                    for sm in rm.scope_metrics
+                    for m in sm.metrics
+                )
                 answer = ExportMetricsServiceResponse().SerializeToString()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-protobuf")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 from tests.conftest import settings_env
 from tests.helpers import free_port, metric, wait_for
 
@@ -61,16 +61,20 @@ class Service:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            raise AssertionError(f"{self.name} did not stop on SIGTERM within {timeout} s") from None
+            raise AssertionError(
+                f"{self.name} did not stop on SIGTERM within {timeout} s"
+            ) from None
 
 
 def start(settings: Settings, name: str, logs: Path, **env: str) -> Service:
     port = free_port()
     log = logs / f"{name}-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", name, "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", name, "--port", str(port)],
         env={**os.environ, **settings_env(settings), "AAP_METRICS_INTERVAL_SECONDS": "0.5", **env},
-        stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     return Service(name, port, process, log)
 
 
@@ -84,8 +88,9 @@ async def ready(service: Service, timeout: float = 90) -> Service:
 
 
 @asynccontextmanager
-async def running(settings: Settings, names: list[str], logs: Path,
-                  **env: str) -> AsyncIterator[list[Service]]:
+async def running(
+    settings: Settings, names: list[str], logs: Path, **env: str
+) -> AsyncIterator[list[Service]]:
     """The services started together and ready; stopped by SIGTERM at the end."""
     services = [start(settings, name, logs, **env) for name in names]
     try:

@@ -6,13 +6,19 @@ from typing import Any
 import asyncpg
 import httpx
 
-from shared.actors import Role
+from shared.language.actors import Role
 from tests.e2e.conftest import Platform
 from tests.factories import eligible_dossier
 from tests.helpers import bearer, wait_for
 
-SCORES = {"adequacy": 4, "innovation": 3, "team_competence": 4, "methodology": 4,
-          "partnership": 5, "prefecture_opinion": 5}
+SCORES = {
+    "adequacy": 4,
+    "innovation": 3,
+    "team_competence": 4,
+    "methodology": 4,
+    "partnership": 5,
+    "prefecture_opinion": 5,
+}
 
 
 @dataclass
@@ -39,52 +45,99 @@ class Journey:
             binding.setdefault("departement", self.departement)
         return bearer(self.platform.settings, role, **binding)
 
-    async def call(self, service: str, method: str, path: str, role: Role | str | None,
-                   body: dict[str, Any] | None = None, **binding: str) -> httpx.Response:
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        role: Role | str | None,
+        body: dict[str, Any] | None = None,
+        **binding: str,
+    ) -> httpx.Response:
         headers = self.token(role, **binding) if role else {}
         async with httpx.AsyncClient(timeout=30) as client:
-            return await client.request(method, self.platform.url(service, path), json=body,
-                                        headers=headers)
+            return await client.request(
+                method, self.platform.url(service, path), json=body, headers=headers
+            )
 
-    async def command(self, service: str, path: str, role: Role | str, body: dict[str, Any] | None = None,
-                      **binding: str) -> dict[str, Any]:
+    async def command(
+        self,
+        service: str,
+        path: str,
+        role: Role | str,
+        body: dict[str, Any] | None = None,
+        **binding: str,
+    ) -> dict[str, Any]:
         """A command that must succeed: 201 with the events it recorded."""
-        response = await self.call(service, "POST", f"/dossiers/{self.dossier_id}{path}", role,
-                                   body or {}, **binding)
+        response = await self.call(
+            service, "POST", f"/dossiers/{self.dossier_id}{path}", role, body or {}, **binding
+        )
         assert response.status_code == 201, f"{path}: {response.status_code} {response.text}"
         return response.json()
 
-    async def refused(self, service: str, path: str, role: Role | str, body: dict[str, Any] | None = None,
-                      status: int = 409, **binding: str) -> str:
+    async def refused(
+        self,
+        service: str,
+        path: str,
+        role: Role | str,
+        body: dict[str, Any] | None = None,
+        status: int = 409,
+        **binding: str,
+    ) -> str:
         """A command that must be refused with `status`; returns the reason given."""
-        response = await self.call(service, "POST", f"/dossiers/{self.dossier_id}{path}", role,
-                                   body or {}, **binding)
+        response = await self.call(
+            service, "POST", f"/dossiers/{self.dossier_id}{path}", role, body or {}, **binding
+        )
         assert response.status_code == status, f"{path}: {response.status_code} {response.text}"
         return str(response.json()["detail"])
 
     # -- the steps -------------------------------------------------------------------------
 
     async def file(self) -> "Journey":
-        response = await self.call("applications", "POST", f"/campaigns/{self.campaign}/dossiers",
-                                   Role.applicant, self.dossier)
+        response = await self.call(
+            "applications",
+            "POST",
+            f"/campaigns/{self.campaign}/dossiers",
+            Role.applicant,
+            self.dossier,
+        )
         assert response.status_code == 201, response.text
-        self.dossier_id, self.reference = response.json()["dossier_id"], response.json()["reference"]
+        self.dossier_id, self.reference = (
+            response.json()["dossier_id"],
+            response.json()["reference"],
+        )
         return self
 
     async def checked(self) -> dict[str, Any]:
         return await self.seen("selection", lambda d: d.get("eligible") is not None, "eligibility")
 
     async def opinion(self, opinion: str = "favorable") -> dict[str, Any]:
-        return await self.command("selection", "/prefecture-opinion", Role.prefecture,
-                                  {"opinion": opinion, "motivation": "Projet partenarial solide, "
-                                   "porté par le maire, avec la police et le parquet."})
+        return await self.command(
+            "selection",
+            "/prefecture-opinion",
+            Role.prefecture,
+            {
+                "opinion": opinion,
+                "motivation": "Projet partenarial solide, "
+                "porté par le maire, avec la police et le parquet.",
+            },
+        )
 
     async def assess(self, proposed: str = "120000.00") -> dict[str, Any]:
-        return await self.command("selection", "/assessment", Role.instructor,
-                                  {"scores": SCORES, "proposed_eur": proposed,
-                                   "comment": "Plan global mobilisant plusieurs leviers."})
+        return await self.command(
+            "selection",
+            "/assessment",
+            Role.instructor,
+            {
+                "scores": SCORES,
+                "proposed_eur": proposed,
+                "comment": "Plan global mobilisant plusieurs leviers.",
+            },
+        )
 
-    async def decide(self, outcome: str = "selected", granted: str | None = "120000.00") -> dict[str, Any]:
+    async def decide(
+        self, outcome: str = "selected", granted: str | None = "120000.00"
+    ) -> dict[str, Any]:
         body = {"outcome": outcome, "motivation": "Au vu de l'avis de la préfecture et du comité."}
         if outcome == "selected":
             body["granted_eur"] = granted
@@ -98,14 +151,27 @@ class Journey:
         return await self.seen("payments", lambda d: True, "the funds committed")
 
     async def report(self, justified: str) -> dict[str, Any]:
-        return await self.command("payments", "/final-report", Role.applicant,
-                                  {"justified_spending_eur": justified,
-                                   "summary": "Évaluation : 420 jeunes touchés, points de deal réduits."})
+        return await self.command(
+            "payments",
+            "/final-report",
+            Role.applicant,
+            {
+                "justified_spending_eur": justified,
+                "summary": "Évaluation : 420 jeunes touchés, points de deal réduits.",
+            },
+        )
 
     async def departmental_opinion(self, opinion: str) -> dict[str, Any]:
-        return await self.command("payments", "/departmental-opinion", Role.prefecture,
-                                  {"opinion": opinion, "motivation": "Évaluation de l'efficacité "
-                                   "de l'action au vu du rapport final et des indicateurs."})
+        return await self.command(
+            "payments",
+            "/departmental-opinion",
+            Role.prefecture,
+            {
+                "opinion": opinion,
+                "motivation": "Évaluation de l'efficacité "
+                "de l'action au vu du rapport final et des indicateurs.",
+            },
+        )
 
     async def selected_and_signed(self, granted: str = "120000.00") -> "Journey":
         await self.file()
@@ -127,13 +193,16 @@ class Journey:
 
     async def seen(self, service: str, condition: Any, what: str, timeout: float = 60) -> Any:
         """Wait until the service's read model of the dossier satisfies `condition`."""
+
         async def known() -> Any:
             response = await self.read(service)
             if response.status_code == 200 and condition(body := response.json()):
                 return body
             return None
 
-        return await wait_for(known, timeout=timeout, what=f"{what} of {self.reference} in {service}")
+        return await wait_for(
+            known, timeout=timeout, what=f"{what} of {self.reference} in {service}"
+        )
 
     async def mails(self, *templates: str) -> list[str]:
         """Wait until every template in `templates` has reached the mail sink; return all."""
@@ -154,8 +223,10 @@ class Journey:
         """The event types of the dossier's stream in a service's event store, in order."""
         conn = await asyncpg.connect(self.platform.settings.admin_dsn(service))
         try:
-            rows = await conn.fetch("SELECT event_type FROM events WHERE stream_id = $1 ORDER BY version",
-                                    self.dossier_id)
+            rows = await conn.fetch(
+                "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY version",
+                self.dossier_id,
+            )
         finally:
             await conn.close()
         return [r["event_type"].split(".")[-2] for r in rows]

@@ -6,25 +6,33 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared import topics
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from shared.envelope import wrap
-from shared.outbox import idempotent_producer
-from shared.settings import Settings
+from shared.kernel import topics
+from shared.kernel.envelope import wrap
+from shared.kernel.outbox import idempotent_producer
+from shared.kernel.settings import Settings
 from tests.factories import eligible_dossier
 
 
 def submitted(number: int) -> ApplicationSubmitted:
-    return ApplicationSubmitted(dossier_id=uuid4(), reference=f"AAP-DEMO-{number:05d}", campaign_id="demo",
-                                submitted_at=datetime.now(UTC),
-                                dossier=Dossier.model_validate(eligible_dossier()))
+    return ApplicationSubmitted(
+        dossier_id=uuid4(),
+        reference=f"AAP-DEMO-{number:05d}",
+        campaign_id="demo",
+        submitted_at=datetime.now(UTC),
+        dossier=Dossier.model_validate(eligible_dossier()),
+    )
 
 
 def withdrawn(submission: ApplicationSubmitted) -> ApplicationWithdrawn:
-    return ApplicationWithdrawn(dossier_id=submission.dossier_id, reference=submission.reference,
-                                campaign_id="demo", withdrawn_at=datetime.now(UTC),
-                                reason="Le conseil municipal a retiré le projet.")
+    return ApplicationWithdrawn(
+        dossier_id=submission.dossier_id,
+        reference=submission.reference,
+        campaign_id="demo",
+        withdrawn_at=datetime.now(UTC),
+        reason="Le conseil municipal a retiré le projet.",
+    )
 
 
 async def publish(settings: Settings, events: list[DomainEvent]) -> None:
@@ -34,9 +42,15 @@ async def publish(settings: Settings, events: list[DomainEvent]) -> None:
     await producer.start()
     try:
         for event in events:
-            envelope = wrap(event, event_id=uuid4(), source="/aap/applications", time=datetime.now(UTC))
-            await producer.send(topic, envelope.value(), key=str(event.dossier_id).encode(),
-                                headers=[(k, v.encode()) for k, v in envelope.headers().items()])
+            envelope = wrap(
+                event, event_id=uuid4(), source="/aap/applications", time=datetime.now(UTC)
+            )
+            await producer.send(
+                topic,
+                envelope.value(),
+                key=str(event.dossier_id).encode(),
+                headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+            )
         await producer.flush()
     finally:
         await producer.stop()
@@ -48,7 +62,9 @@ async def processed(settings: Settings, service: str, consumer: str) -> list[asy
     try:
         return await conn.fetch(
             "SELECT event_id, topic, kafka_partition, kafka_offset, processed_at "
-            "FROM processed_events WHERE consumer = $1", consumer)
+            "FROM processed_events WHERE consumer = $1",
+            consumer,
+        )
     finally:
         await conn.close()
 
@@ -57,8 +73,10 @@ async def checked_dossiers(settings: Settings) -> dict[UUID, int]:
     """How many EligibilityChecked each dossier's selection stream holds."""
     conn = await asyncpg.connect(settings.admin_dsn("selection"))
     try:
-        rows = await conn.fetch("SELECT stream_id, count(*) AS n FROM events "
-                                "WHERE event_type LIKE '%EligibilityChecked%' GROUP BY stream_id")
+        rows = await conn.fetch(
+            "SELECT stream_id, count(*) AS n FROM events "
+            "WHERE event_type LIKE '%EligibilityChecked%' GROUP BY stream_id"
+        )
     finally:
         await conn.close()
     return {UUID(r["stream_id"]): r["n"] for r in rows}

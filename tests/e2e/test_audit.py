@@ -14,16 +14,29 @@ from urllib.parse import quote
 import asyncpg
 import pytest
 
-from shared.actors import Role
+from shared.language.actors import Role
 from tests.conftest import settings_env
 from tests.e2e.conftest import SERVICES, Platform
 from tests.e2e.steps import Journey
 from tests.helpers import wait_for
 
-MAILS = ("acknowledgement", "eligible", "opinion_requested", "opinion_given", "decision_selected",
-         "signature_added", "signature_added", "signature_added", "convention_signed", "funds_committed",
-         "instalment_paid", "instalment_paid", "opinion_on_balance_requested",
-         "departmental_opinion_given", "balance_released")
+MAILS = (
+    "acknowledgement",
+    "eligible",
+    "opinion_requested",
+    "opinion_given",
+    "decision_selected",
+    "signature_added",
+    "signature_added",
+    "signature_added",
+    "convention_signed",
+    "funds_committed",
+    "instalment_paid",
+    "instalment_paid",
+    "opinion_on_balance_requested",
+    "departmental_opinion_given",
+    "balance_released",
+)
 
 
 async def audited(j: Journey, as_of: str = "") -> dict[str, Any]:
@@ -40,7 +53,9 @@ async def stored(j: Journey) -> list[tuple[str, int, str]]:
     for service in SERVICES:
         conn = await asyncpg.connect(j.platform.settings.admin_dsn(service))
         try:
-            rows = await conn.fetch("SELECT version, event_id FROM events WHERE stream_id = $1", j.dossier_id)
+            rows = await conn.fetch(
+                "SELECT version, event_id FROM events WHERE stream_id = $1", j.dossier_id
+            )
         finally:
             await conn.close()
         found += [(service, r["version"], str(r["event_id"])) for r in rows]
@@ -66,12 +81,19 @@ def one(body: dict[str, Any], type_: str) -> dict[str, Any]:
 
 async def aap(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **settings_env(platform.settings), "COLUMNS": "200"}
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.cli", "audit", *args],
-                                   env=env, capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "cli", "audit", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(platform: Platform,
-                                                                                tmp_path: Path):
+async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(
+    platform: Platform, tmp_path: Path
+):
     j = await Journey(platform).file()
     assert (await j.checked())["eligible"] is True
     await j.opinion()
@@ -89,8 +111,13 @@ async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(
     await j.mails(*MAILS)
 
     everything = await stored(j)
-    body = await trail_holds(j, lambda b: sorted((e["service"], e["version"], e["event_id"])
-                                                 for e in b["events"]) == everything, "every event")
+    body = await trail_holds(
+        j,
+        lambda b: (
+            sorted((e["service"], e["version"], e["event_id"]) for e in b["events"]) == everything
+        ),
+        "every event",
+    )
 
     # Every event of the four services, in time order, with who acted and what caused it.
     assert {e["service"] for e in body["events"]} == set(SERVICES)
@@ -100,10 +127,15 @@ async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(
     assert one(body, "ApplicationSubmitted")["actor"].startswith(f"applicant:{j.siren}:")
     assert one(body, "PrefectureOpinionGiven")["actor"].startswith(f"prefecture:{j.departement}:")
     assert one(body, "SelectionDecided")["actor"].startswith("president:")
-    assert one(body, "EligibilityChecked")["causation_id"] == one(body, "ApplicationSubmitted")["event_id"]
+    assert (
+        one(body, "EligibilityChecked")["causation_id"]
+        == one(body, "ApplicationSubmitted")["event_id"]
+    )
     assert one(body, "FundsCommitted")["causation_id"] == one(body, "ConventionSigned")["event_id"]
     assert one(body, "FundsCommitted")["actor"] == "system:commitments"
-    assert {e["actor"] for e in body["events"] if e["type"] == "NotificationSent"} == {"system:mailer"}
+    assert {e["actor"] for e in body["events"] if e["type"] == "NotificationSent"} == {
+        "system:mailer"
+    }
     assert body["chain"] == {"verified": True, "breaks": []}
     assert body["state"]["payments"]["balance"]["outcome"] == "released"
 
@@ -133,8 +165,9 @@ async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(
     bundle = tmp_path / "dossier.json"
     exported = await aap(platform, "export", j.dossier_id, "-o", str(bundle))
     assert exported.returncode == 0, exported.stderr
-    assert [e["event_id"] for e in json.loads(bundle.read_text())["events"]] == \
-        [e["event_id"] for e in body["events"]]
+    assert [e["event_id"] for e in json.loads(bundle.read_text())["events"]] == [
+        e["event_id"] for e in body["events"]
+    ]
     checked = await aap(platform, "check", str(bundle))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     text = bundle.read_text()
@@ -144,8 +177,9 @@ async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(
     broken = await aap(platform, "check", str(bundle))
     assert broken.returncode == 1
     decided = one(body, "SelectionDecided")
-    assert f"changed selection stream {j.dossier_id} at version {decided['version']}" in \
-        " ".join(broken.stderr.split())
+    assert f"changed selection stream {j.dossier_id} at version {decided['version']}" in " ".join(
+        broken.stderr.split()
+    )
 
 
 @pytest.mark.parametrize("args", [["verify", "--service", "selection"], ["verify"]])

@@ -6,11 +6,11 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared import db, topics
 from shared.contracts import DomainEvent
-from shared.eventstore import EventStore
-from shared.outbox import idempotent_producer
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.eventstore import EventStore
+from shared.kernel.outbox import idempotent_producer
+from shared.kernel.settings import Settings
 
 KERNEL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS effects (event_id UUID NOT NULL, dossier_id UUID NOT NULL, n INT NOT NULL);
@@ -47,8 +47,10 @@ def store(topic: str) -> EventStore:
 async def kernel_topics(settings: Settings) -> None:
     await topics.ensure_topics(
         settings.kafka_bootstrap,
-        [topics.events_topic(settings.topic_prefix, "kernel"),
-         topics.dead_letter_topic(settings.topic_prefix, "kernel")],
+        [
+            topics.events_topic(settings.topic_prefix, "kernel"),
+            topics.dead_letter_topic(settings.topic_prefix, "kernel"),
+        ],
         settings.topic_partitions,
     )
 

@@ -8,13 +8,12 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared import topics
-from shared.consumer import Consumer, Subscription
-from shared.envelope import Envelope, wrap
-from shared.projection import digest, rebuild
-from shared.runtime import Runtime, ServiceSpec
-from tests.helpers import wait_for
-from tests.helpers import read_topic
+from shared.kernel import topics
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope, wrap
+from shared.kernel.projection import digest, rebuild
+from shared.kernel.runtime import Runtime, ServiceSpec
+from tests.helpers import read_topic, wait_for
 from tests.integration.conftest import KERNEL_SCHEMA, Pinged
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -23,7 +22,9 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 async def record_effect(conn: asyncpg.Connection, event: Pinged, envelope: Envelope) -> None:
     if event.n == 13:
         raise ValueError("thirteen is unlucky")
-    await conn.execute("INSERT INTO effects VALUES ($1, $2, $3)", envelope.id, event.dossier_id, event.n)
+    await conn.execute(
+        "INSERT INTO effects VALUES ($1, $2, $3)", envelope.id, event.dossier_id, event.n
+    )
 
 
 def tally_of(dossiers: set[UUID]):  # type: ignore[no-untyped-def]
@@ -32,13 +33,17 @@ def tally_of(dossiers: set[UUID]):  # type: ignore[no-untyped-def]
             await conn.execute(
                 "INSERT INTO tally VALUES ($1, $2) "
                 "ON CONFLICT (dossier_id) DO UPDATE SET total = tally.total + $2",
-                event.dossier_id, event.n)
+                event.dossier_id,
+                event.n,
+            )
 
     return add_to_tally
 
 
 @pytest.fixture
-async def running(settings, kernel_pool, kernel_topics) -> AsyncIterator[Callable[[Subscription], object]]:
+async def running(
+    settings, kernel_pool, kernel_topics
+) -> AsyncIterator[Callable[[Subscription], object]]:
     runtimes: list[Runtime] = []
 
     async def start(subscription: Subscription) -> Runtime:
@@ -53,17 +58,27 @@ async def running(settings, kernel_pool, kernel_topics) -> AsyncIterator[Callabl
         await rt.stop()
 
 
-async def send(producer: AIOKafkaProducer, topic: str, event: Pinged, event_id: UUID | None = None) -> UUID:
+async def send(
+    producer: AIOKafkaProducer, topic: str, event: Pinged, event_id: UUID | None = None
+) -> UUID:
     envelope = wrap(event, event_id=event_id or uuid4(), source="/aap/kernel-tests", time=NOW)
-    await producer.send_and_wait(topic, envelope.value(), key=str(event.dossier_id).encode(),
-                                 headers=[(k, v.encode()) for k, v in envelope.headers().items()])
+    await producer.send_and_wait(
+        topic,
+        envelope.value(),
+        key=str(event.dossier_id).encode(),
+        headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+    )
     return envelope.id
 
 
 async def effects_of(pool: asyncpg.Pool, dossier: UUID) -> list[int]:
     async with pool.acquire() as conn:
-        return [r["n"] for r in await conn.fetch(
-            "SELECT n FROM effects WHERE dossier_id = $1 ORDER BY n", dossier)]
+        return [
+            r["n"]
+            for r in await conn.fetch(
+                "SELECT n FROM effects WHERE dossier_id = $1 ORDER BY n", dossier
+            )
+        ]
 
 
 def effects_consumer() -> Subscription:
@@ -86,7 +101,8 @@ async def _has(pool: asyncpg.Pool, dossier: UUID, n: int) -> bool:
 
 
 async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_carries_on(
-        running, settings, kernel_pool, producer, topic):
+    running, settings, kernel_pool, producer, topic
+):
     await running(effects_consumer())
     dossier = uuid4()
     poison = f"not an event {uuid4()}".encode()
@@ -102,7 +118,8 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_c
 
 
 async def test_an_event_whose_handler_keeps_failing_is_dead_lettered_after_bounded_retries(
-        running, settings, kernel_pool, producer, topic):
+    running, settings, kernel_pool, producer, topic
+):
     await running(effects_consumer())
     dossier = uuid4()
     unlucky = await send(producer, topic, Pinged(dossier_id=dossier, n=13))
@@ -110,7 +127,10 @@ async def test_an_event_whose_handler_keeps_failing_is_dead_lettered_after_bound
     await wait_for(lambda: _has(kernel_pool, dossier, 14), what="the event after the failing one")
     dlq = topics.dead_letter_topic(settings.topic_prefix, "kernel")
     records = await read_topic(
-        settings, dlq, lambda rs: any(dict(r.headers).get("ce_id") == str(unlucky).encode() for r in rs))
+        settings,
+        dlq,
+        lambda rs: any(dict(r.headers).get("ce_id") == str(unlucky).encode() for r in rs),
+    )
     [dead] = [r for r in records if dict(r.headers).get("ce_id") == str(unlucky).encode()]
     reason = dict(dead.headers)["aap_dlq_reason"].decode()
     assert f"after {settings.consumer_retries} attempt(s)" in reason
@@ -118,10 +138,15 @@ async def test_an_event_whose_handler_keeps_failing_is_dead_lettered_after_bound
     assert await effects_of(kernel_pool, dossier) == [14]
 
 
-async def test_a_rebuilt_projection_equals_the_live_one(running, settings, kernel_pool, producer, topic):
+async def test_a_rebuilt_projection_equals_the_live_one(
+    running, settings, kernel_pool, producer, topic
+):
     dossiers = [uuid4() for _ in range(5)]
-    tally = Subscription(Consumer(f"tally-{uuid4().hex[:8]}", {Pinged: tally_of(set(dossiers))}),
-                         ["kernel"], read_models=["tally"])
+    tally = Subscription(
+        Consumer(f"tally-{uuid4().hex[:8]}", {Pinged: tally_of(set(dossiers))}),
+        ["kernel"],
+        read_models=["tally"],
+    )
     rt = await running(tally)
     for i, dossier in enumerate(dossiers):
         for n in range(1, 4):
@@ -131,7 +156,8 @@ async def test_a_rebuilt_projection_equals_the_live_one(running, settings, kerne
         async with kernel_pool.acquire() as conn:
             totals = await conn.fetch("SELECT dossier_id, total FROM tally")
         return {r["dossier_id"]: r["total"] for r in totals} == {
-            d: 6 * (i + 1) for i, d in enumerate(dossiers)}
+            d: 6 * (i + 1) for i, d in enumerate(dossiers)
+        }
 
     await wait_for(all_counted, what="the live projection")
     live = await digest(kernel_pool, ["tally"])

@@ -6,19 +6,31 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from shared import hashchain
-from shared.eventstore import ConcurrencyConflict, EventStore, head_hash
-from shared.settings import Settings
+from shared.kernel import hashchain
+from shared.kernel.eventstore import ConcurrencyConflict, EventStore, head_hash
+from shared.kernel.settings import Settings
 from tests.integration.conftest import Pinged
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-async def append(pool: asyncpg.Pool, store: EventStore, dossier: UUID, expected: int, *ns: int,
-                 prev: str = hashchain.GENESIS) -> None:
+async def append(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    dossier: UUID,
+    expected: int,
+    *ns: int,
+    prev: str = hashchain.GENESIS,
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await store.append(conn, str(dossier), expected, [Pinged(dossier_id=dossier, n=n) for n in ns],
-                           prev_hash=prev, now=NOW)
+        await store.append(
+            conn,
+            str(dossier),
+            expected,
+            [Pinged(dossier_id=dossier, n=n) for n in ns],
+            prev_hash=prev,
+            now=NOW,
+        )
 
 
 async def test_a_stream_reads_back_its_events_in_order(kernel_pool, store):
@@ -44,9 +56,15 @@ async def test_each_event_is_chained_to_the_previous_one(kernel_pool, store):
         first, second = await store.load(conn, str(dossier))
     assert first.prev_hash == hashchain.GENESIS
     assert second.prev_hash == first.hash
-    recomputed = hashchain.link(first.hash, stream_id=second.stream_id, version=2,
-                                event_id=str(second.event_id), event_type=second.event_type,
-                                occurred_at=second.occurred_at.isoformat(), data=second.data)
+    recomputed = hashchain.link(
+        first.hash,
+        stream_id=second.stream_id,
+        version=2,
+        event_id=str(second.event_id),
+        event_type=second.event_type,
+        occurred_at=second.occurred_at.isoformat(),
+        data=second.data,
+    )
     assert recomputed == second.hash == head_hash([first, second])
 
 
@@ -60,7 +78,9 @@ async def test_the_application_role_cannot_rewrite_history(kernel_pool, store):
             await conn.execute("DELETE FROM events WHERE stream_id = $1", str(dossier))
 
 
-async def test_even_the_owner_cannot_rewrite_history_by_accident(settings: Settings, kernel_pool, store):
+async def test_even_the_owner_cannot_rewrite_history_by_accident(
+    settings: Settings, kernel_pool, store
+):
     dossier = uuid4()
     await append(kernel_pool, store, dossier, 0, 1)
     conn = await asyncpg.connect(settings.admin_dsn("kernel"))
@@ -75,5 +95,11 @@ async def test_an_append_outside_a_transaction_is_refused(kernel_pool, store):
     dossier = uuid4()
     async with kernel_pool.acquire() as conn:
         with pytest.raises(RuntimeError, match="transaction"):
-            await store.append(conn, str(dossier), 0, [Pinged(dossier_id=dossier, n=1)],
-                               prev_hash=hashchain.GENESIS, now=NOW)
+            await store.append(
+                conn,
+                str(dossier),
+                0,
+                [Pinged(dossier_id=dossier, n=1)],
+                prev_hash=hashchain.GENESIS,
+                now=NOW,
+            )

@@ -13,15 +13,15 @@ import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.notifications import consumers, main, mailer
-from shared import db
+from services.notifications import consumers, mailer, main
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, Dossier
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.contracts.selection import ConventionSigned, PrefectureOpinionRequested
-from shared.envelope import wrap
-from shared.runtime import Runtime
-from shared.settings import Settings
+from shared.kernel import db
+from shared.kernel.envelope import wrap
+from shared.kernel.runtime import Runtime
+from shared.kernel.settings import Settings
 from tests.factories import eligible_dossier
 from tests.helpers import free_port, wait_for
 
@@ -79,8 +79,12 @@ def rt(settings: Settings, mailer_pool: asyncpg.Pool, smtp: Smtp) -> Runtime:
 
 def a_submission() -> ApplicationSubmitted:
     return ApplicationSubmitted(
-        dossier_id=uuid4(), reference=f"AAP-T-{secrets.token_hex(4)}", campaign_id="demo",
-        submitted_at=datetime.now(UTC), dossier=Dossier.model_validate(eligible_dossier()))
+        dossier_id=uuid4(),
+        reference=f"AAP-T-{secrets.token_hex(4)}",
+        campaign_id="demo",
+        submitted_at=datetime.now(UTC),
+        dossier=Dossier.model_validate(eligible_dossier()),
+    )
 
 
 async def deliver(rt: Runtime, event: DomainEvent, at: datetime) -> None:
@@ -106,16 +110,27 @@ async def recorded(rt: Runtime, dossier_id: UUID) -> list[DomainEvent]:
         return [s.event() for s in await rt.store.load(conn, str(dossier_id))]
 
 
-async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(rt: Runtime, smtp: Smtp) -> None:
+async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(
+    rt: Runtime, smtp: Smtp
+) -> None:
     # given a dossier of département 59 whose convention is signed
     collector, _ = smtp
     submitted = a_submission()
     now = datetime.now(UTC)
     await deliver(rt, submitted, now)
-    await deliver(rt, ConventionSigned(
-        dossier_id=submitted.dossier_id, reference=submitted.reference, campaign_id="demo",
-        siren=submitted.dossier.applicant.siren, departement="59", granted_eur="120000.00",
-        signed_at=now), now + timedelta(seconds=1))
+    await deliver(
+        rt,
+        ConventionSigned(
+            dossier_id=submitted.dossier_id,
+            reference=submitted.reference,
+            campaign_id="demo",
+            siren=submitted.dossier.applicant.siren,
+            departement="59",
+            granted_eur="120000.00",
+            signed_at=now,
+        ),
+        now + timedelta(seconds=1),
+    )
     # when the mailer sends what is due
     mails = await sent(rt, collector, submitted.reference, 2)
     # then the convention mail is to the holder, with the préfecture and MILDECA in copy
@@ -125,21 +140,33 @@ async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(rt: Runtime,
     assert [a.addr_spec for a in mail["Cc"].addresses] == [prefecture, rt.settings.mildeca_mailbox]
     assert sorted(rcpt) == sorted([MAIRE, prefecture, rt.settings.mildeca_mailbox])
     # and what was sent, to whom, is recorded
-    [notice] = [e for e in await recorded(rt, submitted.dossier_id)
-                if isinstance(e, NotificationSent) and e.template == "convention_signed"]
+    [notice] = [
+        e
+        for e in await recorded(rt, submitted.dossier_id)
+        if isinstance(e, NotificationSent) and e.template == "convention_signed"
+    ]
     assert (notice.to, notice.cc) == ([MAIRE], [prefecture, rt.settings.mildeca_mailbox])
     assert notice.message_id == mail["Message-ID"]
 
 
 async def test_a_mail_queued_before_its_recipients_are_known_waits_for_them(
-        rt: Runtime, smtp: Smtp) -> None:
+    rt: Runtime, smtp: Smtp
+) -> None:
     # given the préfecture's request for an opinion, queued before the submission arrived
     collector, _ = smtp
     submitted = a_submission()
     now = datetime.now(UTC)
-    await deliver(rt, PrefectureOpinionRequested(
-        dossier_id=submitted.dossier_id, reference=submitted.reference, campaign_id="demo",
-        departement="59", requested_at=now), now + timedelta(seconds=1))
+    await deliver(
+        rt,
+        PrefectureOpinionRequested(
+            dossier_id=submitted.dossier_id,
+            reference=submitted.reference,
+            campaign_id="demo",
+            departement="59",
+            requested_at=now,
+        ),
+        now + timedelta(seconds=1),
+    )
     await mailer.send_due(rt)
     assert collector.for_dossier(submitted.reference) == []
     # when the submission arrives
@@ -148,13 +175,15 @@ async def test_a_mail_queued_before_its_recipients_are_known_waits_for_them(
     mails = await sent(rt, collector, submitted.reference, 2)
     assert [m["X-AAP-Template"] for _, m in mails] == ["acknowledgement", "opinion_requested"]
     opinion = mails[1][1]
-    assert [a.addr_spec for a in opinion["To"].addresses] == \
-        [rt.settings.prefecture_mailbox.format(departement="59")]
+    assert [a.addr_spec for a in opinion["To"].addresses] == [
+        rt.settings.prefecture_mailbox.format(departement="59")
+    ]
     assert [a.addr_spec for a in opinion["Cc"].addresses] == [rt.settings.mildeca_mailbox]
 
 
 async def test_a_mail_server_that_is_down_delays_the_mail_says_so_once_and_loses_none(
-        settings: Settings, mailer_pool: asyncpg.Pool, rt: Runtime, smtp: Smtp) -> None:
+    settings: Settings, mailer_pool: asyncpg.Pool, rt: Runtime, smtp: Smtp
+) -> None:
     # given a queued acknowledgement and a mail server that does not answer
     collector, _ = smtp
     down = runtime(settings, mailer_pool, free_port())
@@ -163,17 +192,21 @@ async def test_a_mail_server_that_is_down_delays_the_mail_says_so_once_and_loses
     # when the mailer tries four times
     for _ in range(4):
         async with mailer_pool.acquire() as conn:  # the growing delay has passed
-            await conn.execute("UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1",
-                               submitted.dossier_id)
+            await conn.execute(
+                "UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1",
+                submitted.dossier_id,
+            )
         await mailer.send_due(down)
     # then nothing is sent, and the failure is recorded once, at the third attempt
     assert collector.for_dossier(submitted.reference) == []
-    failures = [e for e in await recorded(rt, submitted.dossier_id)
-                if isinstance(e, NotificationFailed)]
+    failures = [
+        e for e in await recorded(rt, submitted.dossier_id) if isinstance(e, NotificationFailed)
+    ]
     assert [f.attempts for f in failures] == [3]
     # and once the server is back and the delay has passed, the mail goes out
     async with mailer_pool.acquire() as conn:
-        await conn.execute("UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1",
-                           submitted.dossier_id)
+        await conn.execute(
+            "UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1", submitted.dossier_id
+        )
     [(_, mail)] = await sent(rt, collector, submitted.reference, 1)
     assert mail["X-AAP-Template"] == "acknowledgement"

@@ -8,14 +8,14 @@ from uuid import uuid4
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from shared import db, topics
-from shared.consumer import Consumer, consume_record
-from shared.envelope import wrap
-from shared.eventstore import EventStore
-from shared.metrics import Samples
-from shared.outbox import OutboxRelay
-from shared.sampling import consumer_lag, sample
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.consumer import Consumer, consume_record
+from shared.kernel.envelope import wrap
+from shared.kernel.eventstore import EventStore
+from shared.kernel.metrics import Samples
+from shared.kernel.outbox import OutboxRelay
+from shared.kernel.sampling import consumer_lag, sample
+from shared.kernel.settings import Settings
 from tests.conftest import own_namespace
 from tests.helpers import wait_for
 from tests.integration.conftest import KERNEL_SCHEMA, Pinged
@@ -27,9 +27,19 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def record_of(event: Pinged, offset: int = 0, *, event_id=None) -> ConsumerRecord:  # type: ignore[no-untyped-def]
     envelope = wrap(event, event_id=event_id or uuid4(), source="/aap/kernel-tests", time=NOW)
-    return ConsumerRecord("t.kernel.events", 0, offset, 0, 0, str(event.dossier_id).encode(),
-                          envelope.value(), None, 0, 0,
-                          [(k, v.encode()) for k, v in envelope.headers().items()])
+    return ConsumerRecord(
+        "t.kernel.events",
+        0,
+        offset,
+        0,
+        0,
+        str(event.dossier_id).encode(),
+        envelope.value(),
+        None,
+        0,
+        0,
+        [(k, v.encode()) for k, v in envelope.headers().items()],
+    )
 
 
 async def test_each_record_is_counted_as_applied_duplicate_ignored_or_dead_lettered(kernel_pool):
@@ -40,24 +50,36 @@ async def test_each_record_is_counted_as_applied_duplicate_ignored_or_dead_lette
         dead.append(reason)
 
     async def outcome(record: ConsumerRecord) -> str:
-        return await consume_record(consumer, kernel_pool, record, dead_letter, retries=1,
-                                    backoff_seconds=0)
+        return await consume_record(
+            consumer, kernel_pool, record, dead_letter, retries=1, backoff_seconds=0
+        )
 
     same = uuid4()
     first = record_of(Pinged(dossier_id=uuid4(), n=1), event_id=same)
     assert await outcome(first) == "applied"
     assert await outcome(first) == "duplicate"
     other = Consumer(consumer.name, {})  # a consumer with no handler for TestPinged
-    assert await consume_record(other, kernel_pool, record_of(Pinged(dossier_id=uuid4(), n=2)),
-                                dead_letter, retries=1) == "ignored"
+    assert (
+        await consume_record(
+            other, kernel_pool, record_of(Pinged(dossier_id=uuid4(), n=2)), dead_letter, retries=1
+        )
+        == "ignored"
+    )
     assert await outcome(record_of(Pinged(dossier_id=uuid4(), n=13))) == "dead-lettered"
     assert len(dead) == 1
 
 
-async def test_a_stopping_relay_publishes_the_batch_in_hand_then_nothing(kernel_pool, store, producer):
+async def test_a_stopping_relay_publishes_the_batch_in_hand_then_nothing(
+    kernel_pool, store, producer
+):
     published: list[str] = []
-    relay = OutboxRelay(kernel_pool, producer, name=f"test-{uuid4()}", batch_size=1000,
-                        on_published=lambda rows, _: published.extend(rows))
+    relay = OutboxRelay(
+        kernel_pool,
+        producer,
+        name=f"test-{uuid4()}",
+        batch_size=1000,
+        on_published=lambda rows, _: published.extend(rows),
+    )
     await committed(kernel_pool, store, uuid4(), 1, 2, 3)
 
     in_hand = asyncio.create_task(relay.relay_once())
@@ -70,7 +92,8 @@ async def test_a_stopping_relay_publishes_the_batch_in_hand_then_nothing(kernel_
 
 
 async def test_the_gauges_show_the_outbox_backlog_and_how_long_its_oldest_event_has_waited(
-        settings: Settings, producer: AIOKafkaProducer):
+    settings: Settings, producer: AIOKafkaProducer
+):
     async with own_namespace(settings) as own:
         await db.provision(own, "kernel", KERNEL_SCHEMA)
         topic = topics.events_topic(own.topic_prefix, "kernel")
@@ -81,23 +104,29 @@ async def test_the_gauges_show_the_outbox_backlog_and_how_long_its_oldest_event_
             await committed(pool, store, uuid4(), 1, 2, 3)
             samples = Samples()
 
-            await sample(samples, pool, lambda: [], datetime.now(UTC) + timedelta(seconds=10))
+            await sample(samples, pool, list, datetime.now(UTC) + timedelta(seconds=10))
             assert samples.outbox_backlog == 3
             assert 10 <= samples.relay_delay_seconds < 60
 
             await OutboxRelay(pool, producer).relay_once()
-            await sample(samples, pool, lambda: [], datetime.now(UTC))
+            await sample(samples, pool, list, datetime.now(UTC))
             assert (samples.outbox_backlog, samples.relay_delay_seconds) == (0, 0.0)
         finally:
             await pool.close()
 
 
 async def test_the_lag_is_what_the_group_has_not_committed_on_each_partition(
-        settings: Settings, producer: AIOKafkaProducer, kernel_topics: None):
+    settings: Settings, producer: AIOKafkaProducer, kernel_topics: None
+):
     topic = topics.events_topic(settings.topic_prefix, "kernel")
     group = f"lag-{uuid4().hex[:8]}"
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap, group_id=group,
-                              enable_auto_commit=False, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     await reader.start()
     try:
         await wait_for(lambda: _assigned(reader), timeout=30, what="the partitions assigned")

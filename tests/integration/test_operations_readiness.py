@@ -4,7 +4,7 @@ between the service and it, and is cut and restored."""
 
 import asyncio
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 from tests.conftest import own_namespace
 from tests.helpers import wait_for
 from tests.integration.test_payments_handlers import running
@@ -30,7 +30,9 @@ class Proxy:
             writer.transport.abort()
         self.connections.clear()
 
-    async def _pipe(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
+    ) -> None:
         server_reader, server = await asyncio.open_connection(*self.target)
         self.connections += [client, server]
 
@@ -53,13 +55,17 @@ async def test_readiness_follows_the_database_going_away_and_coming_back(setting
     async with own_namespace(settings) as own:
         through_proxy = own.model_copy(update={"pg_port": proxy.port})
         async with running(through_proxy) as http:  # the payments service, in process
+
             async def readiness() -> dict:
                 answer = await http.get("/readyz")
                 return {"status": answer.status_code, **answer.json()}
 
             ready = await readiness()
             assert ready["status"] == 200 and ready["checks"] == {
-                "database": True, "kafka": True, "consumers": True}
+                "database": True,
+                "kafka": True,
+                "consumers": True,
+            }
 
             proxy.cut()
 

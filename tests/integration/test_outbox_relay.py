@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared.eventstore import EventStore, head_hash
-from shared.outbox import OutboxRelay, OutboxRow
+from shared.kernel.eventstore import EventStore, head_hash
+from shared.kernel.outbox import OutboxRelay, OutboxRow
 from tests.helpers import event_ids, read_topic
 from tests.integration.conftest import Pinged
 
@@ -18,9 +18,14 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 async def write(conn: asyncpg.Connection, store: EventStore, dossier: UUID, *ns: int) -> list[str]:
     history = await store.load(conn, str(dossier))
-    stored = await store.append(conn, str(dossier), len(history),
-                                [Pinged(dossier_id=dossier, n=n) for n in ns],
-                                prev_hash=head_hash(history), now=NOW)
+    stored = await store.append(
+        conn,
+        str(dossier),
+        len(history),
+        [Pinged(dossier_id=dossier, n=n) for n in ns],
+        prev_hash=head_hash(history),
+        now=NOW,
+    )
     return [str(e.event_id) for e in stored]
 
 
@@ -39,7 +44,9 @@ def relay_for(pool: asyncpg.Pool, producer: AIOKafkaProducer) -> OutboxRelay:
     return OutboxRelay(pool, producer, name=f"test-{uuid4()}", batch_size=7)
 
 
-async def test_a_committed_event_is_published_with_its_cloudevents_headers(settings, kernel_pool, store, producer, topic):
+async def test_a_committed_event_is_published_with_its_cloudevents_headers(
+    settings, kernel_pool, store, producer, topic
+):
     dossier = uuid4()
     [event_id] = await committed(kernel_pool, store, dossier, 1)
     await drain(relay_for(kernel_pool, producer))
@@ -54,7 +61,9 @@ async def test_a_committed_event_is_published_with_its_cloudevents_headers(setti
     assert headers["content-type"] == "application/json"
 
 
-async def test_a_rolled_back_event_is_never_published(settings, kernel_pool, store, producer, topic):
+async def test_a_rolled_back_event_is_never_published(
+    settings, kernel_pool, store, producer, topic
+):
     dossier, witness = uuid4(), uuid4()
     async with kernel_pool.acquire() as conn:
         tx = conn.transaction()
@@ -71,7 +80,9 @@ class RelayKilled(BaseException):
     """Stands for the process dying: nothing after it runs."""
 
 
-async def test_a_relay_killed_between_publish_and_mark_loses_nothing(settings, kernel_pool, store, producer, topic):
+async def test_a_relay_killed_between_publish_and_mark_loses_nothing(
+    settings, kernel_pool, store, producer, topic
+):
     dossier = uuid4()
     ids = await committed(kernel_pool, store, dossier, *range(1, 16))
     name = f"test-{uuid4()}"
@@ -93,7 +104,9 @@ async def test_a_relay_killed_between_publish_and_mark_loses_nothing(settings, k
     assert len(published) > len(ids)  # the first batch went out twice: readers dedup by id
 
 
-async def test_a_transaction_committing_after_a_later_one_is_not_skipped(settings, kernel_pool, store, producer, topic):
+async def test_a_transaction_committing_after_a_later_one_is_not_skipped(
+    settings, kernel_pool, store, producer, topic
+):
     early, late = uuid4(), uuid4()
     relay = relay_for(kernel_pool, producer)
     async with kernel_pool.acquire() as slow:
@@ -108,7 +121,9 @@ async def test_a_transaction_committing_after_a_later_one_is_not_skipped(setting
     assert {first, second} <= set(event_ids(records))
 
 
-async def test_concurrent_writers_committing_out_of_order_lose_nothing(settings, kernel_pool, store, producer, topic):
+async def test_concurrent_writers_committing_out_of_order_lose_nothing(
+    settings, kernel_pool, store, producer, topic
+):
     dossiers = [uuid4() for _ in range(8)]
     relay = relay_for(kernel_pool, producer)
     written: dict[UUID, list[str]] = {d: [] for d in dossiers}
@@ -137,7 +152,9 @@ async def test_concurrent_writers_committing_out_of_order_lose_nothing(settings,
         assert list(dict.fromkeys(event_ids(records, dossier))) == written[dossier]
 
 
-async def test_a_transaction_that_got_its_id_before_reading_the_stream_publishes_after_it(settings, kernel_pool, store, producer, topic):
+async def test_a_transaction_that_got_its_id_before_reading_the_stream_publishes_after_it(
+    settings, kernel_pool, store, producer, topic
+):
     dossier = uuid4()
     relay = relay_for(kernel_pool, producer)
     async with kernel_pool.acquire() as early:

@@ -15,18 +15,22 @@ from aiokafka.structs import ConsumerRecord
 
 from services.payments import handlers, main, projections
 from services.payments.consumers import commitments
-from services.payments.refusals import (BalanceIsNext, NotYourDepartement, NotYourDossier,
-                                        OpinionMissing)
-from shared import db, topics
-from shared.actors import Actor, Role
-from shared.campaigns import load_campaigns
-from shared.consumer import Consumer
+from services.payments.refusals import (
+    BalanceIsNext,
+    NotYourDepartement,
+    NotYourDossier,
+    OpinionMissing,
+)
 from shared.contracts.payments import DepartmentalOpinion
 from shared.contracts.selection import ConventionSigned
-from shared.envelope import Envelope, unwrap, wrap
-from shared.projection import digest, rebuild
-from shared.runtime import Runtime
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.consumer import Consumer
+from shared.kernel.envelope import Envelope, unwrap, wrap
+from shared.kernel.projection import digest, rebuild
+from shared.kernel.runtime import Runtime
+from shared.kernel.settings import Settings
+from shared.language.actors import Actor, Role
+from shared.language.campaigns import load_campaigns
 from tests.conftest import own_namespace
 from tests.factories import random_siren
 from tests.helpers import bearer, wait_for
@@ -57,31 +61,52 @@ def rt(settings: Settings) -> Runtime:
 
 
 def signature(siren: str, granted: str = "100000.00") -> ConventionSigned:
-    return ConventionSigned(dossier_id=uuid4(), reference="AAP-2024-00042",
-                            campaign_id="mildeca-2024", siren=siren, departement="59",
-                            granted_eur=Decimal(granted), signed_at=datetime.now(UTC))
+    return ConventionSigned(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        siren=siren,
+        departement="59",
+        granted_eur=Decimal(granted),
+        signed_at=datetime.now(UTC),
+    )
 
 
-def delivered(event: ConventionSigned, event_id: UUID | None = None) -> tuple[Envelope, ConsumerRecord]:
+def delivered(
+    event: ConventionSigned, event_id: UUID | None = None
+) -> tuple[Envelope, ConsumerRecord]:
     """The signature as selection's topic delivers it: an envelope and its Kafka record."""
-    envelope = wrap(event, event_id=event_id or uuid4(), source="/aap/selection",
-                    time=datetime.now(UTC))
-    record = ConsumerRecord("selection.events", 0, 0, 0, 0, str(event.dossier_id).encode(),
-                            envelope.value(), None, 0, 0,
-                            [(k, v.encode()) for k, v in envelope.headers().items()])
+    envelope = wrap(
+        event, event_id=event_id or uuid4(), source="/aap/selection", time=datetime.now(UTC)
+    )
+    record = ConsumerRecord(
+        "selection.events",
+        0,
+        0,
+        0,
+        0,
+        str(event.dossier_id).encode(),
+        envelope.value(),
+        None,
+        0,
+        0,
+        [(k, v.encode()) for k, v in envelope.headers().items()],
+    )
     return envelope, record
 
 
-async def commit(pool: asyncpg.Pool, rt: Runtime, event: ConventionSigned,
-                 event_id: UUID | None = None) -> bool:
+async def commit(
+    pool: asyncpg.Pool, rt: Runtime, event: ConventionSigned, event_id: UUID | None = None
+) -> bool:
     envelope, record = delivered(event, event_id)
     return await commitments(rt).consumer.apply(pool, envelope, record)
 
 
 async def events_of(pool: asyncpg.Pool, dossier_id: UUID) -> list[asyncpg.Record]:
     async with pool.acquire() as conn:
-        return await conn.fetch("SELECT * FROM events WHERE stream_id = $1 ORDER BY version",
-                                str(dossier_id))
+        return await conn.fetch(
+            "SELECT * FROM events WHERE stream_id = $1 ORDER BY version", str(dossier_id)
+        )
 
 
 def types(rows: list[asyncpg.Record]) -> list[str]:
@@ -92,12 +117,24 @@ async def project(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
     """Feed the projection what the outbox publishes for the dossier, then read the model."""
     consumer: Consumer = projections.dossiers().consumer
     async with pool.acquire() as conn:
-        rows = await conn.fetch("SELECT * FROM outbox WHERE key = $1 ORDER BY position",
-                                str(dossier_id))
+        rows = await conn.fetch(
+            "SELECT * FROM outbox WHERE key = $1 ORDER BY position", str(dossier_id)
+        )
     for row in rows:
         headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
-        record = ConsumerRecord(row["topic"], 0, row["position"], 0, 0, row["key"].encode(),
-                                row["value"], None, 0, 0, headers)
+        record = ConsumerRecord(
+            row["topic"],
+            0,
+            row["position"],
+            0,
+            0,
+            row["key"].encode(),
+            row["value"],
+            None,
+            0,
+            0,
+            headers,
+        )
         await consumer.apply(pool, unwrap(record.headers, record.value), record)
     async with pool.acquire() as conn:
         return await projections.dossier_view(conn, dossier_id)
@@ -118,7 +155,9 @@ async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
     [committed] = await events_of(pool, dossier)
     assert types([committed]) == ["FundsCommitted"]
     assert json.loads(committed["metadata"]) == {
-        "actor": "system:commitments", "causation_id": str(first_id)}
+        "actor": "system:commitments",
+        "causation_id": str(first_id),
+    }
 
     # two instalments, then the balance is next
     await handlers.pay_instalment(pool, rt.store, dossier, INSTRUCTOR, now)
@@ -130,40 +169,80 @@ async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
     # the final report, by the dossier's own applicant only
     stranger = Actor(Role.applicant, "maire@ailleurs.example.fr", siren=random_siren())
     with pytest.raises(NotYourDossier):
-        await handlers.submit_final_report(pool, rt.store, dossier, stranger, now,
-                                           justified_spending_eur=Decimal("1.00"), summary="x")
-    await handlers.submit_final_report(pool, rt.store, dossier, applicant, now,
-                                       justified_spending_eur=Decimal("95000.00"),
-                                       summary="Trois actions menées, évaluées par le CLSPD.")
+        await handlers.submit_final_report(
+            pool,
+            rt.store,
+            dossier,
+            stranger,
+            now,
+            justified_spending_eur=Decimal("1.00"),
+            summary="x",
+        )
+    await handlers.submit_final_report(
+        pool,
+        rt.store,
+        dossier,
+        applicant,
+        now,
+        justified_spending_eur=Decimal("95000.00"),
+        summary="Trois actions menées, évaluées par le CLSPD.",
+    )
 
     # no balance before the departmental opinion; only the dossier's préfecture gives it
     with pytest.raises(OpinionMissing):
         await handlers.release_balance(pool, rt.store, dossier, INSTRUCTOR, now)
     elsewhere = Actor(Role.prefecture, "chef-de-projet@bdr.example.fr", departement="13")
     with pytest.raises(NotYourDepartement):
-        await handlers.give_opinion(pool, rt.store, dossier, elsewhere, now,
-                                    opinion=DepartmentalOpinion.favorable, motivation="x")
-    await handlers.give_opinion(pool, rt.store, dossier, PREFECTURE, now,
-                                opinion=DepartmentalOpinion.favorable,
-                                motivation="Les actions ont réduit les points de deal.")
+        await handlers.give_opinion(
+            pool,
+            rt.store,
+            dossier,
+            elsewhere,
+            now,
+            opinion=DepartmentalOpinion.favorable,
+            motivation="x",
+        )
+    await handlers.give_opinion(
+        pool,
+        rt.store,
+        dossier,
+        PREFECTURE,
+        now,
+        opinion=DepartmentalOpinion.favorable,
+        motivation="Les actions ont réduit les points de deal.",
+    )
 
     [released] = await handlers.release_balance(pool, rt.store, dossier, INSTRUCTOR, now)
-    assert (released.data["amount_eur"], released.data["paid_total_eur"]) == ("15000.00", "95000.00")
+    assert (released.data["amount_eur"], released.data["paid_total_eur"]) == (
+        "15000.00",
+        "95000.00",
+    )
     assert released.metadata == {"actor": INSTRUCTOR.label()}
 
     # the log holds exactly what was recorded; every refusal stored nothing
     rows = await events_of(pool, dossier)
-    assert types(rows) == ["FundsCommitted", "InstalmentPaid", "InstalmentPaid",
-                           "FinalReportSubmitted", "DepartmentalOpinionGiven", "BalanceReleased"]
+    assert types(rows) == [
+        "FundsCommitted",
+        "InstalmentPaid",
+        "InstalmentPaid",
+        "FinalReportSubmitted",
+        "DepartmentalOpinionGiven",
+        "BalanceReleased",
+    ]
     assert [r["version"] for r in rows] == [1, 2, 3, 4, 5, 6]
 
     view = await project(pool, dossier)
     assert view is not None
     assert (view["committed_eur"], view["paid_total_eur"], view["remaining_eur"]) == (
-        "100000.01", "95000.00", "5000.01")
+        "100000.01",
+        "95000.00",
+        "5000.01",
+    )
     assert [(p["number"], p["amount_eur"], p["paid"], p["paid_eur"]) for p in view["plan"]] == [
-        (1, "50000.00", True, "50000.00"), (2, "30000.00", True, "30000.00"),
-        (3, "20000.01", True, "15000.00")]
+        (1, "50000.00", True, "50000.00"),
+        (2, "30000.00", True, "30000.00"),
+        (3, "20000.01", True, "15000.00"),
+    ]
     assert view["final_report"]["justified_spending_eur"] == "95000.00"
     assert view["departmental_opinion"]["opinion"] == "favorable"
     assert view["balance"]["status"] == "released"
@@ -177,20 +256,38 @@ async def test_an_unfavourable_opinion_withholds_the_balance_in_the_same_append(
     now = datetime.now(UTC)
     await commit(pool, rt, signed)
     await handlers.pay_instalment(pool, rt.store, signed.dossier_id, INSTRUCTOR, now)
-    await handlers.submit_final_report(pool, rt.store, signed.dossier_id, applicant, now,
-                                       justified_spending_eur=Decimal("70000.00"), summary="Peu fait.")
+    await handlers.submit_final_report(
+        pool,
+        rt.store,
+        signed.dossier_id,
+        applicant,
+        now,
+        justified_spending_eur=Decimal("70000.00"),
+        summary="Peu fait.",
+    )
 
-    stored = await handlers.give_opinion(pool, rt.store, signed.dossier_id, PREFECTURE, now,
-                                         opinion=DepartmentalOpinion.unfavorable,
-                                         motivation="Aucune action dans les halls.")
+    stored = await handlers.give_opinion(
+        pool,
+        rt.store,
+        signed.dossier_id,
+        PREFECTURE,
+        now,
+        opinion=DepartmentalOpinion.unfavorable,
+        motivation="Aucune action dans les halls.",
+    )
 
-    assert [s.event_type.split(".")[-2] for s in stored] == ["DepartmentalOpinionGiven",
-                                                             "BalanceWithheld"]
+    assert [s.event_type.split(".")[-2] for s in stored] == [
+        "DepartmentalOpinionGiven",
+        "BalanceWithheld",
+    ]
     assert stored[1].data["withheld_eur"] == "20000.00"
     view = await project(pool, signed.dossier_id)
     assert view is not None
-    assert view["balance"] == {"status": "withheld", "amount_eur": "20000.00",
-                               "settled_at": view["balance"]["settled_at"]}
+    assert view["balance"] == {
+        "status": "withheld",
+        "amount_eur": "20000.00",
+        "settled_at": view["balance"]["settled_at"],
+    }
     assert view["departmental_opinion"]["motivation"] == "Aucune action dans les halls."
 
 
@@ -198,19 +295,26 @@ async def test_an_unfavourable_opinion_withholds_the_balance_in_the_same_append(
 async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The payments service running in this process: HTTP, relay, consumers on the real Kafka."""
     app = main.create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://payments") as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://payments"
+        ) as http,
+    ):
         yield http
 
 
 @pytest.fixture
-async def service(settings: Settings, payments_db: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+async def service(
+    settings: Settings, payments_db: asyncpg.Pool
+) -> AsyncIterator[httpx.AsyncClient]:
     async with running(settings) as http:
         yield http
 
 
-async def test_the_service_answers_its_commands_and_reads_over_http(settings, payments_db, rt,
-                                                                    service):
+async def test_the_service_answers_its_commands_and_reads_over_http(
+    settings, payments_db, rt, service
+):
     pool, siren, http = payments_db, random_siren(), service
     signed = signature(siren)
     dossier = signed.dossier_id
@@ -220,20 +324,28 @@ async def test_the_service_answers_its_commands_and_reads_over_http(settings, pa
     assert paid.status_code == 201, paid.text
     [event] = paid.json()["recorded"]
     assert (event["type"], event["data"]["number"], event["data"]["amount_eur"]) == (
-        "InstalmentPaid", 1, "50000.00")
+        "InstalmentPaid",
+        1,
+        "50000.00",
+    )
 
     unknown = await http.post(f"/dossiers/{uuid4()}/instalments", headers=instructor)
     assert (unknown.status_code, unknown.json()["reason"]) == (404, "NothingCommitted")
-    auditor = await http.post(f"/dossiers/{dossier}/instalments", json={},
-                              headers=bearer(settings, Role.auditor))
+    auditor = await http.post(
+        f"/dossiers/{dossier}/instalments", json={}, headers=bearer(settings, Role.auditor)
+    )
     assert auditor.status_code == 403
-    extra = await http.post(f"/dossiers/{dossier}/final-report",
-                            json={"justified_spending_eur": "1.00", "summary": "x", "x": 1},
-                            headers=bearer(settings, Role.applicant, siren=siren))
+    extra = await http.post(
+        f"/dossiers/{dossier}/final-report",
+        json={"justified_spending_eur": "1.00", "summary": "x", "x": 1},
+        headers=bearer(settings, Role.applicant, siren=siren),
+    )
     assert extra.status_code == 422 and "x" in extra.json()["detail"]
-    unmotivated = await http.post(f"/dossiers/{dossier}/departmental-opinion",
-                                  json={"opinion": "favorable", "motivation": " "},
-                                  headers=bearer(settings, Role.prefecture, departement="59"))
+    unmotivated = await http.post(
+        f"/dossiers/{dossier}/departmental-opinion",
+        json={"opinion": "favorable", "motivation": " "},
+        headers=bearer(settings, Role.prefecture, departement="59"),
+    )
     assert unmotivated.status_code == 422 and "motivation" in unmotivated.json()["detail"]
     early = await http.post(f"/dossiers/{dossier}/balance", json={}, headers=instructor)
     assert (early.status_code, early.json()["reason"]) == (409, "ReportMissing")
@@ -267,8 +379,12 @@ async def test_the_read_model_rebuilds_from_the_log_to_the_same_content(settings
     # when the service is stopped and its read model rebuilt from offset 0 (`aap rebuild payments`)
     projection = projections.dossiers()
     before = await digest(pool, projection.read_models)
-    await rebuild(pool, projection, bootstrap=settings.kafka_bootstrap,
-                  topics=[topics.events_topic(settings.topic_prefix, "payments")])
+    await rebuild(
+        pool,
+        projection,
+        bootstrap=settings.kafka_bootstrap,
+        topics=[topics.events_topic(settings.topic_prefix, "payments")],
+    )
     # then it holds the same content
     assert await digest(pool, projection.read_models) == before
     assert await projected()

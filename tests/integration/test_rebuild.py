@@ -24,13 +24,13 @@ from services.notifications import handlers as notifications_handlers
 from services.notifications import main as notifications
 from services.payments import main as payments
 from services.selection import main as selection
-from shared import db, topics
-from shared.actors import Role
 from shared.contracts.notifications import NotificationSent, NotificationSentV1
-from shared.envelope import wrap
-from shared.eventstore import EventStore
-from shared.projection import digest
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.envelope import wrap
+from shared.kernel.eventstore import EventStore
+from shared.kernel.projection import digest
+from shared.kernel.settings import Settings
+from shared.language.actors import Role
 from tests.conftest import own_namespace, settings_env
 from tests.factories import eligible_dossier
 from tests.helpers import bearer, wait_for
@@ -49,8 +49,12 @@ async def settings(settings: Settings) -> AsyncIterator[Settings]:
 async def running(settings: Settings, service: ModuleType) -> AsyncIterator[httpx.AsyncClient]:
     """The service in this process: HTTP, relay, consumers; stopped on exit."""
     app = service.create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=f"http://{service.NAME}") as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{service.NAME}"
+        ) as http,
+    ):
         yield http
 
 
@@ -65,7 +69,7 @@ async def database(settings: Settings, service: ModuleType) -> AsyncIterator[asy
 
 
 async def read_models(settings: Settings, service: ModuleType) -> list[str]:
-    from shared.runtime import Runtime
+    from shared.kernel.runtime import Runtime
 
     spec = service.spec()
     return [t for s in spec.subscriptions(Runtime(spec, settings)) for t in s.read_models]
@@ -74,9 +78,16 @@ async def read_models(settings: Settings, service: ModuleType) -> list[str]:
 async def rebuilt(settings: Settings, service: str) -> str:
     """Run `aap rebuild SERVICE`; its output, once it succeeded."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "rebuild", service, cwd=ROOT,
+        sys.executable,
+        "-m",
+        "cli",
+        "rebuild",
+        service,
+        cwd=ROOT,
         env={**os.environ, **settings_env(settings), "COLUMNS": "200"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     text = out.decode()
     assert process.returncode == 0, text
@@ -100,19 +111,30 @@ async def test_the_applications_read_model_rebuilt_by_the_command_equals_the_liv
             for _ in range(3):
                 dossier = eligible_dossier()
                 applicant = bearer(settings, Role.applicant, siren=dossier["applicant"]["siren"])
-                answer = await http.post("/campaigns/demo/dossiers", json=dossier, headers=applicant)
+                answer = await http.post(
+                    "/campaigns/demo/dossiers", json=dossier, headers=applicant
+                )
                 assert answer.status_code == 201, answer.text
                 filed.append((UUID(answer.json()["dossier_id"]), applicant))
             withdrawn, applicant = filed[0]
-            answer = await http.post(f"/dossiers/{withdrawn}/withdrawal",
-                                     json={"reason": "Le conseil municipal a retiré le projet."},
-                                     headers=applicant)
+            answer = await http.post(
+                f"/dossiers/{withdrawn}/withdrawal",
+                json={"reason": "Le conseil municipal a retiré le projet."},
+                headers=applicant,
+            )
             assert answer.status_code == 201, answer.text
 
             async def projected() -> bool:
-                return await rows(pool, "SELECT count(*) FROM dossiers WHERE dossier_id = ANY($1) "
-                                        "AND (dossier_id <> $2 OR status = 'withdrawn')",
-                                  [d for d, _ in filed], withdrawn) == 3
+                return (
+                    await rows(
+                        pool,
+                        "SELECT count(*) FROM dossiers WHERE dossier_id = ANY($1) "
+                        "AND (dossier_id <> $2 OR status = 'withdrawn')",
+                        [d for d, _ in filed],
+                        withdrawn,
+                    )
+                    == 3
+                )
 
             await until(projected, "the dossiers in the live read model")
         live = await digest(pool, ["dossiers"])
@@ -128,9 +150,14 @@ async def test_the_selection_read_model_rebuilt_by_the_command_equals_the_live_o
     # given the dossiers of the test above, checked by selection and projected as it runs
     async with database(settings, selection) as pool:
         async with running(settings, selection):
+
             async def checked() -> bool:
-                return await rows(pool, "SELECT count(*) FROM selection_dossiers "
-                                        "WHERE eligible IS NOT NULL") >= 3
+                return (
+                    await rows(
+                        pool, "SELECT count(*) FROM selection_dossiers WHERE eligible IS NOT NULL"
+                    )
+                    >= 3
+                )
 
             await until(checked, "the eligibility checks in selection's read model")
         tables = await read_models(settings, selection)
@@ -158,16 +185,29 @@ async def test_the_notifications_read_models_rebuilt_by_the_command_equal_the_li
         async with running(own, notifications):
             # given mails recorded as sent by today's mailer, and one by its version 1
             now = datetime.now(UTC)
-            sent = [NotificationSent(dossier_id=uuid4(), notification_id=f"n-{uuid4()}",
-                                     template="eligible", to=["maire@roubaix.example.fr"],
-                                     cc=["instruction@mildeca.example.fr"], message_id=f"<{n}@aap>",
-                                     sent_at=now) for n in range(2)]
+            sent = [
+                NotificationSent(
+                    dossier_id=uuid4(),
+                    notification_id=f"n-{uuid4()}",
+                    template="eligible",
+                    to=["maire@roubaix.example.fr"],
+                    cc=["instruction@mildeca.example.fr"],
+                    message_id=f"<{n}@aap>",
+                    sent_at=now,
+                )
+                for n in range(2)
+            ]
             async with pool.acquire() as conn, conn.transaction():
                 for event in sent:
                     await notifications_handlers.record(conn, store, event, now)
-            old = NotificationSentV1(dossier_id=uuid4(), notification_id=f"n-{uuid4()}",
-                                     template="eligible", recipients=["maire@lille.example.fr"],
-                                     message_id="<old@aap>", sent_at=now)
+            old = NotificationSentV1(
+                dossier_id=uuid4(),
+                notification_id=f"n-{uuid4()}",
+                template="eligible",
+                recipients=["maire@lille.example.fr"],
+                message_id="<old@aap>",
+                sent_at=now,
+            )
             await produce(own, topic, old)
 
             async def projected() -> bool:
@@ -190,7 +230,11 @@ async def produce(settings: Settings, topic: str, event: NotificationSentV1) -> 
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, envelope.value(), key=str(event.dossier_id).encode(),
-                                     headers=[(k, v.encode()) for k, v in envelope.headers().items()])
+        await producer.send_and_wait(
+            topic,
+            envelope.value(),
+            key=str(event.dossier_id).encode(),
+            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+        )
     finally:
         await producer.stop()

@@ -18,18 +18,18 @@ from fastapi import FastAPI
 from services.selection import api, handlers, main, projections, queries
 from services.selection.commands import Decide, GiveOpinion, RecordAssessment
 from services.selection.errors import AssessmentMissing, DossierWithdrawn, OverEnvelope
-from shared import db, topics
-from shared.actors import Actor, Role
-from shared.auth import TokenVerifier
-from shared.campaigns import Campaign, load_campaigns
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
 from shared.audit.stores import campaign_envelope
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
 from shared.contracts.selection import GrantReleased, Opinion, Outcome, Scores, SelectionDecided
-from shared.envelope import wrap
-from shared.eventstore import EventStore, read_stream
-from shared.http import install_error_handlers
-from shared.runtime import Runtime
-from shared.settings import Settings
+from shared.kernel import db, topics
+from shared.kernel.auth import TokenVerifier
+from shared.kernel.envelope import wrap
+from shared.kernel.eventstore import EventStore, read_stream
+from shared.kernel.http import install_error_handlers
+from shared.kernel.runtime import Runtime
+from shared.kernel.settings import Settings
+from shared.language.actors import Actor, Role
+from shared.language.campaigns import Campaign, load_campaigns
 from tests.factories import eligible_dossier
 from tests.helpers import bearer
 
@@ -42,8 +42,9 @@ DATABASE = "selection_handlers"  # its own: no running service relays its outbox
 PREFECTURE = Actor(Role.prefecture, "chef-de-projet@nord.example.gouv.fr", departement="59")
 INSTRUCTOR = Actor(Role.instructor, "instruction@mildeca.example.gouv.fr")
 PRESIDENT = Actor(Role.president, "president@mildeca.example.gouv.fr")
-SCORES = Scores(adequacy=4, innovation=3, team_competence=5, methodology=2, partnership=4,
-                prefecture_opinion=5)
+SCORES = Scores(
+    adequacy=4, innovation=3, team_competence=5, methodology=2, partnership=4, prefecture_opinion=5
+)
 _numbers = itertools.count(1)
 
 
@@ -58,37 +59,65 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def store(settings: Settings) -> EventStore:
-    return EventStore(source="/aap/selection", topic=topics.events_topic(settings.topic_prefix, "selection"))
+    return EventStore(
+        source="/aap/selection", topic=topics.events_topic(settings.topic_prefix, "selection")
+    )
 
 
 def campaign(**changes: Any) -> dict[str, Campaign]:
     """The 2024 edition under a fresh id, so that each test has an envelope of its own."""
-    edition = load_campaigns()["mildeca-2024"].model_copy(update={"id": f"t-{uuid4().hex[:8]}", **changes})
+    edition = load_campaigns()["mildeca-2024"].model_copy(
+        update={"id": f"t-{uuid4().hex[:8]}", **changes}
+    )
     return {edition.id: edition}
 
 
 async def eligible(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign]) -> UUID:
     [campaign_id] = campaigns
     submitted = ApplicationSubmitted(
-        dossier_id=uuid4(), reference=f"AAP-2024-{next(_numbers):05d}", campaign_id=campaign_id,
-        submitted_at=datetime(2024, 4, 2, tzinfo=PARIS), dossier=Dossier.model_validate(eligible_dossier()))
+        dossier_id=uuid4(),
+        reference=f"AAP-2024-{next(_numbers):05d}",
+        campaign_id=campaign_id,
+        submitted_at=datetime(2024, 4, 2, tzinfo=PARIS),
+        dossier=Dossier.model_validate(eligible_dossier()),
+    )
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.check_eligibility(conn, store, submitted, campaigns[campaign_id], MAY, uuid4())
+        await handlers.check_eligibility(
+            conn, store, submitted, campaigns[campaign_id], MAY, uuid4()
+        )
     return submitted.dossier_id
 
 
-async def with_opinion(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign]) -> UUID:
+async def with_opinion(
+    pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign]
+) -> UUID:
     dossier_id = await eligible(pool, store, campaigns)
-    await handlers.give_opinion(pool, store, dossier_id, PREFECTURE,
-                                GiveOpinion(opinion=Opinion.favorable, motivation="Solide."), MAY)
+    await handlers.give_opinion(
+        pool,
+        store,
+        dossier_id,
+        PREFECTURE,
+        GiveOpinion(opinion=Opinion.favorable, motivation="Solide."),
+        MAY,
+    )
     return dossier_id
 
 
-async def assessed(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign],
-                   scores: Scores = SCORES) -> UUID:
+async def assessed(
+    pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign], scores: Scores = SCORES
+) -> UUID:
     dossier_id = await with_opinion(pool, store, campaigns)
-    await handlers.record_assessment(pool, store, campaigns, dossier_id, INSTRUCTOR, RecordAssessment(
-        scores=scores, proposed_eur=Decimal("100000.00"), comment="Plusieurs leviers."), JUNE)
+    await handlers.record_assessment(
+        pool,
+        store,
+        campaigns,
+        dossier_id,
+        INSTRUCTOR,
+        RecordAssessment(
+            scores=scores, proposed_eur=Decimal("100000.00"), comment="Plusieurs leviers."
+        ),
+        JUNE,
+    )
     return dossier_id
 
 
@@ -108,19 +137,26 @@ async def test_concurrent_decisions_never_exceed_the_campaigns_envelope(pool, st
     dossiers = [await assessed(pool, store, campaigns) for _ in range(5)]
     # when the President selects all five at once
     outcomes = await asyncio.gather(
-        *[handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE) for d in dossiers],
-        return_exceptions=True)
+        *[
+            handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE)
+            for d in dossiers
+        ],
+        return_exceptions=True,
+    )
     # then two are selected, three refused for the envelope
     assert sum(isinstance(o, list) for o in outcomes) == 2, outcomes
     assert sum(isinstance(o, OverEnvelope) for o in outcomes) == 3, outcomes
     # and the envelope's account is exactly the sum of the grants in the log
     async with pool.acquire() as conn:
         account = await conn.fetchval(
-            "SELECT granted_eur FROM campaign_envelopes WHERE campaign_id = $1", campaign_id)
+            "SELECT granted_eur FROM campaign_envelopes WHERE campaign_id = $1", campaign_id
+        )
         logged = await conn.fetchval(
             "SELECT sum((data->>'granted_eur')::numeric) FROM events "
             "WHERE event_type = $1 AND data->>'campaign_id' = $2",
-            SelectionDecided.cloud_type(), campaign_id)
+            SelectionDecided.cloud_type(),
+            campaign_id,
+        )
     assert account == logged == Decimal("200000.00")
 
 
@@ -129,7 +165,9 @@ async def test_a_refused_decision_stores_nothing(pool, store):
     dossier_id = await with_opinion(pool, store, campaigns)
     before = await events_count(pool)
     with pytest.raises(AssessmentMissing):
-        await handlers.decide(pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE)
+        await handlers.decide(
+            pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE
+        )
     assert await events_count(pool) == before
 
 
@@ -137,9 +175,13 @@ async def test_a_withdrawal_heard_from_the_applications_log_stops_every_command(
     # given an eligible dossier, then its withdrawal as the projection consumer receives it
     campaigns = campaign()
     dossier_id = await eligible(pool, store, campaigns)
-    withdrawn = ApplicationWithdrawn(dossier_id=dossier_id, reference="AAP-2024-99999",
-                                     campaign_id=next(iter(campaigns)), withdrawn_at=MAY,
-                                     reason="Le conseil municipal a retiré le projet.")
+    withdrawn = ApplicationWithdrawn(
+        dossier_id=dossier_id,
+        reference="AAP-2024-99999",
+        campaign_id=next(iter(campaigns)),
+        withdrawn_at=MAY,
+        reason="Le conseil municipal a retiré le projet.",
+    )
     on_withdrawn = projections.dossiers().consumer.handlers[ApplicationWithdrawn]
     envelope = wrap(withdrawn, event_id=uuid4(), source="/aap/applications", time=MAY)
     async with pool.acquire() as conn, conn.transaction():
@@ -147,8 +189,14 @@ async def test_a_withdrawal_heard_from_the_applications_log_stops_every_command(
     before = await events_count(pool)
     # when the préfecture gives its opinion, then it is refused and nothing is stored
     with pytest.raises(DossierWithdrawn):
-        await handlers.give_opinion(pool, store, dossier_id, PREFECTURE,
-                                    GiveOpinion(opinion=Opinion.favorable, motivation="x"), MAY)
+        await handlers.give_opinion(
+            pool,
+            store,
+            dossier_id,
+            PREFECTURE,
+            GiveOpinion(opinion=Opinion.favorable, motivation="x"),
+            MAY,
+        )
     assert await events_count(pool) == before
     # and whoever reads the dossier sees it withdrawn
     await project(pool, store, dossier_id)
@@ -157,46 +205,61 @@ async def test_a_withdrawal_heard_from_the_applications_log_stops_every_command(
 
 
 def withdrawal_of(dossier_id: UUID, campaigns: dict[str, Campaign]) -> ApplicationWithdrawn:
-    return ApplicationWithdrawn(dossier_id=dossier_id, reference="AAP-2024-99999",
-                                campaign_id=next(iter(campaigns)), withdrawn_at=JUNE,
-                                reason="Le conseil municipal a retiré le projet.")
+    return ApplicationWithdrawn(
+        dossier_id=dossier_id,
+        reference="AAP-2024-99999",
+        campaign_id=next(iter(campaigns)),
+        withdrawn_at=JUNE,
+        reason="Le conseil municipal a retiré le projet.",
+    )
 
 
-async def hear_withdrawal(pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign],
-                          dossier_id: UUID) -> None:
+async def hear_withdrawal(
+    pool: asyncpg.Pool, store: EventStore, campaigns: dict[str, Campaign], dossier_id: UUID
+) -> None:
     """The withdrawals consumer, as it handles the event in its tracking transaction."""
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.react_to_withdrawal(conn, store, campaigns, withdrawal_of(dossier_id, campaigns),
-                                           JUNE, uuid4())
+        await handlers.react_to_withdrawal(
+            conn, store, campaigns, withdrawal_of(dossier_id, campaigns), JUNE, uuid4()
+        )
 
 
 async def envelope_account(pool: asyncpg.Pool, campaign_id: str) -> tuple[Decimal, Decimal]:
     """The envelope row, and the same sum from the log: grants decided minus grants released."""
     async with pool.acquire() as conn:
         account = await conn.fetchval(
-            "SELECT granted_eur FROM campaign_envelopes WHERE campaign_id = $1", campaign_id)
+            "SELECT granted_eur FROM campaign_envelopes WHERE campaign_id = $1", campaign_id
+        )
         logged = await conn.fetchval(
             "SELECT coalesce(sum(coalesce((data->>'granted_eur')::numeric, "
             "                             -(data->>'released_eur')::numeric)), 0) FROM events "
             "WHERE event_type = ANY($1::text[]) AND data->>'campaign_id' = $2",
-            [SelectionDecided.cloud_type(), GrantReleased.cloud_type()], campaign_id)
+            [SelectionDecided.cloud_type(), GrantReleased.cloud_type()],
+            campaign_id,
+        )
     return account, logged
 
 
-async def test_a_withdrawal_heard_after_the_selection_gives_the_grant_back_to_the_envelope(pool, store):
+async def test_a_withdrawal_heard_after_the_selection_gives_the_grant_back_to_the_envelope(
+    pool, store
+):
     campaigns = campaign(envelope_eur=Decimal("250000.00"))
     [campaign_id] = campaigns
     dossier_id = await assessed(pool, store, campaigns)
     await handlers.decide(pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE)
 
     await hear_withdrawal(pool, store, campaigns, dossier_id)
-    await hear_withdrawal(pool, store, campaigns, dossier_id)  # a second delivery gives nothing more
+    await hear_withdrawal(
+        pool, store, campaigns, dossier_id
+    )  # a second delivery gives nothing more
 
     async with pool.acquire() as conn:
         stream = [e.event_type for e in await read_stream(conn, str(dossier_id))]
     assert stream[-2:] == [SelectionDecided.cloud_type(), GrantReleased.cloud_type()]
     assert await envelope_account(pool, campaign_id) == (Decimal("0.00"), Decimal("0.00"))
-    remaining = await campaign_envelope(pool, campaign_id, Decimal("250000.00"), datetime.now(PARIS))
+    remaining = await campaign_envelope(
+        pool, campaign_id, Decimal("250000.00"), datetime.now(PARIS)
+    )
     assert remaining.remaining(datetime.now(PARIS)) == Decimal("250000.00")
     assert remaining.remaining(JUNE - timedelta(seconds=1)) == Decimal("250000.00")
 
@@ -206,11 +269,14 @@ async def test_a_withdrawal_and_a_decision_that_cross_never_leave_a_grant_counte
     campaigns = campaign(envelope_eur=Decimal("1000000.00"))
     [campaign_id] = campaigns
     dossiers = [await assessed(pool, store, campaigns) for _ in range(6)]
-    decisions = [handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE)
-                 for d in dossiers]
+    decisions = [
+        handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE)
+        for d in dossiers
+    ]
     withdrawals = [hear_withdrawal(pool, store, campaigns, d) for d in dossiers]
-    outcomes = await asyncio.gather(*itertools.chain(*zip(decisions, withdrawals, strict=True)),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *itertools.chain(*zip(decisions, withdrawals, strict=True)), return_exceptions=True
+    )
     # then each decision is either refused as withdrawn, or recorded and its grant given back
     for dossier_id, outcome in zip(dossiers, outcomes[::2], strict=True):
         async with pool.acquire() as conn:
@@ -228,25 +294,41 @@ async def test_the_third_signature_binds_the_convention_in_the_same_append(pool,
     campaigns = campaign()
     dossier_id = await assessed(pool, store, campaigns)
     await handlers.decide(pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE)
-    applicant = Actor(Role.applicant, "maire@roubaix.example.fr", siren=await _siren(pool, dossier_id))
+    applicant = Actor(
+        Role.applicant, "maire@roubaix.example.fr", siren=await _siren(pool, dossier_id)
+    )
     for signatory in (applicant, PREFECTURE):
         await handlers.sign_convention(pool, store, campaigns, dossier_id, signatory, SEPTEMBER)
     last = await handlers.sign_convention(pool, store, campaigns, dossier_id, PRESIDENT, SEPTEMBER)
-    assert [s.event_type.split(".")[-2] for s in last] == ["ConventionSignatureAdded", "ConventionSigned"]
+    assert [s.event_type.split(".")[-2] for s in last] == [
+        "ConventionSignatureAdded",
+        "ConventionSigned",
+    ]
     assert {s.metadata["actor"] for s in last} == {PRESIDENT.label()}
     async with pool.acquire() as conn:
         history = await store.load(conn, str(dossier_id))
     assert [s.event_type.split(".")[-2] for s in history] == [
-        "EligibilityChecked", "PrefectureOpinionRequested", "PrefectureOpinionGiven",
-        "CommitteeAssessmentRecorded", "SelectionDecided", "ConventionSignatureAdded",
-        "ConventionSignatureAdded", "ConventionSignatureAdded", "ConventionSigned"]
+        "EligibilityChecked",
+        "PrefectureOpinionRequested",
+        "PrefectureOpinionGiven",
+        "CommitteeAssessmentRecorded",
+        "SelectionDecided",
+        "ConventionSignatureAdded",
+        "ConventionSignatureAdded",
+        "ConventionSignatureAdded",
+        "ConventionSigned",
+    ]
     assert history[0].metadata["actor"] == "system:eligibility"
 
 
 async def _siren(pool: asyncpg.Pool, dossier_id: UUID) -> str:
     async with pool.acquire() as conn:
-        return str(await conn.fetchval(
-            "SELECT data->>'siren' FROM events WHERE stream_id = $1 AND version = 1", str(dossier_id)))
+        return str(
+            await conn.fetchval(
+                "SELECT data->>'siren' FROM events WHERE stream_id = $1 AND version = 1",
+                str(dossier_id),
+            )
+        )
 
 
 async def project(pool: asyncpg.Pool, store: EventStore, dossier_id: UUID) -> None:
@@ -256,13 +338,19 @@ async def project(pool: asyncpg.Pool, store: EventStore, dossier_id: UUID) -> No
         for stored in await store.load(conn, str(dossier_id)):
             event = stored.event()
             if type(event) in consumer.handlers:
-                envelope = wrap(event, event_id=stored.event_id, source=store.source, time=stored.occurred_at)
+                envelope = wrap(
+                    event, event_id=stored.event_id, source=store.source, time=stored.occurred_at
+                )
                 await consumer.handlers[type(event)](conn, event, envelope)
 
 
-async def test_the_ranking_orders_the_assessed_dossiers_by_weighted_score_with_the_envelope(pool, store):
+async def test_the_ranking_orders_the_assessed_dossiers_by_weighted_score_with_the_envelope(
+    pool, store
+):
     campaigns = campaign(envelope_eur=Decimal("250000.00"))
-    weaker = await assessed(pool, store, campaigns, SCORES.model_copy(update={"prefecture_opinion": 1}))
+    weaker = await assessed(
+        pool, store, campaigns, SCORES.model_copy(update={"prefecture_opinion": 1})
+    )
     stronger = await assessed(pool, store, campaigns)
     tied = await assessed(pool, store, campaigns)  # filed after `stronger`: ranked after it
     await handlers.decide(pool, store, campaigns, stronger, PRESIDENT, grant("100000.00"), JUNE)
@@ -270,14 +358,21 @@ async def test_the_ranking_orders_the_assessed_dossiers_by_weighted_score_with_t
         await project(pool, store, dossier_id)
     ranking = await queries.ranking(pool, next(iter(campaigns.values())))
     assert [(r["rank"], r["dossier_id"], r["weighted_score"]) for r in ranking["dossiers"]] == [
-        (1, str(stronger), "4.00"), (2, str(tied), "4.00"), (3, str(weaker), "2.86")]
+        (1, str(stronger), "4.00"),
+        (2, str(tied), "4.00"),
+        (3, str(weaker), "2.86"),
+    ]
     assert ranking["dossiers"][0]["outcome"] == "selected"
     assert ranking["dossiers"][0]["granted_eur"] == "100000.00"
     assert (ranking["envelope_eur"], ranking["granted_eur"], ranking["remaining_eur"]) == (
-        "250000.00", "100000.00", "150000.00")
+        "250000.00",
+        "100000.00",
+        "150000.00",
+    )
 
 
 # --- through HTTP: the routes, their bodies and their answers -----------------------------------
+
 
 @pytest.fixture
 def campaigns() -> dict[str, Campaign]:
@@ -285,45 +380,71 @@ def campaigns() -> dict[str, Campaign]:
 
 
 @pytest.fixture
-async def client(pool: asyncpg.Pool, settings: Settings,
-                 campaigns: dict[str, Campaign]) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    pool: asyncpg.Pool, settings: Settings, campaigns: dict[str, Campaign]
+) -> AsyncIterator[httpx.AsyncClient]:
     """The selection routes over the test database, in June 2024, without Kafka."""
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(api.router)
     app.state.verifier = TokenVerifier.from_settings(settings)
-    app.state.runtime = Runtime(main.spec(), settings, clock=lambda: JUNE, campaigns=campaigns, pool=pool)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://selection") as c:
+    app.state.runtime = Runtime(
+        main.spec(), settings, clock=lambda: JUNE, campaigns=campaigns, pool=pool
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://selection"
+    ) as c:
         yield c
 
 
-async def test_a_decision_is_answered_with_the_event_it_recorded(client, pool, store, settings, campaigns):
+async def test_a_decision_is_answered_with_the_event_it_recorded(
+    client, pool, store, settings, campaigns
+):
     dossier_id = await assessed(pool, store, campaigns)
-    response = await client.post(f"/dossiers/{dossier_id}/decision", headers=bearer(settings, Role.president),
-                                 json={"outcome": "selected", "granted_eur": "100000.00", "motivation": "Retenu."})
+    response = await client.post(
+        f"/dossiers/{dossier_id}/decision",
+        headers=bearer(settings, Role.president),
+        json={"outcome": "selected", "granted_eur": "100000.00", "motivation": "Retenu."},
+    )
     assert response.status_code == 201, response.text
     [recorded] = response.json()["recorded"]
     assert recorded["type"] == "SelectionDecided"
-    assert (recorded["data"]["granted_eur"], recorded["data"]["requested_eur"]) == ("100000.00", "160000.00")
+    assert (recorded["data"]["granted_eur"], recorded["data"]["requested_eur"]) == (
+        "100000.00",
+        "160000.00",
+    )
 
 
 async def test_a_selection_without_its_amount_is_refused_naming_the_field(client, settings):
-    response = await client.post(f"/dossiers/{uuid4()}/decision", headers=bearer(settings, Role.president),
-                                 json={"outcome": "selected", "motivation": "Retenu."})
+    response = await client.post(
+        f"/dossiers/{uuid4()}/decision",
+        headers=bearer(settings, Role.president),
+        json={"outcome": "selected", "motivation": "Retenu."},
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["granted_eur"]
 
 
 async def test_a_prefecture_of_another_departement_is_refused_by_name_and_may_not_read(
-        client, pool, store, settings, campaigns):
+    client, pool, store, settings, campaigns
+):
     dossier_id = await eligible(pool, store, campaigns)
     await project(pool, store, dossier_id)
     other = bearer(settings, Role.prefecture, departement="13")
-    response = await client.post(f"/dossiers/{dossier_id}/prefecture-opinion", headers=other,
-                                 json={"opinion": "favorable", "motivation": "x"})
+    response = await client.post(
+        f"/dossiers/{dossier_id}/prefecture-opinion",
+        headers=other,
+        json={"opinion": "favorable", "motivation": "x"},
+    )
     assert response.status_code == 403
     assert response.json()["reason"] == "NotYourDepartement"
     assert (await client.get(f"/dossiers/{dossier_id}", headers=other)).status_code == 403
-    own = await client.get(f"/dossiers/{dossier_id}", headers=bearer(settings, Role.prefecture, departement="59"))
+    own = await client.get(
+        f"/dossiers/{dossier_id}", headers=bearer(settings, Role.prefecture, departement="59")
+    )
     assert own.status_code == 200
-    assert (own.json()["eligible"], own.json()["signatures"], own.json()["withdrawn"]) == (True, [], False)
+    assert (own.json()["eligible"], own.json()["signatures"], own.json()["withdrawn"]) == (
+        True,
+        [],
+        False,
+    )

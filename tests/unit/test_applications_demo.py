@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from services.demo import GRANTED, demo_dossier, random_siren
+from cli.demo import GRANTED, demo_dossier, random_siren
 from services.selection.eligibility import failed_rules
-from shared.campaigns import load_campaigns
 from shared.contracts.applications import Dossier
-from shared.referentials import siren_is_valid
+from shared.language.campaigns import load_campaigns
+from shared.language.referentials import siren_is_valid
 
 
 def test_the_demo_files_under_a_valid_siren_of_a_public_body():

@@ -25,22 +25,56 @@ def test_the_kernel_never_imports_a_service():
 def test_services_never_import_each_other():
     for service in SERVICES:
         for path in (ROOT / "services" / service).rglob("*.py"):
-            others = [m for m in imports_of(path)
-                      if m.startswith("services.") and m.split(".")[1] != service]
+            others = [
+                m
+                for m in imports_of(path)
+                if m.startswith("services.") and m.split(".")[1] != service
+            ]
             assert not others, f"{path} imports {others}: services meet only on the bus"
 
 
 # The adapters of a service: everything else in its folder is its pure domain core.
-ADAPTERS = {"__init__", "handlers", "consumers", "projections", "api", "main", "mailer", "queries",
-            "audit_trail"}
+ADAPTERS = {
+    "__init__",
+    "handlers",
+    "consumers",
+    "projections",
+    "api",
+    "main",
+    "mailer",
+    "queries",
+    "audit_trail",
+}
 
 
 def test_a_domain_core_does_no_io():
-    allowed_roots = {"dataclasses", "datetime", "decimal", "uuid", "typing", "collections",
-                     "enum", "pydantic", "shared", "services", "__future__", "zoneinfo"}
-    forbidden = {"shared.eventstore", "shared.outbox", "shared.runtime", "shared.db",
-                 "shared.consumer", "shared.app", "shared.aggregate", "shared.auth",
-                 "shared.projection", "shared.topics", "shared.http"}
+    allowed_roots = {
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "uuid",
+        "typing",
+        "collections",
+        "enum",
+        "pydantic",
+        "shared",
+        "services",
+        "__future__",
+        "zoneinfo",
+    }
+    forbidden = {
+        "shared.kernel.eventstore",
+        "shared.kernel.outbox",
+        "shared.kernel.runtime",
+        "shared.kernel.db",
+        "shared.kernel.consumer",
+        "shared.kernel.app",
+        "shared.kernel.aggregate",
+        "shared.kernel.auth",
+        "shared.kernel.projection",
+        "shared.kernel.topics",
+        "shared.kernel.http",
+    }
     checked = 0
     for service in SERVICES:
         for path in (ROOT / "services" / service).glob("*.py"):
@@ -49,7 +83,8 @@ def test_a_domain_core_does_no_io():
             modules = imports_of(path)
             assert {m.split(".")[0] for m in modules} <= allowed_roots, path
             assert not modules & forbidden, path
-            assert not [m for m in modules if m.startswith("services.") and
-                        m.split(".")[-1] in ADAPTERS], f"{path} imports an adapter"
+            assert not [
+                m for m in modules if m.startswith("services.") and m.split(".")[-1] in ADAPTERS
+            ], f"{path} imports an adapter"
             checked += 1
     assert checked >= 10

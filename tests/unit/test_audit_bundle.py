@@ -54,8 +54,12 @@ def test_an_exported_bundle_verifies_offline():
 
 def test_a_bundle_holds_each_streams_head_and_a_digest():
     bundle = a_bundle()
-    assert {s["service"] for s in bundle["streams"]} == {"applications", "selection", "payments",
-                                                         "notifications"}
+    assert {s["service"] for s in bundle["streams"]} == {
+        "applications",
+        "selection",
+        "payments",
+        "notifications",
+    }
     assert bundle["digest"]["algorithm"] == "sha256" and len(bundle["digest"]["value"]) == 64
 
 
@@ -66,14 +70,28 @@ def test_one_changed_byte_anywhere_in_an_events_data_breaks_the_bundle_where_it_
         for path in leaves(event["data"]):
             breaks = verify_bundle(changed_at(bundle, index, ("data", *path)))
             assert {b.what for b in breaks} >= {"digest", "changed"}, (event["type"], path)
-            assert (event["service"], event["stream_id"], event["version"], "changed") in \
-                {(b.service, b.stream_id, b.version, b.what) for b in breaks}, (event["type"], path)
+            assert (event["service"], event["stream_id"], event["version"], "changed") in {
+                (b.service, b.stream_id, b.version, b.what) for b in breaks
+            }, (event["type"], path)
             checked += 1
     assert checked > 100
 
 
-@pytest.mark.parametrize("field", ["event_id", "cloud_type", "type", "occurred_at", "actor", "prev_hash",
-                                   "hash", "version", "service", "stream_id"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "event_id",
+        "cloud_type",
+        "type",
+        "occurred_at",
+        "actor",
+        "prev_hash",
+        "hash",
+        "version",
+        "service",
+        "stream_id",
+    ],
+)
 def test_one_changed_byte_in_any_field_of_an_event_breaks_the_bundle_and_is_located(field):
     bundle = a_bundle()
     index = next(i for i, e in enumerate(bundle["events"]) if e["type"] == "SelectionDecided")
@@ -81,8 +99,10 @@ def test_one_changed_byte_in_any_field_of_an_event_breaks_the_bundle_and_is_loca
     breaks = verify_bundle(changed_at(bundle, index, (field,)))
     assert "digest" in {b.what for b in breaks}
     where = {(b.stream_id, b.version) for b in breaks}
-    assert (event["stream_id"], event["version"]) in where or \
-        (one_byte_changed(event["stream_id"]), event["version"]) in where, breaks
+    assert (event["stream_id"], event["version"]) in where or (
+        one_byte_changed(event["stream_id"]),
+        event["version"],
+    ) in where, breaks
 
 
 def position(bundle: dict[str, Any], service: str, which: str) -> int:
@@ -96,8 +116,9 @@ def position(bundle: dict[str, Any], service: str, which: str) -> int:
 def test_a_removed_event_is_located(which):
     bundle = a_bundle()
     removed = bundle["events"].pop(position(bundle, "payments", which))
-    assert ("payments", removed["version"], "missing") in \
-        {(b.service, b.version, b.what) for b in verify_bundle(bundle)}
+    assert ("payments", removed["version"], "missing") in {
+        (b.service, b.version, b.what) for b in verify_bundle(bundle)
+    }
 
 
 def test_a_changed_digest_alone_breaks_the_bundle():
@@ -114,4 +135,6 @@ def test_what_is_not_a_bundle_is_refused(document):
 def test_an_unreadable_event_is_located():
     bundle = a_bundle()
     bundle["events"][0]["occurred_at"] = "yesterday"
-    assert ("applications", 1, "unreadable") in {(b.service, b.version, b.what) for b in verify_bundle(bundle)}
+    assert ("applications", 1, "unreadable") in {
+        (b.service, b.version, b.what) for b in verify_bundle(bundle)
+    }

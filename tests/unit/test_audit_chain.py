@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from shared import hashchain
 from shared.audit import AuditEvent, verify_chain, verify_streams
+from shared.kernel import hashchain
 from tests.unit.test_audit_history import a_whole_life
 
 
@@ -13,8 +13,16 @@ def selection_stream() -> list[AuditEvent]:
 
 def rehashed(e: AuditEvent, with_actor: bool = True) -> str:
     who = dict(actor=e.actor, causation_id=e.causation_id) if with_actor else {}
-    return hashchain.link(e.prev_hash, stream_id=e.stream_id, version=e.version, event_id=str(e.event_id),
-                          event_type=e.cloud_type, occurred_at=e.occurred_at.isoformat(), data=e.data, **who)
+    return hashchain.link(
+        e.prev_hash,
+        stream_id=e.stream_id,
+        version=e.version,
+        event_id=str(e.event_id),
+        event_type=e.cloud_type,
+        occurred_at=e.occurred_at.isoformat(),
+        data=e.data,
+        **who,
+    )
 
 
 def test_an_untouched_history_has_no_break():
@@ -24,10 +32,16 @@ def test_an_untouched_history_has_no_break():
 def test_a_changed_byte_in_an_events_data_is_located():
     stream = selection_stream()
     decided = next(e for e in stream if e.type == "SelectionDecided")
-    stream[stream.index(decided)] = replace(decided, data={**decided.data, "granted_eur": "220000.00"})
+    stream[stream.index(decided)] = replace(
+        decided, data={**decided.data, "granted_eur": "220000.00"}
+    )
     [found] = verify_chain(stream)
-    assert (found.service, found.stream_id, found.version, found.what) == \
-        ("selection", decided.stream_id, decided.version, "changed")
+    assert (found.service, found.stream_id, found.version, found.what) == (
+        "selection",
+        decided.stream_id,
+        decided.version,
+        "changed",
+    )
 
 
 def test_a_changed_actor_is_located():
@@ -83,4 +97,6 @@ def test_events_recorded_before_the_actor_was_chained_still_verify():
 
 def test_the_actor_of_an_event_chained_with_it_cannot_be_dropped():
     first = selection_stream()[0]
-    assert [b.what for b in verify_chain([replace(first, actor=None, causation_id=None)])] == ["changed"]
+    assert [b.what for b in verify_chain([replace(first, actor=None, causation_id=None)])] == [
+        "changed"
+    ]

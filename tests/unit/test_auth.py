@@ -4,17 +4,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.actors import Actor, Role
-from shared.auth import TokenVerifier, Unauthenticated, generate_keypair, mint
-from shared.errors import Forbidden
-from shared.actors import require_own_departement, require_own_dossier, require_reader, require_role
+from shared.kernel.auth import TokenVerifier, Unauthenticated, generate_keypair, mint
+from shared.language.actors import (
+    Actor,
+    Role,
+    require_own_departement,
+    require_own_dossier,
+    require_reader,
+    require_role,
+)
+from shared.language.errors import Forbidden
 
 PRIVATE, PUBLIC = generate_keypair()
 VERIFIER = TokenVerifier(PUBLIC, issuer="aap-dev", audience="aap", algorithms=("ES256",))
 
 
 def token(role: Role, private: str = PRIVATE, **claims) -> str:  # type: ignore[no-untyped-def]
-    return mint(private, role=role, subject="agent@example.fr", issuer="aap-dev", audience="aap", **claims)
+    return mint(
+        private, role=role, subject="agent@example.fr", issuer="aap-dev", audience="aap", **claims
+    )
 
 
 def test_an_applicants_token_names_its_siren():
@@ -39,8 +47,15 @@ def test_a_token_signed_by_another_key_is_refused():
 
 
 def test_an_expired_token_is_refused():
-    old = mint(PRIVATE, role=Role.auditor, subject="a", issuer="aap-dev", audience="aap",
-               now=datetime.now(UTC) - timedelta(days=2), ttl=timedelta(hours=1))
+    old = mint(
+        PRIVATE,
+        role=Role.auditor,
+        subject="a",
+        issuer="aap-dev",
+        audience="aap",
+        now=datetime.now(UTC) - timedelta(days=2),
+        ttl=timedelta(hours=1),
+    )
     with pytest.raises(Unauthenticated, match="expired"):
         VERIFIER.verify("Bearer " + old)
 
@@ -68,7 +83,9 @@ def test_an_auditor_may_not_write():
 
 def test_a_prefecture_acts_on_its_own_departement_only():
     with pytest.raises(Forbidden, match="own département only"):
-        require_own_departement(Actor(Role.prefecture, "p", departement="62"), "59", "give the opinion")
+        require_own_departement(
+            Actor(Role.prefecture, "p", departement="62"), "59", "give the opinion"
+        )
 
 
 def test_an_applicant_acts_on_its_own_dossiers_only():

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from shared.campaigns import Campaign, load_campaigns
+from shared.language.campaigns import Campaign, load_campaigns
 
 
 def edition(**changes):  # type: ignore[no-untyped-def]
@@ -24,15 +24,19 @@ def test_the_2024_conventions_are_signed_before_the_end_of_september_2024():
 
 
 def test_a_payment_plan_whose_shares_do_not_add_up_to_one_is_refused():
-    plan = [{"label": "advance", "share": "0.5", "due_on": "signature"},
-            {"label": "balance", "share": "0.4", "due_on": "balance"}]
+    plan = [
+        {"label": "advance", "share": "0.5", "due_on": "signature"},
+        {"label": "balance", "share": "0.4", "due_on": "balance"},
+    ]
     with pytest.raises(ValidationError, match="add up to 1"):
         Campaign.model_validate(edition(payment_plan=plan))
 
 
 def test_a_payment_plan_ends_with_the_balance():
-    plan = [{"label": "balance", "share": "0.5", "due_on": "balance"},
-            {"label": "advance", "share": "0.5", "due_on": "signature"}]
+    plan = [
+        {"label": "balance", "share": "0.5", "due_on": "balance"},
+        {"label": "advance", "share": "0.5", "due_on": "signature"},
+    ]
     with pytest.raises(ValidationError, match="ends with the balance"):
         Campaign.model_validate(edition(payment_plan=plan))
 

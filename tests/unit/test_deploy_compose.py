@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("applications", "selection", "payments", "notifications")
@@ -19,7 +19,9 @@ PINNED = re.compile(r"^[\w./-]+:[\w.-]*\d[\w.-]*$")  # a tag with a version in i
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # merges the anchors
+    loaded: dict[str, Any] = yaml.safe_load(
+        (ROOT / "docker-compose.yml").read_text()
+    )  # merges the anchors
     return loaded
 
 
@@ -27,8 +29,13 @@ def test_docker_compose_finds_the_file_valid():
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.skip("docker-compose is not installed (deploy/local/tools.sh installs Debian's)")
-    checked = subprocess.run([binary, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
-                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    checked = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert checked.returncode == 0, checked.stderr
 
 
@@ -41,8 +48,13 @@ def test_every_image_is_pinned_to_a_version(compose):
 
 def test_the_platform_has_kafka_postgres_a_mail_catcher_a_collector_and_a_trace_viewer(compose):
     images = {service["image"].split(":")[0] for service in compose["services"].values()}
-    assert {"apache/kafka", "postgres", "axllent/mailpit", "otel/opentelemetry-collector-contrib",
-            "jaegertracing/all-in-one"} <= images
+    assert {
+        "apache/kafka",
+        "postgres",
+        "axllent/mailpit",
+        "otel/opentelemetry-collector-contrib",
+        "jaegertracing/all-in-one",
+    } <= images
 
 
 def test_every_setting_is_set_for_every_service(compose):
@@ -57,7 +69,9 @@ def test_every_setting_is_set_for_every_service(compose):
 def test_the_services_start_after_the_setup_and_report_their_readiness(compose):
     setup = compose["services"]["setup"]
     assert setup["entrypoint"] == ["aap", "setup"]
-    assert {setup["depends_on"][s]["condition"] for s in ("kafka", "postgres")} == {"service_healthy"}
+    assert {setup["depends_on"][s]["condition"] for s in ("kafka", "postgres")} == {
+        "service_healthy"
+    }
     for name in SERVICES:
         service = compose["services"][name]
         assert service["command"][0] == name

@@ -7,8 +7,8 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from prometheus_client import CollectorRegistry
 
-from shared.metrics import Metrics
-from shared.settings import Settings
+from shared.kernel.metrics import Metrics
+from shared.kernel.settings import Settings
 
 GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "operators.md").read_text()
 ROW = re.compile(r"^\| `(AAP_\w+)` \| `([^`]*)` \|", re.MULTILINE)
@@ -22,7 +22,9 @@ def shown(default: object) -> str:
 
 def test_the_guide_lists_every_setting_with_its_default():
     documented = dict(ROW.findall(GUIDE))
-    expected = {f"AAP_{name.upper()}": shown(field.default) for name, field in Settings.model_fields.items()}
+    expected = {
+        f"AAP_{name.upper()}": shown(field.default) for name, field in Settings.model_fields.items()
+    }
     assert documented == expected
 
 

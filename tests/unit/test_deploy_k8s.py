@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -49,14 +49,20 @@ def render(folder: Path) -> list[Manifest]:
     manifests: list[Manifest] = []
     for entry in kustomization.get("resources", []):
         path = folder / entry
-        manifests += render(path) if path.is_dir() else [m for m in yaml.safe_load_all(path.read_text()) if m]
+        manifests += (
+            render(path)
+            if path.is_dir()
+            else [m for m in yaml.safe_load_all(path.read_text()) if m]
+        )
     for patch in kustomization.get("patches", []):
         change = yaml.safe_load((folder / patch["path"]).read_text())
         _merge(_named(manifests, change["kind"], change["metadata"]["name"]), change)
     for replicas in kustomization.get("replicas", []):
         _named(manifests, "Deployment", replicas["name"])["spec"]["replicas"] = replicas["count"]
     for image in kustomization.get("images", []):
-        for container in [c for m in manifests for c in _containers(m) if c["image"] == image["name"]]:
+        for container in [
+            c for m in manifests for c in _containers(m) if c["image"] == image["name"]
+        ]:
             container["image"] = f"{image['newName']}:{image['newTag']}"
     if namespace := kustomization.get("namespace"):
         for manifest in manifests:
@@ -82,18 +88,25 @@ def test_every_manifest_of_the_example_overlay_is_valid_for_kubernetes(example):
 
 def test_the_validator_refuses_a_manifest_with_a_field_kubernetes_does_not_know(example):
     broken = copy.deepcopy(_named(example, "Deployment", "aap-selection"))
-    broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGett"] = {"path": "/readyz"}
+    broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGett"] = {
+        "path": "/readyz"
+    }
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, KUBERNETES, strict=True)
 
 
 def test_the_render_is_what_kustomize_renders():
-    kustomize = [shutil.which("kustomize"), "build"] if shutil.which("kustomize") else (
-        [shutil.which("kubectl"), "kustomize"] if shutil.which("kubectl") else None)
+    kustomize = (
+        [shutil.which("kustomize"), "build"]
+        if shutil.which("kustomize")
+        else ([shutil.which("kubectl"), "kustomize"] if shutil.which("kubectl") else None)
+    )
     if kustomize is None:
         pytest.skip("neither kustomize nor kubectl is installed: render() alone is checked")
     overlay = K8S / "overlays" / "example"
-    out = subprocess.run([*kustomize, str(overlay)], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [*kustomize, str(overlay)], capture_output=True, text=True, timeout=60, check=True
+    )
     theirs = {(m["kind"], m["metadata"]["name"]): m for m in yaml.safe_load_all(out.stdout)}
     assert theirs == {(m["kind"], m["metadata"]["name"]): m for m in render(overlay)}
 
@@ -118,8 +131,10 @@ def test_each_service_has_a_service_and_a_disruption_budget_that_select_its_pods
     for service in SERVICES:
         name = f"aap-{service}"
         labels = _named(example, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
-        selectors = [_named(example, "Service", name)["spec"]["selector"],
-                     _named(example, "PodDisruptionBudget", name)["spec"]["selector"]["matchLabels"]]
+        selectors = [
+            _named(example, "Service", name)["spec"]["selector"],
+            _named(example, "PodDisruptionBudget", name)["spec"]["selector"]["matchLabels"],
+        ]
         assert all(selector.items() <= labels.items() for selector in selectors)
 
 
@@ -133,7 +148,9 @@ def test_every_setting_reaches_every_service_from_the_config_map_or_the_secret(e
         assert not missing, f"{deployment['metadata']['name']} lacks {sorted(missing)}"
         assert {"AAP_PG_APP_PASSWORD", "AAP_JWT_PUBLIC_KEY"} <= secret  # never in the ConfigMap
     assert "AAP_PG_APP_PASSWORD" not in config and "AAP_JWT_PUBLIC_KEY" not in config
-    assert config["AAP_PROVISION_ON_START"] == "false"  # the Job migrates; services hold no admin DSN
+    assert (
+        config["AAP_PROVISION_ON_START"] == "false"
+    )  # the Job migrates; services hold no admin DSN
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" in config
 
 

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from services.selection.eligibility import failed_rules
-from shared.campaigns import Campaign, load_campaigns
 from shared.contracts.applications import Dossier
+from shared.language.campaigns import Campaign, load_campaigns
 from tests.factories import dossier_failing_several_rules, eligible_dossier
 
 
@@ -35,6 +35,7 @@ def test_the_eligible_factory_dossier_passes_every_rule(campaign):
 
 # --- E1 holder -----------------------------------------------------------------------------
 
+
 def test_an_association_fails_E1(campaign):
     payload = eligible_dossier(applicant__kind="association")
     assert rules_failed_by(payload, campaign) == ["E1"]
@@ -46,6 +47,7 @@ def test_a_holder_other_than_a_commune_or_intercommunality_fails_E1(campaign, ki
 
 
 # --- E2 representative --------------------------------------------------------------------
+
 
 def test_a_commune_represented_by_its_maire_passes_E2(campaign):
     assert rules_failed_by(eligible_dossier(representative__role="maire"), campaign) == []
@@ -62,8 +64,9 @@ def test_an_intercommunality_represented_by_its_president_passes(campaign):
 
 
 def test_an_intercommunality_represented_by_a_vice_president_fails_E2(campaign):
-    payload = eligible_dossier(applicant__kind="intercommunalite",
-                               representative__role="vice_president")
+    payload = eligible_dossier(
+        applicant__kind="intercommunalite", representative__role="vice_president"
+    )
     assert rules_failed_by(payload, campaign) == ["E2"]
 
 
@@ -73,6 +76,7 @@ def test_an_intercommunality_represented_by_a_maire_fails_E2(campaign):
 
 
 # --- E3 cap --------------------------------------------------------------------------------
+
 
 def test_a_request_at_the_240000_eur_cap_passes(campaign):
     payload = a_dossier_costing("300000.00", requested="240000.00")
@@ -85,6 +89,7 @@ def test_a_request_above_the_240000_eur_cap_fails_E3(campaign):
 
 
 # --- E4 duration ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("months", [24, 30, 36])
 def test_a_project_of_24_to_36_months_passes_E4(campaign, months):
@@ -99,6 +104,7 @@ def test_a_project_shorter_than_24_or_longer_than_36_months_fails_E4(campaign, m
 
 # --- E5 structures -------------------------------------------------------------------------
 
+
 def test_a_structure_operation_line_fails_E5(campaign):
     payload = eligible_dossier()
     payload["budget"]["lines"][3]["category"] = "structure_operation"
@@ -106,6 +112,7 @@ def test_a_structure_operation_line_fails_E5(campaign):
 
 
 # --- E6 permanent posts --------------------------------------------------------------------
+
 
 def test_a_permanent_personnel_post_fails_E6(campaign):
     payload = eligible_dossier()
@@ -136,6 +143,7 @@ def test_a_non_personnel_line_marked_permanent_is_not_a_post(campaign):
 
 # --- E7 budget -----------------------------------------------------------------------------
 
+
 def test_budget_lines_not_adding_up_to_the_total_fail_E7(campaign):
     payload = eligible_dossier(budget__total_cost_eur="200000.01")
     assert rules_failed_by(payload, campaign) == ["E7"]
@@ -152,6 +160,7 @@ def test_a_request_above_the_total_cost_fails_E7(campaign):
 
 
 # --- several rules -------------------------------------------------------------------------
+
 
 def test_a_dossier_failing_several_rules_reports_every_one_with_a_reason(campaign):
     # given an association asking too much, too briefly, for itself, with a permanent post

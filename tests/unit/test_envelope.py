@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.contracts.applications import ApplicationSubmitted, Dossier
-from shared.envelope import Envelope, MalformedEnvelope, unwrap, wrap
-from shared.hashchain import GENESIS, link
+from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap, wrap
+from shared.kernel.hashchain import GENESIS, link
 from tests.factories import eligible_dossier
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -18,15 +18,25 @@ SOURCE = "urn:aap:services:applications"
 
 
 def an_application() -> ApplicationSubmitted:
-    return ApplicationSubmitted(dossier_id=uuid4(), reference="AAP-2024-00042",
-                                campaign_id="mildeca-2024", submitted_at=WHEN,
-                                dossier=Dossier.model_validate(eligible_dossier()))
+    return ApplicationSubmitted(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        submitted_at=WHEN,
+        dossier=Dossier.model_validate(eligible_dossier()),
+    )
 
 
-def an_envelope(event: ApplicationSubmitted | None = None, event_id: UUID | None = None,
-                **extensions: str) -> Envelope:
-    return wrap(event or an_application(), event_id=event_id or uuid4(), source=SOURCE,
-                time=WHEN, extensions=extensions)
+def an_envelope(
+    event: ApplicationSubmitted | None = None, event_id: UUID | None = None, **extensions: str
+) -> Envelope:
+    return wrap(
+        event or an_application(),
+        event_id=event_id or uuid4(),
+        source=SOURCE,
+        time=WHEN,
+        extensions=extensions,
+    )
 
 
 def as_record(headers: dict[str, str]) -> list[tuple[str, bytes]]:
@@ -34,6 +44,7 @@ def as_record(headers: dict[str, str]) -> list[tuple[str, bytes]]:
 
 
 # --- wrap ----------------------------------------------------------------------------------
+
 
 def test_wrapping_an_event_gives_cloudevents_headers():
     # given an event and its id
@@ -64,6 +75,7 @@ def test_extensions_travel_as_extra_headers():
 
 
 # --- unwrap --------------------------------------------------------------------------------
+
 
 def test_unwrapping_a_wrapped_record_gives_back_the_same_envelope():
     envelope = an_envelope(traceparent="00-abc-def-01")
@@ -144,11 +156,14 @@ def test_a_record_whose_payload_breaks_its_contract_is_malformed():
 
 # --- hash chain ----------------------------------------------------------------------------
 
-LINK = dict(stream_id="6f1c2d3e-0000-4000-8000-000000000001", version=1,
-            event_id="6f1c2d3e-0000-4000-8000-000000000002",
-            event_type="fr.gouv.mildeca.aap.ApplicationSubmitted.v1",
-            occurred_at="2024-04-01T10:30:00+02:00",
-            data={"reference": "AAP-2024-00042", "requested_eur": "160000.00"})
+LINK = dict(
+    stream_id="6f1c2d3e-0000-4000-8000-000000000001",
+    version=1,
+    event_id="6f1c2d3e-0000-4000-8000-000000000002",
+    event_type="fr.gouv.mildeca.aap.ApplicationSubmitted.v1",
+    occurred_at="2024-04-01T10:30:00+02:00",
+    data={"reference": "AAP-2024-00042", "requested_eur": "160000.00"},
+)
 
 
 def test_a_link_is_deterministic():
@@ -165,14 +180,17 @@ def test_a_link_does_not_depend_on_the_order_of_the_datas_keys():
     assert link(GENESIS, **reordered) == link(GENESIS, **LINK)
 
 
-@pytest.mark.parametrize("field, other", [
-    ("stream_id", "6f1c2d3e-0000-4000-8000-000000000009"),
-    ("version", 2),
-    ("event_id", "6f1c2d3e-0000-4000-8000-000000000009"),
-    ("event_type", "fr.gouv.mildeca.aap.ApplicationWithdrawn.v1"),
-    ("occurred_at", "2024-04-01T10:30:00.000001+02:00"),
-    ("data", {"reference": "AAP-2024-00042", "requested_eur": "160000.01"}),
-])
+@pytest.mark.parametrize(
+    "field, other",
+    [
+        ("stream_id", "6f1c2d3e-0000-4000-8000-000000000009"),
+        ("version", 2),
+        ("event_id", "6f1c2d3e-0000-4000-8000-000000000009"),
+        ("event_type", "fr.gouv.mildeca.aap.ApplicationWithdrawn.v1"),
+        ("occurred_at", "2024-04-01T10:30:00.000001+02:00"),
+        ("data", {"reference": "AAP-2024-00042", "requested_eur": "160000.01"}),
+    ],
+)
 def test_a_link_changes_when_any_field_changes(field, other):
     assert link(GENESIS, **{**LINK, field: other}) != link(GENESIS, **LINK)
 

@@ -1,7 +1,7 @@
 """Filing a dossier: by its applicant only, within the call's calendar, once, with a readable
 reference."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -17,10 +17,10 @@ from services.applications.domain import (
     reference_for,
     submit,
 )
-from shared.actors import Actor, Role
-from shared.campaigns import Campaign, load_campaigns
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from shared.errors import Forbidden
+from shared.language.actors import Actor, Role
+from shared.language.campaigns import Campaign, load_campaigns
+from shared.language.errors import Forbidden
 from tests.factories import eligible_dossier, random_siren
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -37,11 +37,22 @@ def applicant_of(dossier: Dossier) -> Actor:
     return Actor(Role.applicant, "maire@roubaix.example.fr", siren=dossier.applicant.siren)
 
 
-def file(campaign: Campaign, now: datetime, state: DossierState = DossierState(),
-         actor: Actor | None = None):
+def file(
+    campaign: Campaign,
+    now: datetime,
+    state: DossierState = DossierState(),
+    actor: Actor | None = None,
+):
     dossier = Dossier.model_validate(eligible_dossier())
-    return submit(state, actor=actor or applicant_of(dossier), dossier_id=uuid4(),
-                  reference="AAP-2024-00001", campaign=campaign, dossier=dossier, now=now)
+    return submit(
+        state,
+        actor=actor or applicant_of(dossier),
+        dossier_id=uuid4(),
+        reference="AAP-2024-00001",
+        campaign=campaign,
+        dossier=dossier,
+        now=now,
+    )
 
 
 OPEN = DEADLINE - timedelta(days=1)
@@ -60,7 +71,9 @@ def test_an_applicant_may_not_file_a_dossier_for_another_siren(campaign):
 
 @pytest.mark.parametrize("role", [Role.prefecture, Role.instructor, Role.president, Role.auditor])
 def test_only_the_applicant_may_file_a_dossier(campaign, role):
-    actor = Actor(role, "agent@example.gouv.fr", departement="59" if role is Role.prefecture else None)
+    actor = Actor(
+        role, "agent@example.gouv.fr", departement="59" if role is Role.prefecture else None
+    )
     with pytest.raises(Forbidden) as caught:
         file(campaign, OPEN, actor=actor)
     assert "only the applicant may" in caught.value.detail
@@ -92,11 +105,11 @@ def test_a_dossier_filed_after_the_deadline_is_refused_naming_the_deadline(campa
 def test_the_deadline_is_an_instant_whatever_the_clocks_timezone(campaign):
     # 22:00 UTC on 29 April is midnight in Paris (summer time)
     with pytest.raises(CallClosed):
-        file(campaign, datetime(2024, 4, 29, 22, 0, tzinfo=timezone.utc))
+        file(campaign, datetime(2024, 4, 29, 22, 0, tzinfo=UTC))
 
 
 def test_a_dossier_filed_late_in_utc_but_before_midnight_in_paris_is_accepted(campaign):
-    events = file(campaign, datetime(2024, 4, 29, 21, 59, 59, tzinfo=timezone.utc))
+    events = file(campaign, datetime(2024, 4, 29, 21, 59, 59, tzinfo=UTC))
     assert len(events) == 1
 
 
@@ -119,11 +132,21 @@ def test_the_submission_records_the_dossier_campaign_reference_and_time(campaign
     dossier_id, dossier = uuid4(), Dossier.model_validate(eligible_dossier())
     now = DEADLINE - timedelta(days=1)
     # when it is submitted
-    [event] = submit(DossierState(), actor=applicant_of(dossier), dossier_id=dossier_id,
-                     reference="AAP-2024-00042", campaign=campaign, dossier=dossier, now=now)
+    [event] = submit(
+        DossierState(),
+        actor=applicant_of(dossier),
+        dossier_id=dossier_id,
+        reference="AAP-2024-00042",
+        campaign=campaign,
+        dossier=dossier,
+        now=now,
+    )
     # then the event carries what was filed
     assert (event.dossier_id, event.reference, event.campaign_id) == (
-        dossier_id, "AAP-2024-00042", "mildeca-2024")
+        dossier_id,
+        "AAP-2024-00042",
+        "mildeca-2024",
+    )
     assert event.submitted_at == now
     assert event.dossier == dossier
 
@@ -136,8 +159,13 @@ def test_a_submission_marks_the_dossier_submitted_and_remembers_its_applicant(ca
 
 
 def test_a_withdrawal_marks_the_dossier_withdrawn():
-    event = ApplicationWithdrawn(dossier_id=uuid4(), reference="AAP-2024-00001", campaign_id="mildeca-2024",
-                                 withdrawn_at=DEADLINE, reason="abandon")
+    event = ApplicationWithdrawn(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00001",
+        campaign_id="mildeca-2024",
+        withdrawn_at=DEADLINE,
+        reason="abandon",
+    )
     assert evolve(DossierState(submitted=True), event).withdrawn is True
 
 
@@ -147,12 +175,21 @@ def test_the_reference_is_the_campaign_prefix_and_a_five_digit_number(campaign):
 
 def test_a_submission_time_must_be_timezone_aware(campaign):
     with pytest.raises(ValidationError):
-        ApplicationSubmitted(dossier_id=uuid4(), reference="AAP-2024-00001",
-                             campaign_id=campaign.id, submitted_at=datetime(2024, 4, 1),
-                             dossier=Dossier.model_validate(eligible_dossier()))
+        ApplicationSubmitted(
+            dossier_id=uuid4(),
+            reference="AAP-2024-00001",
+            campaign_id=campaign.id,
+            submitted_at=datetime(2024, 4, 1),
+            dossier=Dossier.model_validate(eligible_dossier()),
+        )
 
 
 def test_a_withdrawal_time_must_be_timezone_aware():
     with pytest.raises(ValidationError):
-        ApplicationWithdrawn(dossier_id=uuid4(), reference="AAP-2024-00001", campaign_id="mildeca-2024",
-                             withdrawn_at=datetime(2024, 4, 1), reason="x")
+        ApplicationWithdrawn(
+            dossier_id=uuid4(),
+            reference="AAP-2024-00001",
+            campaign_id="mildeca-2024",
+            withdrawn_at=datetime(2024, 4, 1),
+            reason="x",
+        )

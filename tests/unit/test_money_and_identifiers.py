@@ -20,6 +20,7 @@ def _refusal(payload: dict) -> dict:
 
 # --- money -------------------------------------------------------------------------------
 
+
 def test_an_amount_given_as_a_string_is_quantized_to_cents():
     # given an amount written without cents
     # when it is read
@@ -99,6 +100,7 @@ def test_amounts_are_serialised_as_strings_with_two_decimals_in_json():
 
 # --- SIREN ---------------------------------------------------------------------------------
 
+
 def test_a_siren_with_a_correct_check_digit_is_accepted():
     # 217500016 is the Ville de Paris
     dossier = Dossier.model_validate(eligible_dossier(applicant__siren="217500016"))
@@ -113,6 +115,7 @@ def test_a_siren_with_a_wrong_check_digit_or_shape_is_refused(siren):
 
 
 # --- départements --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("code", ["2A", "2B", "974", "976", "01", "95"])
 def test_a_known_departement_code_is_accepted(code):
@@ -133,6 +136,7 @@ def test_an_unknown_departement_code_is_refused(code):
 
 
 # --- shape of a dossier --------------------------------------------------------------------
+
 
 def test_the_eligible_factory_dossier_is_a_valid_dossier():
     Dossier.model_validate(eligible_dossier())

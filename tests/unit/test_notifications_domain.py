@@ -15,26 +15,44 @@ from tests.factories import eligible_dossier
 
 PARIS = ZoneInfo("Europe/Paris")
 WHEN = datetime(2024, 4, 1, 10, 30, tzinfo=PARIS)
-RECIPIENT = Recipient(reference="AAP-2024-00042", email="maire@roubaix.example.fr",
-                      name="Guillaume Delbar", holder="Commune de Roubaix", siren="215905126",
-                      departement="59")
-FAILURES = [FailedRule(rule="E1", reason="the holder's kind is 'association'"),
-            FailedRule(rule="E4", reason="the project lasts 12 months")]
+RECIPIENT = Recipient(
+    reference="AAP-2024-00042",
+    email="maire@roubaix.example.fr",
+    name="Guillaume Delbar",
+    holder="Commune de Roubaix",
+    siren="215905126",
+    departement="59",
+)
+FAILURES = [
+    FailedRule(rule="E1", reason="the holder's kind is 'association'"),
+    FailedRule(rule="E4", reason="the project lasts 12 months"),
+]
 
 
 def an_application() -> ApplicationSubmitted:
-    return ApplicationSubmitted(dossier_id=uuid4(), reference="AAP-2024-00042",
-                                campaign_id="mildeca-2024", submitted_at=WHEN,
-                                dossier=Dossier.model_validate(eligible_dossier()))
+    return ApplicationSubmitted(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        submitted_at=WHEN,
+        dossier=Dossier.model_validate(eligible_dossier()),
+    )
 
 
 def a_check(eligible: bool) -> EligibilityChecked:
-    return EligibilityChecked(dossier_id=uuid4(), reference="AAP-2024-00042",
-                              campaign_id="mildeca-2024", eligible=eligible,
-                              failed_rules=[] if eligible else FAILURES, checked_at=WHEN,
-                              siren="215905126", applicant_name="Commune de Roubaix",
-                              departement="59", requested_eur="160000.00",
-                              objectives=["prevent_entry"])
+    return EligibilityChecked(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        eligible=eligible,
+        failed_rules=[] if eligible else FAILURES,
+        checked_at=WHEN,
+        siren="215905126",
+        applicant_name="Commune de Roubaix",
+        departement="59",
+        requested_eur="160000.00",
+        objectives=["prevent_entry"],
+    )
 
 
 def test_a_submission_calls_for_one_acknowledgement():
@@ -56,14 +74,17 @@ def test_the_notification_id_is_derived_from_the_event_id():
 
 def test_the_same_event_delivered_twice_gives_the_same_notification_id():
     event, event_id = an_application(), uuid4()
-    assert mails_for(event, event_id)[0].notification_id == \
+    assert (
         mails_for(event, event_id)[0].notification_id
+        == mails_for(event, event_id)[0].notification_id
+    )
 
 
 def test_two_events_give_two_notification_ids():
     event = an_application()
-    assert mails_for(event, uuid4())[0].notification_id != \
-        mails_for(event, uuid4())[0].notification_id
+    assert (
+        mails_for(event, uuid4())[0].notification_id != mails_for(event, uuid4())[0].notification_id
+    )
 
 
 def test_an_eligible_check_calls_for_the_eligible_mail():
@@ -78,8 +99,15 @@ def test_an_ineligible_check_calls_for_the_ineligible_mail_with_its_failed_rules
 
 
 def test_an_event_that_calls_for_no_mail_gives_none():
-    event = NotificationSent(dossier_id=uuid4(), notification_id="x", template="eligible",
-                             to=["a@example.fr"], cc=[], message_id="<m@x>", sent_at=WHEN)
+    event = NotificationSent(
+        dossier_id=uuid4(),
+        notification_id="x",
+        template="eligible",
+        to=["a@example.fr"],
+        cc=[],
+        message_id="<m@x>",
+        sent_at=WHEN,
+    )
     assert mails_for(event, uuid4()) == []
 
 

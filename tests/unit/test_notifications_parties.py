@@ -7,17 +7,37 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.domain import (MAILED_EVENTS, Mailboxes, Party, Recipient,
-                                           UnknownDepartement, addresses, mails_for)
+from services.notifications.domain import (
+    MAILED_EVENTS,
+    Mailboxes,
+    Party,
+    Recipient,
+    UnknownDepartement,
+    addresses,
+    mails_for,
+)
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinionGiven,
-                                       FinalReportSubmitted, FundsCommitted, InstalmentPaid,
-                                       PlannedInstalment)
-from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, GrantReleased,
-                                        PrefectureOpinionGiven, PrefectureOpinionRequested,
-                                        Scores, SelectionDecided)
+from shared.contracts.payments import (
+    BalanceReleased,
+    BalanceWithheld,
+    DepartmentalOpinionGiven,
+    FinalReportSubmitted,
+    FundsCommitted,
+    InstalmentPaid,
+    PlannedInstalment,
+)
+from shared.contracts.selection import (
+    CommitteeAssessmentRecorded,
+    ConventionSignatureAdded,
+    ConventionSigned,
+    EligibilityChecked,
+    GrantReleased,
+    PrefectureOpinionGiven,
+    PrefectureOpinionRequested,
+    Scores,
+    SelectionDecided,
+)
 from tests.factories import eligible_dossier
 
 A, P, M = Party.applicant, Party.prefecture, Party.mildeca
@@ -26,75 +46,199 @@ REF = "AAP-2024-00042"
 SIREN = "215905126"
 DOSSIER = uuid4()
 COMMON = {"dossier_id": DOSSIER, "reference": REF}
-MAILBOXES = Mailboxes(mildeca="instruction@mildeca.example.gouv.fr",
-                      prefecture="cdp-{departement}@prefectures.example.gouv.fr")
-RECIPIENT = Recipient(reference=REF, email="maire@roubaix.example.fr", name="Guillaume Delbar",
-                      holder="Commune de Roubaix", siren=SIREN, departement="59")
-PLAN = [PlannedInstalment(number=1, label="advance at signature", due_on="signature",
-                          amount_eur=Decimal("60000.00")),
-        PlannedInstalment(number=2, label="second instalment", due_on="activity_report",
-                          amount_eur=Decimal("36000.00")),
-        PlannedInstalment(number=3, label="balance", due_on="balance",
-                          amount_eur=Decimal("24000.00"))]
+MAILBOXES = Mailboxes(
+    mildeca="instruction@mildeca.example.gouv.fr",
+    prefecture="cdp-{departement}@prefectures.example.gouv.fr",
+)
+RECIPIENT = Recipient(
+    reference=REF,
+    email="maire@roubaix.example.fr",
+    name="Guillaume Delbar",
+    holder="Commune de Roubaix",
+    siren=SIREN,
+    departement="59",
+)
+PLAN = [
+    PlannedInstalment(
+        number=1, label="advance at signature", due_on="signature", amount_eur=Decimal("60000.00")
+    ),
+    PlannedInstalment(
+        number=2,
+        label="second instalment",
+        due_on="activity_report",
+        amount_eur=Decimal("36000.00"),
+    ),
+    PlannedInstalment(number=3, label="balance", due_on="balance", amount_eur=Decimal("24000.00")),
+]
 
 
 def decided(outcome: str) -> SelectionDecided:
-    return SelectionDecided(**COMMON, campaign_id="mildeca-2024", siren=SIREN, departement="59",
-                            outcome=outcome, requested_eur="160000.00",
-                            granted_eur="120000.00" if outcome == "selected" else "0.00",
-                            motivation="Plan global, fortement partenarial.", decided_at=WHEN)
+    return SelectionDecided(
+        **COMMON,
+        campaign_id="mildeca-2024",
+        siren=SIREN,
+        departement="59",
+        outcome=outcome,
+        requested_eur="160000.00",
+        granted_eur="120000.00" if outcome == "selected" else "0.00",
+        motivation="Plan global, fortement partenarial.",
+        decided_at=WHEN,
+    )
 
 
 def checked(eligible: bool) -> EligibilityChecked:
-    return EligibilityChecked(**COMMON, campaign_id="mildeca-2024", eligible=eligible,
-                              failed_rules=[] if eligible else [{"rule": "E3", "reason": "too much"}],
-                              checked_at=WHEN, siren=SIREN, applicant_name="Commune de Roubaix",
-                              departement="59", requested_eur="160000.00",
-                              objectives=["prevent_entry"])
+    return EligibilityChecked(
+        **COMMON,
+        campaign_id="mildeca-2024",
+        eligible=eligible,
+        failed_rules=[] if eligible else [{"rule": "E3", "reason": "too much"}],
+        checked_at=WHEN,
+        siren=SIREN,
+        applicant_name="Commune de Roubaix",
+        departement="59",
+        requested_eur="160000.00",
+        objectives=["prevent_entry"],
+    )
 
 
 # Each event of a dossier's life, with the template it calls for, its To and its Cc.
 EVENTS: dict[str, tuple[DomainEvent, tuple[Party, ...], tuple[Party, ...]]] = {
-    "acknowledgement": (ApplicationSubmitted(
-        **COMMON, campaign_id="mildeca-2024", submitted_at=WHEN,
-        dossier=Dossier.model_validate(eligible_dossier())), (A,), ()),
+    "acknowledgement": (
+        ApplicationSubmitted(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            submitted_at=WHEN,
+            dossier=Dossier.model_validate(eligible_dossier()),
+        ),
+        (A,),
+        (),
+    ),
     "eligible": (checked(True), (A,), ()),
     "ineligible": (checked(False), (A,), ()),
-    "opinion_requested": (PrefectureOpinionRequested(
-        **COMMON, campaign_id="mildeca-2024", departement="59", requested_at=WHEN), (P,), (M,)),
-    "opinion_given": (PrefectureOpinionGiven(
-        **COMMON, campaign_id="mildeca-2024", departement="59", opinion="reserved",
-        motivation="Territoire trop large.", given_at=WHEN), (M,), ()),
-    "withdrawn": (ApplicationWithdrawn(
-        **COMMON, campaign_id="mildeca-2024", withdrawn_at=WHEN,
-        reason="Le conseil municipal a renoncé au projet."), (A,), (M,)),
-    "grant_released": (GrantReleased(
-        **COMMON, campaign_id="mildeca-2024", released_eur="120000.00", released_at=WHEN), (M,), (P,)),
+    "opinion_requested": (
+        PrefectureOpinionRequested(
+            **COMMON, campaign_id="mildeca-2024", departement="59", requested_at=WHEN
+        ),
+        (P,),
+        (M,),
+    ),
+    "opinion_given": (
+        PrefectureOpinionGiven(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            departement="59",
+            opinion="reserved",
+            motivation="Territoire trop large.",
+            given_at=WHEN,
+        ),
+        (M,),
+        (),
+    ),
+    "withdrawn": (
+        ApplicationWithdrawn(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            withdrawn_at=WHEN,
+            reason="Le conseil municipal a renoncé au projet.",
+        ),
+        (A,),
+        (M,),
+    ),
+    "grant_released": (
+        GrantReleased(
+            **COMMON, campaign_id="mildeca-2024", released_eur="120000.00", released_at=WHEN
+        ),
+        (M,),
+        (P,),
+    ),
     "decision_selected": (decided("selected"), (A,), (P,)),
     "decision_rejected": (decided("rejected"), (A,), (P,)),
-    "signature_added": (ConventionSignatureAdded(
-        **COMMON, campaign_id="mildeca-2024", party="prefecture",
-        signatory="cdp-59@prefectures.example.gouv.fr", signed_at=WHEN), (A, P, M), ()),
-    "convention_signed": (ConventionSigned(
-        **COMMON, campaign_id="mildeca-2024", siren=SIREN, departement="59",
-        granted_eur="120000.00", signed_at=WHEN), (A,), (P, M)),
-    "funds_committed": (FundsCommitted(
-        **COMMON, campaign_id="mildeca-2024", siren=SIREN, departement="59",
-        committed_eur="120000.00", plan=PLAN, committed_at=WHEN), (A,), (P,)),
-    "instalment_paid": (InstalmentPaid(
-        **COMMON, number=1, label="advance at signature", amount_eur="60000.00",
-        paid_total_eur="60000.00", paid_at=WHEN), (A,), (P,)),
-    "opinion_on_balance_requested": (FinalReportSubmitted(
-        **COMMON, justified_spending_eur="118500.00", summary="Trois quartiers couverts.",
-        submitted_at=WHEN), (P,), (M,)),
-    "departmental_opinion_given": (DepartmentalOpinionGiven(
-        **COMMON, departement="59", opinion="favorable", motivation="Action efficace.",
-        given_at=WHEN), (M,), ()),
-    "balance_released": (BalanceReleased(
-        **COMMON, amount_eur="24000.00", paid_total_eur="120000.00", released_at=WHEN), (A,), (P,)),
-    "balance_withheld": (BalanceWithheld(
-        **COMMON, withheld_eur="24000.00", motivation="Aucune action menée en 3e année.",
-        withheld_at=WHEN), (A,), (P,)),
+    "signature_added": (
+        ConventionSignatureAdded(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            party="prefecture",
+            signatory="cdp-59@prefectures.example.gouv.fr",
+            signed_at=WHEN,
+        ),
+        (A, P, M),
+        (),
+    ),
+    "convention_signed": (
+        ConventionSigned(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            siren=SIREN,
+            departement="59",
+            granted_eur="120000.00",
+            signed_at=WHEN,
+        ),
+        (A,),
+        (P, M),
+    ),
+    "funds_committed": (
+        FundsCommitted(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            siren=SIREN,
+            departement="59",
+            committed_eur="120000.00",
+            plan=PLAN,
+            committed_at=WHEN,
+        ),
+        (A,),
+        (P,),
+    ),
+    "instalment_paid": (
+        InstalmentPaid(
+            **COMMON,
+            number=1,
+            label="advance at signature",
+            amount_eur="60000.00",
+            paid_total_eur="60000.00",
+            paid_at=WHEN,
+        ),
+        (A,),
+        (P,),
+    ),
+    "opinion_on_balance_requested": (
+        FinalReportSubmitted(
+            **COMMON,
+            justified_spending_eur="118500.00",
+            summary="Trois quartiers couverts.",
+            submitted_at=WHEN,
+        ),
+        (P,),
+        (M,),
+    ),
+    "departmental_opinion_given": (
+        DepartmentalOpinionGiven(
+            **COMMON,
+            departement="59",
+            opinion="favorable",
+            motivation="Action efficace.",
+            given_at=WHEN,
+        ),
+        (M,),
+        (),
+    ),
+    "balance_released": (
+        BalanceReleased(
+            **COMMON, amount_eur="24000.00", paid_total_eur="120000.00", released_at=WHEN
+        ),
+        (A,),
+        (P,),
+    ),
+    "balance_withheld": (
+        BalanceWithheld(
+            **COMMON,
+            withheld_eur="24000.00",
+            motivation="Aucune action menée en 3e année.",
+            withheld_at=WHEN,
+        ),
+        (A,),
+        (P,),
+    ),
 }
 
 
@@ -112,8 +256,11 @@ def test_each_step_calls_for_its_template_to_its_parties(template: str):
 @pytest.mark.parametrize("template", EVENTS)
 def test_a_redelivered_event_asks_for_the_same_notification(template: str):
     event, event_id = EVENTS[template][0], uuid4()
-    assert [m.notification_id for m in mails_for(event, event_id)] == \
-        [m.notification_id for m in mails_for(event, event_id)] == [f"{event_id}:{template}"]
+    assert (
+        [m.notification_id for m in mails_for(event, event_id)]
+        == [m.notification_id for m in mails_for(event, event_id)]
+        == [f"{event_id}:{template}"]
+    )
 
 
 def test_the_decision_goes_to_the_holder_with_the_prefecture_in_copy():
@@ -125,10 +272,21 @@ def test_the_decision_goes_to_the_holder_with_the_prefecture_in_copy():
 def test_the_committee_assessment_calls_for_no_mail():
     # given the committee's internal deliberation
     assessment = CommitteeAssessmentRecorded(
-        **COMMON, campaign_id="mildeca-2024",
-        scores=Scores(adequacy=4, innovation=3, team_competence=4, methodology=3, partnership=5,
-                      prefecture_opinion=4),
-        weighted_score="3.85", proposed_eur="120000.00", comment="Solide.", assessed_at=WHEN)
+        **COMMON,
+        campaign_id="mildeca-2024",
+        scores=Scores(
+            adequacy=4,
+            innovation=3,
+            team_competence=4,
+            methodology=3,
+            partnership=5,
+            prefecture_opinion=4,
+        ),
+        weighted_score="3.85",
+        proposed_eur="120000.00",
+        comment="Solide.",
+        assessed_at=WHEN,
+    )
     # then nobody is told of it, and the consumer does not even read it
     assert mails_for(assessment, uuid4()) == []
     assert CommitteeAssessmentRecorded not in MAILED_EVENTS
@@ -139,18 +297,29 @@ def test_the_consumer_reads_every_event_that_calls_for_mail():
 
 
 def test_the_prefecture_is_the_project_lead_of_the_dossiers_departement():
-    assert addresses([Party.prefecture], RECIPIENT, MAILBOXES)[0][1] == \
-        "cdp-59@prefectures.example.gouv.fr"
+    assert (
+        addresses([Party.prefecture], RECIPIENT, MAILBOXES)[0][1]
+        == "cdp-59@prefectures.example.gouv.fr"
+    )
 
 
 def test_the_parties_resolve_to_the_representative_the_prefecture_and_mildeca_in_order():
     found = [email for _, email in addresses([A, P, M], RECIPIENT, MAILBOXES)]
-    assert found == ["maire@roubaix.example.fr", "cdp-59@prefectures.example.gouv.fr",
-                     "instruction@mildeca.example.gouv.fr"]
+    assert found == [
+        "maire@roubaix.example.fr",
+        "cdp-59@prefectures.example.gouv.fr",
+        "instruction@mildeca.example.gouv.fr",
+    ]
 
 
 def test_a_dossier_without_a_known_departement_cannot_reach_its_prefecture():
-    unknown = Recipient(reference=REF, email="maire@roubaix.example.fr", name="G. Delbar",
-                        holder="Commune de Roubaix", siren=SIREN, departement="")
+    unknown = Recipient(
+        reference=REF,
+        email="maire@roubaix.example.fr",
+        name="G. Delbar",
+        holder="Commune de Roubaix",
+        siren=SIREN,
+        departement="",
+    )
     with pytest.raises(UnknownDepartement):
         addresses([Party.prefecture], unknown, MAILBOXES)

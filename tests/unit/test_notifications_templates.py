@@ -25,14 +25,17 @@ def test_every_mail_names_its_dossier_in_its_subject_and_body(template: str):
     assert REF in body
 
 
-@pytest.mark.parametrize(("amount", "written"), [
-    (Decimal("120000.00"), "120 000,00 €"),
-    (Decimal("240000"), "240 000,00 €"),
-    (Decimal("1234567.5"), "1 234 567,50 €"),
-    (Decimal("999.99"), "999,99 €"),
-    (Decimal("0.00"), "0,00 €"),
-    ("60000.00", "60 000,00 €"),
-])
+@pytest.mark.parametrize(
+    ("amount", "written"),
+    [
+        (Decimal("120000.00"), "120 000,00 €"),
+        (Decimal("240000"), "240 000,00 €"),
+        (Decimal("1234567.5"), "1 234 567,50 €"),
+        (Decimal("999.99"), "999,99 €"),
+        (Decimal("0.00"), "0,00 €"),
+        ("60000.00", "60 000,00 €"),
+    ],
+)
 def test_amounts_are_written_french_style_with_no_break_spaces(amount, written):
     assert euros(amount) == written.replace(" ", NBSP)
 
@@ -46,8 +49,10 @@ def test_the_decision_letter_is_sent_under_cover_of_the_departmental_project_lea
     # given a selection decision
     _, body = rendered("decision_selected")
     # then the letter says the préfecture of the dossier's département is a party to it
-    assert ("sous couvert de Madame ou Monsieur le préfet, chef de projet départemental MILDECA "
-            "(département 59)") in body
+    assert (
+        "sous couvert de Madame ou Monsieur le préfet, chef de projet départemental MILDECA "
+        "(département 59)"
+    ) in body
 
 
 def test_the_rejection_letter_is_also_sent_under_cover_and_gives_the_motivation():

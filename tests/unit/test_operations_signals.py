@@ -11,12 +11,14 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 
-from shared.logs import JsonLines
-from shared.metrics import Metrics, RequestMetrics, event_name
+from shared.kernel.logs import JsonLines
+from shared.kernel.metrics import Metrics, RequestMetrics, event_name
 
 
 def log_record(message: str, **extra: object) -> logging.LogRecord:
-    record = logging.LogRecord("shared.runtime", logging.INFO, __file__, 1, message, None, None)
+    record = logging.LogRecord(
+        "shared.kernel.runtime", logging.INFO, __file__, 1, message, None, None
+    )
     record.__dict__.update(extra)
     return record
 
@@ -30,7 +32,11 @@ def test_a_log_line_is_one_json_object_carrying_the_current_trace_and_span():
     assert "\n" not in line
     assert entry["trace_id"] == format(context.trace_id, "032x")
     assert entry["span_id"] == format(context.span_id, "016x")
-    assert (entry["service"], entry["level"], entry["message"]) == ("applications", "INFO", "dossier filed")
+    assert (entry["service"], entry["level"], entry["message"]) == (
+        "applications",
+        "INFO",
+        "dossier filed",
+    )
 
 
 def test_a_log_line_outside_any_span_has_no_trace_id():
@@ -39,7 +45,9 @@ def test_a_log_line_outside_any_span_has_no_trace_id():
 
 
 def test_what_is_logged_as_extra_goes_into_the_line():
-    entry = json.loads(JsonLines("selection").format(log_record("applied", partition=2, topic="aap.x")))
+    entry = json.loads(
+        JsonLines("selection").format(log_record("applied", partition=2, topic="aap.x"))
+    )
     assert (entry["partition"], entry["topic"]) == (2, "aap.x")
 
 
@@ -67,12 +75,21 @@ async def test_requests_are_counted_under_their_route_template_never_their_path(
         return {"id": dossier_id}
 
     app.add_middleware(RequestMetrics, metrics=metrics)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         for path in ("/dossiers/1", "/dossiers/2", "/nowhere"):
             await client.get(path)
 
     data = reader.get_metrics_data()
-    [requests] = [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
-                  if m.name == "aap.http.requests"]
-    counted = {(p.attributes["route"], p.attributes["status"]): p.value for p in requests.data.data_points}
+    [requests] = [
+        m
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.name == "aap.http.requests"
+    ]
+    counted = {
+        (p.attributes["route"], p.attributes["status"]): p.value for p in requests.data.data_points
+    }
     assert counted == {("/dossiers/{dossier_id}", "200"): 2, ("unmatched", "404"): 1}

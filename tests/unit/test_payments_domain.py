@@ -10,18 +10,31 @@ from pydantic import ValidationError
 
 from services.payments import domain
 from services.payments.domain import PaymentsState, evolve
-from services.payments.refusals import (BalanceIsNext, BalanceSettled, BalanceWithheldError,
-                                        NothingCommitted, NotYourDepartement, NotYourDossier,
-                                        OpinionAlreadyGiven, OpinionMissing,
-                                        ReportAlreadySubmitted, ReportMissing)
-from shared.actors import Actor, Role
-from shared.campaigns import Campaign, load_campaigns
+from services.payments.refusals import (
+    BalanceIsNext,
+    BalanceSettled,
+    BalanceWithheldError,
+    NothingCommitted,
+    NotYourDepartement,
+    NotYourDossier,
+    OpinionAlreadyGiven,
+    OpinionMissing,
+    ReportAlreadySubmitted,
+    ReportMissing,
+)
 from shared.contracts import DomainEvent
-from shared.contracts.payments import (BalanceReleased, BalanceWithheld, DepartmentalOpinion,
-                                       DepartmentalOpinionGiven, FinalReportSubmitted,
-                                       FundsCommitted, InstalmentPaid)
+from shared.contracts.payments import (
+    BalanceReleased,
+    BalanceWithheld,
+    DepartmentalOpinion,
+    DepartmentalOpinionGiven,
+    FundsCommitted,
+    InstalmentPaid,
+)
 from shared.contracts.selection import ConventionSigned
-from shared.errors import Forbidden
+from shared.language.actors import Actor, Role
+from shared.language.campaigns import Campaign, load_campaigns
+from shared.language.errors import Forbidden
 from tests.factories import random_siren
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -39,9 +52,15 @@ def campaign() -> Campaign:
 
 
 def signed(granted: str = "100000.00") -> ConventionSigned:
-    return ConventionSigned(dossier_id=uuid4(), reference="AAP-2024-00042",
-                            campaign_id="mildeca-2024", siren=SIREN, departement="59",
-                            granted_eur=Decimal(granted), signed_at=NOW)
+    return ConventionSigned(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        siren=SIREN,
+        departement="59",
+        granted_eur=Decimal(granted),
+        signed_at=NOW,
+    )
 
 
 def fold(events: list[DomainEvent], state: PaymentsState = PaymentsState()) -> PaymentsState:
@@ -66,15 +85,31 @@ def pay(state: PaymentsState, times: int = 1) -> PaymentsState:
 
 
 def report(state: PaymentsState, justified: str = "100000.00") -> PaymentsState:
-    return fold(domain.submit_final_report(state, APPLICANT, dossier(state),
-                                           justified_spending_eur=Decimal(justified),
-                                           summary="Actions menées, effets mesurés.", now=NOW), state)
+    return fold(
+        domain.submit_final_report(
+            state,
+            APPLICANT,
+            dossier(state),
+            justified_spending_eur=Decimal(justified),
+            summary="Actions menées, effets mesurés.",
+            now=NOW,
+        ),
+        state,
+    )
 
 
 def opinion(state: PaymentsState, verdict: DepartmentalOpinion = FAVORABLE) -> PaymentsState:
-    return fold(domain.give_opinion(state, PREFECTURE, dossier(state), opinion=verdict,
-                                    motivation="Évaluation du CLSPD : actions efficaces.",
-                                    now=NOW), state)
+    return fold(
+        domain.give_opinion(
+            state,
+            PREFECTURE,
+            dossier(state),
+            opinion=verdict,
+            motivation="Évaluation du CLSPD : actions efficaces.",
+            now=NOW,
+        ),
+        state,
+    )
 
 
 def release(state: PaymentsState) -> BalanceReleased:
@@ -85,6 +120,7 @@ def release(state: PaymentsState) -> BalanceReleased:
 
 # Commitment
 
+
 def test_a_signed_convention_commits_the_grant_with_the_campaigns_plan(campaign):
     # given a convention signed for 100,000 EUR
     signature = signed("100000.00")
@@ -93,10 +129,16 @@ def test_a_signed_convention_commits_the_grant_with_the_campaigns_plan(campaign)
     # then the grant is committed, to be paid 50 / 30 / 20 %
     assert isinstance(event, FundsCommitted)
     assert (event.dossier_id, event.siren, event.departement, event.committed_eur) == (
-        signature.dossier_id, SIREN, "59", Decimal("100000.00"))
+        signature.dossier_id,
+        SIREN,
+        "59",
+        Decimal("100000.00"),
+    )
     assert [(p.number, p.due_on, p.amount_eur) for p in event.plan] == [
-        (1, "signature", Decimal("50000.00")), (2, "activity_report", Decimal("30000.00")),
-        (3, "balance", Decimal("20000.00"))]
+        (1, "signature", Decimal("50000.00")),
+        (2, "activity_report", Decimal("30000.00")),
+        (3, "balance", Decimal("20000.00")),
+    ]
 
 
 def test_the_plan_adds_up_exactly_to_the_grant_with_odd_cents(campaign):
@@ -105,7 +147,10 @@ def test_the_plan_adds_up_exactly_to_the_grant_with_odd_cents(campaign):
     assert sum(p.amount_eur for p in event.plan) == Decimal("100000.01")
     # the instalments are rounded down to the cent, the balance takes the rest
     assert [p.amount_eur for p in event.plan] == [
-        Decimal("50000.00"), Decimal("30000.00"), Decimal("20000.01")]
+        Decimal("50000.00"),
+        Decimal("30000.00"),
+        Decimal("20000.01"),
+    ]
 
 
 def test_a_redelivered_convention_signature_commits_once(campaign):
@@ -116,15 +161,22 @@ def test_a_redelivered_convention_signature_commits_once(campaign):
 
 # Instalments
 
+
 def test_instalments_are_paid_in_the_order_of_the_plan(campaign):
     state = committed(campaign, "100000.01")
     [first] = domain.pay_instalment(state, INSTRUCTOR, dossier(state), NOW)
     [second] = domain.pay_instalment(pay(state), INSTRUCTOR, dossier(state), NOW)
     assert isinstance(first, InstalmentPaid) and isinstance(second, InstalmentPaid)
     assert (first.number, first.amount_eur, first.paid_total_eur) == (
-        1, Decimal("50000.00"), Decimal("50000.00"))
+        1,
+        Decimal("50000.00"),
+        Decimal("50000.00"),
+    )
     assert (second.number, second.amount_eur, second.paid_total_eur) == (
-        2, Decimal("30000.00"), Decimal("80000.00"))
+        2,
+        Decimal("30000.00"),
+        Decimal("80000.00"),
+    )
 
 
 def test_the_balance_is_not_an_instalment(campaign):
@@ -156,19 +208,32 @@ def test_no_instalment_is_paid_once_the_balance_is_settled(campaign, verdict):
 
 # Final report
 
+
 def test_an_applicant_cannot_report_for_another_siren(campaign):
     state = committed(campaign)
     stranger = Actor(Role.applicant, "maire@ailleurs.example.fr", siren=random_siren())
     with pytest.raises(NotYourDossier, match=SIREN):
-        domain.submit_final_report(state, stranger, dossier(state),
-                                   justified_spending_eur=Decimal("1.00"), summary="x", now=NOW)
+        domain.submit_final_report(
+            state,
+            stranger,
+            dossier(state),
+            justified_spending_eur=Decimal("1.00"),
+            summary="x",
+            now=NOW,
+        )
 
 
 def test_only_the_applicant_submits_the_final_report(campaign):
     state = committed(campaign)
     with pytest.raises(Forbidden, match="only the applicant"):
-        domain.submit_final_report(state, INSTRUCTOR, dossier(state),
-                                   justified_spending_eur=Decimal("1.00"), summary="x", now=NOW)
+        domain.submit_final_report(
+            state,
+            INSTRUCTOR,
+            dossier(state),
+            justified_spending_eur=Decimal("1.00"),
+            summary="x",
+            now=NOW,
+        )
 
 
 def test_a_second_final_report_is_refused(campaign):
@@ -179,11 +244,14 @@ def test_a_second_final_report_is_refused(campaign):
 
 # Departmental opinion
 
+
 def test_a_prefecture_of_another_departement_cannot_give_the_opinion(campaign):
     state = report(committed(campaign))
     other = Actor(Role.prefecture, "chef-de-projet@bdr.example.fr", departement="13")
     with pytest.raises(NotYourDepartement, match="a préfecture acts on its own département only"):
-        domain.give_opinion(state, other, dossier(state), opinion=FAVORABLE, motivation="x", now=NOW)
+        domain.give_opinion(
+            state, other, dossier(state), opinion=FAVORABLE, motivation="x", now=NOW
+        )
 
 
 def test_the_departmental_opinion_awaits_the_final_report(campaign):
@@ -201,16 +269,23 @@ def test_a_second_departmental_opinion_is_refused(campaign):
 def test_the_departmental_opinion_is_motivated(campaign):
     state = report(committed(campaign))
     with pytest.raises(ValidationError, match="motivation"):
-        domain.give_opinion(state, PREFECTURE, dossier(state), opinion=FAVORABLE, motivation="  ",
-                            now=NOW)
+        domain.give_opinion(
+            state, PREFECTURE, dossier(state), opinion=FAVORABLE, motivation="  ", now=NOW
+        )
 
 
 def test_the_balance_is_withheld_after_an_unfavourable_opinion(campaign):
     # given a dossier paid 80,000 of 100,000 EUR, whose final report justifies 95,000 EUR
     state = report(pay(committed(campaign), times=2), justified="95000.00")
     # when the préfecture gives an unfavourable opinion
-    given, withheld = domain.give_opinion(state, PREFECTURE, dossier(state), opinion=UNFAVORABLE,
-                                          motivation="Aucune action menée dans les halls.", now=NOW)
+    given, withheld = domain.give_opinion(
+        state,
+        PREFECTURE,
+        dossier(state),
+        opinion=UNFAVORABLE,
+        motivation="Aucune action menée dans les halls.",
+        now=NOW,
+    )
     # then the balance that would have been due is withheld, with the opinion's motivation
     assert isinstance(given, DepartmentalOpinionGiven) and given.opinion is UNFAVORABLE
     assert isinstance(withheld, BalanceWithheld)
@@ -224,13 +299,16 @@ def test_the_balance_is_withheld_after_an_unfavourable_opinion(campaign):
 
 # Balance (solde)
 
+
 def test_no_balance_before_the_final_report(campaign):
     state = pay(committed(campaign), times=2)
     with pytest.raises(ReportMissing, match="final report"):
         release(state)
 
 
-def test_before_the_balance_is_paid_the_departmental_project_lead_gives_a_motivated_opinion(campaign):
+def test_before_the_balance_is_paid_the_departmental_project_lead_gives_a_motivated_opinion(
+    campaign,
+):
     # DOMAIN.md: no balance before the departmental opinion
     state = report(pay(committed(campaign), times=2))
     with pytest.raises(OpinionMissing, match="departmental opinion"):
@@ -270,4 +348,6 @@ def test_a_second_balance_is_refused(campaign):
 def test_auditor_and_president_cannot_release_the_balance(campaign, role):
     state = opinion(report(pay(committed(campaign), times=2)))
     with pytest.raises(Forbidden, match="release the balance"):
-        domain.release_balance(state, Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW)
+        domain.release_balance(
+            state, Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW
+        )

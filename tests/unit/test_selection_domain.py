@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.selection.domain import SelectionState, check_eligibility, evolve
-from shared.campaigns import Campaign, load_campaigns
 from shared.contracts.applications import ApplicationSubmitted, Dossier
 from shared.contracts.selection import EligibilityChecked, PrefectureOpinionRequested
+from shared.language.campaigns import Campaign, load_campaigns
 from tests.factories import dossier_failing_several_rules, eligible_dossier
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -23,10 +23,13 @@ def campaign() -> Campaign:
 
 
 def submitted(payload: dict) -> ApplicationSubmitted:
-    return ApplicationSubmitted(dossier_id=uuid4(), reference="AAP-2024-00042",
-                                campaign_id="mildeca-2024",
-                                submitted_at=datetime(2024, 4, 1, tzinfo=PARIS),
-                                dossier=Dossier.model_validate(payload))
+    return ApplicationSubmitted(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        submitted_at=datetime(2024, 4, 1, tzinfo=PARIS),
+        dossier=Dossier.model_validate(payload),
+    )
 
 
 def test_an_eligible_dossier_is_checked_eligible_with_no_failed_rule(campaign):
@@ -39,19 +42,31 @@ def test_an_eligible_dossier_is_checked_eligible_with_no_failed_rule(campaign):
     assert event.eligible is True
     assert event.failed_rules == []
     assert (event.dossier_id, event.reference, event.campaign_id, event.checked_at) == (
-        application.dossier_id, "AAP-2024-00042", "mildeca-2024", NOW)
+        application.dossier_id,
+        "AAP-2024-00042",
+        "mildeca-2024",
+        NOW,
+    )
 
 
-def test_an_eligible_dossier_is_sent_to_the_prefecture_of_its_departement_in_the_same_append(campaign):
+def test_an_eligible_dossier_is_sent_to_the_prefecture_of_its_departement_in_the_same_append(
+    campaign,
+):
     application = submitted(eligible_dossier(applicant__departement="13"))
     checked, requested = check_eligibility(SelectionState(), application, campaign, NOW)
     assert isinstance(checked, EligibilityChecked)
     assert requested == PrefectureOpinionRequested(
-        dossier_id=application.dossier_id, reference="AAP-2024-00042", campaign_id="mildeca-2024",
-        departement="13", requested_at=NOW)
+        dossier_id=application.dossier_id,
+        reference="AAP-2024-00042",
+        campaign_id="mildeca-2024",
+        departement="13",
+        requested_at=NOW,
+    )
 
 
-def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules_and_goes_no_further(campaign):
+def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules_and_goes_no_further(
+    campaign,
+):
     application = submitted(dossier_failing_several_rules())
     [event] = check_eligibility(SelectionState(), application, campaign, NOW)
     assert isinstance(event, EligibilityChecked)
@@ -80,6 +95,7 @@ def test_a_second_delivery_of_the_submission_changes_nothing(campaign):
 
 
 def test_an_ineligible_check_is_remembered_as_ineligible(campaign):
-    [event] = check_eligibility(SelectionState(), submitted(dossier_failing_several_rules()),
-                                campaign, NOW)
+    [event] = check_eligibility(
+        SelectionState(), submitted(dossier_failing_several_rules()), campaign, NOW
+    )
     assert evolve(SelectionState(), event) == SelectionState(checked=event)

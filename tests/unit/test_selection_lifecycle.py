@@ -15,14 +15,24 @@ from pydantic import ValidationError
 from services.selection import convention, decision, errors, instruction
 from services.selection.commands import Decide, GiveOpinion, RecordAssessment
 from services.selection.domain import SelectionState, evolve
-from shared.actors import Actor, Role
-from shared.campaigns import Campaign, load_campaigns
 from shared.contracts import DomainEvent
-from shared.contracts.selection import (CommitteeAssessmentRecorded, ConventionSignatureAdded,
-                                        ConventionSigned, EligibilityChecked, FailedRule,
-                                        GrantReleased, Opinion, Outcome, Party,
-                                        PrefectureOpinionGiven, Scores, SelectionDecided)
-from shared.errors import Forbidden
+from shared.contracts.selection import (
+    CommitteeAssessmentRecorded,
+    ConventionSignatureAdded,
+    ConventionSigned,
+    EligibilityChecked,
+    FailedRule,
+    GrantReleased,
+    Opinion,
+    Outcome,
+    Party,
+    PrefectureOpinionGiven,
+    Scores,
+    SelectionDecided,
+)
+from shared.language.actors import Actor, Role
+from shared.language.campaigns import Campaign, load_campaigns
+from shared.language.errors import Forbidden
 from tests.factories import random_siren
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -41,12 +51,20 @@ INSTRUCTOR = Actor(Role.instructor, "instruction@mildeca.example.gouv.fr")
 PRESIDENT = Actor(Role.president, "president@mildeca.example.gouv.fr")
 AUDITOR = Actor(Role.auditor, "audit@ccomptes.example.fr")
 
-FAVORABLE = GiveOpinion(opinion=Opinion.favorable, motivation="Plan partenarial solide, CLSPD actif.")
-SCORES = Scores(adequacy=4, innovation=3, team_competence=5, methodology=2, partnership=4,
-                prefecture_opinion=5)
-SELECT = Decide(outcome=Outcome.selected, granted_eur=Decimal("150000.00"),
-                motivation="Projet global, fortement partenarial.")
-REJECT = Decide(outcome=Outcome.rejected, motivation="Actions ponctuelles, partenariat à construire.")
+FAVORABLE = GiveOpinion(
+    opinion=Opinion.favorable, motivation="Plan partenarial solide, CLSPD actif."
+)
+SCORES = Scores(
+    adequacy=4, innovation=3, team_competence=5, methodology=2, partnership=4, prefecture_opinion=5
+)
+SELECT = Decide(
+    outcome=Outcome.selected,
+    granted_eur=Decimal("150000.00"),
+    motivation="Projet global, fortement partenarial.",
+)
+REJECT = Decide(
+    outcome=Outcome.rejected, motivation="Actions ponctuelles, partenariat à construire."
+)
 
 
 def campaigns(**changes: Any) -> dict[str, Campaign]:
@@ -62,13 +80,25 @@ def history(*events: DomainEvent, withdrawn: bool = False) -> SelectionState:
     return replace(reduce(evolve, events, SelectionState()), withdrawn=withdrawn)
 
 
-def checked(*, eligible: bool = True, objectives: tuple[str, ...] = ("prevent_entry", "reclaim_public_space"),
-            requested: str = "160000.00") -> EligibilityChecked:
+def checked(
+    *,
+    eligible: bool = True,
+    objectives: tuple[str, ...] = ("prevent_entry", "reclaim_public_space"),
+    requested: str = "160000.00",
+) -> EligibilityChecked:
     return EligibilityChecked(
-        dossier_id=uuid4(), reference="AAP-2024-00042", campaign_id=CAMPAIGN.id, eligible=eligible,
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id=CAMPAIGN.id,
+        eligible=eligible,
         failed_rules=[] if eligible else [FailedRule(rule="E4", reason="12 months")],
-        checked_at=MAY, siren=SIREN, applicant_name="Commune de Roubaix", departement="59",
-        requested_eur=Decimal(requested), objectives=list(objectives))
+        checked_at=MAY,
+        siren=SIREN,
+        applicant_name="Commune de Roubaix",
+        departement="59",
+        requested_eur=Decimal(requested),
+        objectives=list(objectives),
+    )
 
 
 def then(state: SelectionState, events: list[DomainEvent]) -> SelectionState:
@@ -86,15 +116,20 @@ def given_opinion(**kwargs: Any) -> SelectionState:
 
 def given_assessed(**kwargs: Any) -> SelectionState:
     state = given_opinion(**kwargs)
-    return then(state, instruction.record_assessment(state, INSTRUCTOR, assess(), campaigns(), JUNE))
+    return then(
+        state, instruction.record_assessment(state, INSTRUCTOR, assess(), campaigns(), JUNE)
+    )
 
 
 def given_decided(command: Decide = SELECT) -> SelectionState:
     state = given_assessed()
-    return then(state, decision.decide(state, PRESIDENT, command, campaigns(), NOTHING_GRANTED, JUNE))
+    return then(
+        state, decision.decide(state, PRESIDENT, command, campaigns(), NOTHING_GRANTED, JUNE)
+    )
 
 
 # --- the préfecture's opinion -------------------------------------------------------------------
+
 
 def test_the_prefecture_of_the_dossiers_departement_gives_its_opinion():
     state = given_checked()
@@ -134,6 +169,7 @@ def test_an_opinion_on_a_dossier_selection_does_not_know_is_refused_as_not_found
 
 # --- the committee's assessment -----------------------------------------------------------------
 
+
 def test_the_committee_scores_a_dossier_with_the_campaigns_weights():
     # given the 2024 weights: 1 for five criteria, 2 for the préfecture's opinion
     state = given_opinion()
@@ -142,22 +178,37 @@ def test_the_committee_scores_a_dossier_with_the_campaigns_weights():
     # then the weighted score is (4 + 3 + 5 + 2 + 4 + 2 × 5) / 7 = 4.00
     assert isinstance(event, CommitteeAssessmentRecorded)
     assert event.weighted_score == Decimal("4.00")
-    assert (event.proposed_eur, event.scores, event.assessed_at) == (Decimal("150000.00"), SCORES, JUNE)
+    assert (event.proposed_eur, event.scores, event.assessed_at) == (
+        Decimal("150000.00"),
+        SCORES,
+        JUNE,
+    )
 
 
 def test_the_weighted_score_changes_with_the_campaigns_weights():
     heavy_opinion = {**CAMPAIGN.criteria_weights, "prefecture_opinion": Decimal(5)}
     scores = SCORES.model_copy(update={"prefecture_opinion": 0})
-    [event] = instruction.record_assessment(given_opinion(), INSTRUCTOR, assess(scores=scores),
-                                            campaigns(criteria_weights=heavy_opinion), JUNE)
+    [event] = instruction.record_assessment(
+        given_opinion(),
+        INSTRUCTOR,
+        assess(scores=scores),
+        campaigns(criteria_weights=heavy_opinion),
+        JUNE,
+    )
     assert isinstance(event, CommitteeAssessmentRecorded)
     assert event.weighted_score == Decimal("1.80")  # 18 / 10
 
 
 def test_the_weighted_score_is_rounded_half_up_to_the_hundredth():
     weights = {**CAMPAIGN.criteria_weights, "prefecture_opinion": Decimal(3)}  # Σ w = 8
-    scores = Scores(adequacy=4, innovation=4, team_competence=4, methodology=4, partnership=4,
-                    prefecture_opinion=3)
+    scores = Scores(
+        adequacy=4,
+        innovation=4,
+        team_competence=4,
+        methodology=4,
+        partnership=4,
+        prefecture_opinion=3,
+    )
     # (5 × 4 + 3 × 3) / 8 = 3.625: half up, not half even
     assert instruction.weighted_score(scores, weights) == Decimal("3.63")
 
@@ -169,19 +220,28 @@ def test_an_assessment_before_the_prefectures_opinion_is_refused():
 
 def test_a_later_assessment_replaces_the_earlier_one():
     state = given_assessed()
-    revised = instruction.record_assessment(state, INSTRUCTOR, assess("120000.00"), campaigns(), JUNE)
+    revised = instruction.record_assessment(
+        state, INSTRUCTOR, assess("120000.00"), campaigns(), JUNE
+    )
     assert then(state, revised).assessment == revised[0]
 
 
 def test_the_committee_may_not_propose_more_than_was_requested():
     with pytest.raises(errors.OverRequest, match="160000.00"):
-        instruction.record_assessment(given_opinion(), INSTRUCTOR, assess("160000.01"), campaigns(), JUNE)
+        instruction.record_assessment(
+            given_opinion(), INSTRUCTOR, assess("160000.01"), campaigns(), JUNE
+        )
 
 
 def test_the_committee_may_not_propose_more_than_the_campaigns_cap():
     with pytest.raises(errors.OverCap, match="100000.00"):
-        instruction.record_assessment(given_opinion(), INSTRUCTOR, assess("150000.00"),
-                                      campaigns(cap_eur=Decimal("100000.00")), JUNE)
+        instruction.record_assessment(
+            given_opinion(),
+            INSTRUCTOR,
+            assess("150000.00"),
+            campaigns(cap_eur=Decimal("100000.00")),
+            JUNE,
+        )
 
 
 def test_only_an_instructor_records_the_committees_assessment():
@@ -196,16 +256,24 @@ def test_no_assessment_once_the_president_decided():
 
 # --- the President's decision -------------------------------------------------------------------
 
+
 def test_the_president_selects_an_assessed_dossier_granting_an_amount():
-    [event] = decision.decide(given_assessed(), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE)
+    [event] = decision.decide(
+        given_assessed(), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE
+    )
     assert isinstance(event, SelectionDecided)
     assert (event.outcome, event.granted_eur, event.requested_eur) == (
-        Outcome.selected, Decimal("150000.00"), Decimal("160000.00"))
+        Outcome.selected,
+        Decimal("150000.00"),
+        Decimal("160000.00"),
+    )
     assert (event.siren, event.departement, event.decided_at) == (SIREN, "59", JUNE)
 
 
 def test_a_rejection_records_a_grant_of_zero():
-    [event] = decision.decide(given_assessed(), PRESIDENT, REJECT, campaigns(), NOTHING_GRANTED, JUNE)
+    [event] = decision.decide(
+        given_assessed(), PRESIDENT, REJECT, campaigns(), NOTHING_GRANTED, JUNE
+    )
     assert isinstance(event, SelectionDecided)
     assert (event.outcome, event.granted_eur) == (Outcome.rejected, Decimal("0.00"))
 
@@ -228,18 +296,28 @@ def test_the_president_may_not_grant_more_than_was_requested():
 
 def test_the_president_may_not_grant_more_than_the_campaigns_cap():
     with pytest.raises(errors.OverCap):
-        decision.decide(given_assessed(), PRESIDENT, SELECT, campaigns(cap_eur=Decimal("100000.00")),
-                        NOTHING_GRANTED, JUNE)
+        decision.decide(
+            given_assessed(),
+            PRESIDENT,
+            SELECT,
+            campaigns(cap_eur=Decimal("100000.00")),
+            NOTHING_GRANTED,
+            JUNE,
+        )
 
 
 def test_the_president_may_not_grant_more_than_remains_of_the_envelope():
     # given a campaign of 2,000,000.00 that granted 1,900,000.00 already
     with pytest.raises(errors.OverEnvelope, match="100000.00 EUR remain"):
-        decision.decide(given_assessed(), PRESIDENT, SELECT, campaigns(), Decimal("1900000.00"), JUNE)
+        decision.decide(
+            given_assessed(), PRESIDENT, SELECT, campaigns(), Decimal("1900000.00"), JUNE
+        )
 
 
 def test_the_president_may_grant_exactly_what_remains_of_the_envelope():
-    [event] = decision.decide(given_assessed(), PRESIDENT, SELECT, campaigns(), Decimal("1850000.00"), JUNE)
+    [event] = decision.decide(
+        given_assessed(), PRESIDENT, SELECT, campaigns(), Decimal("1850000.00"), JUNE
+    )
     assert isinstance(event, SelectionDecided) and event.granted_eur == Decimal("150000.00")
 
 
@@ -257,7 +335,9 @@ def test_a_project_acting_on_a_single_objective_may_be_rejected():
 
 def test_the_president_decides_once():
     with pytest.raises(errors.AlreadyDecided):
-        decision.decide(given_decided(REJECT), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE)
+        decision.decide(
+            given_decided(REJECT), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE
+        )
 
 
 def test_only_the_president_decides():
@@ -278,13 +358,15 @@ def test_a_rejection_grants_nothing():
 
 # --- the tripartite convention ------------------------------------------------------------------
 
+
 def sign(state: SelectionState, actor: Actor, now: datetime = SEPTEMBER) -> list[DomainEvent]:
     return convention.sign(state, actor, campaigns(), now)
 
 
-@pytest.mark.parametrize(("actor", "party"), [(APPLICANT, Party.collectivite),
-                                              (PREFECTURE, Party.prefecture),
-                                              (PRESIDENT, Party.mildeca)])
+@pytest.mark.parametrize(
+    ("actor", "party"),
+    [(APPLICANT, Party.collectivite), (PREFECTURE, Party.prefecture), (PRESIDENT, Party.mildeca)],
+)
 def test_each_party_signs_for_the_role_it_holds(actor: Actor, party: Party):
     [event] = sign(given_decided(), actor)
     assert isinstance(event, ConventionSignatureAdded)
@@ -301,7 +383,11 @@ def test_the_convention_is_signed_only_when_the_third_party_signs():
     assert isinstance(added, ConventionSignatureAdded) and added.party is Party.prefecture
     assert isinstance(signed, ConventionSigned)
     assert (signed.granted_eur, signed.siren, signed.departement, signed.signed_at) == (
-        Decimal("150000.00"), SIREN, "59", SEPTEMBER)
+        Decimal("150000.00"),
+        SIREN,
+        "59",
+        SEPTEMBER,
+    )
 
 
 def test_a_party_signs_once():
@@ -322,7 +408,9 @@ def test_a_signature_on_the_last_evening_of_september_is_lawful():
     assert sign(given_decided(), APPLICANT, datetime(2024, 9, 30, 23, 59, tzinfo=PARIS))
 
 
-@pytest.mark.parametrize("state", [given_assessed(), given_decided(REJECT)], ids=["undecided", "rejected"])
+@pytest.mark.parametrize(
+    "state", [given_assessed(), given_decided(REJECT)], ids=["undecided", "rejected"]
+)
 def test_only_a_selected_dossier_has_a_convention_to_sign(state: SelectionState):
     with pytest.raises(errors.NotSelected):
         sign(state, APPLICANT)
@@ -348,12 +436,21 @@ def test_instructors_and_auditors_are_no_party_to_the_convention(actor: Actor):
 
 # Each command, on the state in which it would be lawful, by the actor who may give it.
 COMMANDS = {
-    "opinion": (given_checked, PREFECTURE,
-                lambda s, a: instruction.give_opinion(s, a, FAVORABLE, MAY)),
-    "assessment": (given_opinion, INSTRUCTOR,
-                   lambda s, a: instruction.record_assessment(s, a, assess(), campaigns(), JUNE)),
-    "decision": (given_assessed, PRESIDENT,
-                 lambda s, a: decision.decide(s, a, SELECT, campaigns(), NOTHING_GRANTED, JUNE)),
+    "opinion": (
+        given_checked,
+        PREFECTURE,
+        lambda s, a: instruction.give_opinion(s, a, FAVORABLE, MAY),
+    ),
+    "assessment": (
+        given_opinion,
+        INSTRUCTOR,
+        lambda s, a: instruction.record_assessment(s, a, assess(), campaigns(), JUNE),
+    ),
+    "decision": (
+        given_assessed,
+        PRESIDENT,
+        lambda s, a: decision.decide(s, a, SELECT, campaigns(), NOTHING_GRANTED, JUNE),
+    ),
     "signature": (given_decided, APPLICANT, lambda s, a: sign(s, a)),
 }
 
@@ -383,8 +480,8 @@ def test_a_dossier_withdrawn_before_selection_knew_it_is_refused_as_withdrawn():
         instruction.give_opinion(SelectionState(withdrawn=True), PREFECTURE, FAVORABLE, MAY)
 
 
-
 # --- a withdrawal that crossed the decision on the bus ------------------------------------------
+
 
 def withdrawn(state: SelectionState) -> SelectionState:
     return replace(state, withdrawn=True)
@@ -394,8 +491,12 @@ def test_a_dossier_withdrawn_after_its_selection_gives_its_grant_back_to_the_env
     state = given_decided()
     [released] = decision.release_on_withdrawal(withdrawn(state), SEPTEMBER)
     assert isinstance(released, GrantReleased)
-    assert (released.released_eur, released.campaign_id, released.reference, released.released_at) == (
-        Decimal("150000.00"), CAMPAIGN.id, "AAP-2024-00042", SEPTEMBER)
+    assert (
+        released.released_eur,
+        released.campaign_id,
+        released.reference,
+        released.released_at,
+    ) == (Decimal("150000.00"), CAMPAIGN.id, "AAP-2024-00042", SEPTEMBER)
     assert then(state, [released]).released
 
 
@@ -405,8 +506,9 @@ def test_a_grant_is_given_back_once():
     assert decision.release_on_withdrawal(state, SEPTEMBER) == []
 
 
-@pytest.mark.parametrize("state", [given_assessed(), given_decided(REJECT)],
-                         ids=["not decided", "rejected"])
+@pytest.mark.parametrize(
+    "state", [given_assessed(), given_decided(REJECT)], ids=["not decided", "rejected"]
+)
 def test_a_withdrawal_without_a_grant_gives_nothing_back(state: SelectionState):
     assert decision.release_on_withdrawal(withdrawn(state), SEPTEMBER) == []
 

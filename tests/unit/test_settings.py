@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 
 def test_a_topic_cannot_need_more_copies_in_sync_than_it_has():
@@ -27,9 +27,14 @@ def test_three_copies_of_which_two_in_sync_is_a_production_cluster_s_setting():
 
 def test_the_command_refuses_a_setting_in_one_line_naming_it_and_stores_nothing():
     env = {**os.environ, "AAP_TOPIC_PARTITIONS": "three", "AAP_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
-    refused = subprocess.run([sys.executable, "-m", "services.cli", "setup"], env=env,
-                             capture_output=True, text=True, timeout=60,
-                             cwd=Path(__file__).resolve().parents[2])
+    refused = subprocess.run(
+        [sys.executable, "-m", "cli", "setup"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
     assert refused.returncode == 2
     assert refused.stderr.startswith("aap: AAP_TOPIC_PARTITIONS: Input should be a valid integer")

@@ -10,7 +10,7 @@ import pytest
 from shared.contracts import UnknownEventVersion, read_event, registered_types, upcast
 from shared.contracts.notifications import NotificationFailed, NotificationSent, NotificationSentV1
 from shared.contracts.upcasting import missing_upcasters, upcaster, versions_of
-from shared.envelope import MalformedEnvelope, unwrap, wrap
+from shared.kernel.envelope import MalformedEnvelope, unwrap, wrap
 
 WHEN = datetime(2024, 6, 20, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 V1 = NotificationSentV1.cloud_type()
@@ -18,9 +18,14 @@ V3 = "fr.gouv.mildeca.aap.NotificationSent.v3"
 
 
 def a_v1(**changes: Any) -> NotificationSentV1:
-    return NotificationSentV1(dossier_id=uuid4(), notification_id="n-1", template="convention_signed",
-                              recipients=["maire@roubaix.example.fr", "pref-59@example.gouv.fr"],
-                              message_id="<m@aap>", sent_at=WHEN).model_copy(update=changes)
+    return NotificationSentV1(
+        dossier_id=uuid4(),
+        notification_id="n-1",
+        template="convention_signed",
+        recipients=["maire@roubaix.example.fr", "pref-59@example.gouv.fr"],
+        message_id="<m@aap>",
+        sent_at=WHEN,
+    ).model_copy(update=changes)
 
 
 def as_record(event: NotificationSentV1) -> tuple[list[tuple[str, bytes]], bytes]:
@@ -35,9 +40,15 @@ def test_a_version_1_notification_reads_as_an_equal_version_2_with_every_address
     # when it is read
     event = read_event(V1, v1.model_dump(mode="json"))
     # then it is the latest version, with the same facts: every address in To, none in Cc
-    assert event == NotificationSent(dossier_id=v1.dossier_id, notification_id="n-1",
-                                     template="convention_signed", to=v1.recipients, cc=[],
-                                     message_id="<m@aap>", sent_at=WHEN)
+    assert event == NotificationSent(
+        dossier_id=v1.dossier_id,
+        notification_id="n-1",
+        template="convention_signed",
+        to=v1.recipients,
+        cc=[],
+        message_id="<m@aap>",
+        sent_at=WHEN,
+    )
     assert event.recipients == v1.recipients
 
 
@@ -56,8 +67,11 @@ def test_the_latest_version_and_foreign_types_pass_unchanged():
 
 
 def test_a_version_newer_than_the_code_is_refused_naming_the_versions_it_reads():
-    with pytest.raises(UnknownEventVersion, match=r"NotificationSent\.v3: this code reads "
-                                                  r"NotificationSent v1 to v2"):
+    with pytest.raises(
+        UnknownEventVersion,
+        match=r"NotificationSent\.v3: this code reads "
+        r"NotificationSent v1 to v2",
+    ):
         read_event(V3, {"dossier_id": str(uuid4())})
 
 
@@ -95,7 +109,9 @@ def test_an_old_payload_its_upcaster_cannot_read_is_malformed():
 def test_every_older_version_of_an_event_type_has_its_upcaster_and_none_is_skipped():
     assert missing_upcasters() == []
     for model in registered_types().values():
-        assert [m.version for m in versions_of(model)] == list(range(1, len(versions_of(model)) + 1))
+        assert [m.version for m in versions_of(model)] == list(
+            range(1, len(versions_of(model)) + 1)
+        )
 
 
 def test_an_upcaster_goes_from_one_version_to_the_next_only():

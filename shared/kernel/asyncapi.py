@@ -17,14 +17,14 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from shared import topics
-from shared.consumer import Subscription
 from shared.contracts.base import DomainEvent
 from shared.contracts.publishers import PUBLISHED_BY, in_the_log
 from shared.contracts.schemas import event_schema
 from shared.contracts.upcasting import versions_of
-from shared.runtime import Runtime, ServiceSpec
-from shared.settings import Settings
+from shared.kernel import topics
+from shared.kernel.consumer import Subscription
+from shared.kernel.runtime import Runtime, ServiceSpec
+from shared.kernel.settings import Settings
 
 # The version of the published contract: minor for a new event type or version (the old ones
 # stay in the log and readable), major when an event type or version disappears.
@@ -36,17 +36,31 @@ HEADERS = "CloudEventsHeaders"
 
 _EXTENSIONS: dict[str, dict[str, Any]] = {
     "ce_aapstream": {"type": "string", "description": "the event's stream: its dossier id"},
-    "ce_aapversion": {"type": "string", "pattern": "^[1-9][0-9]*$",
-                      "description": "the event's position in its dossier's stream: 1, 2, …"},
-    "ce_aaphash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                   "description": "SHA-256 link of the dossier's hash chain, this event included"},
-    "ce_aapprevhash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                       "description": "the link of the previous event of the stream"},
-    "ce_aapactor": {"type": "string",
-                    "description": "who: `<role>:<subject>` for a person, `system:<consumer>` "
-                                   "for a reaction of the platform"},
-    "ce_aapcausation": {"type": "string", "format": "uuid",
-                        "description": "the ce_id of the event this one reacts to"},
+    "ce_aapversion": {
+        "type": "string",
+        "pattern": "^[1-9][0-9]*$",
+        "description": "the event's position in its dossier's stream: 1, 2, …",
+    },
+    "ce_aaphash": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+        "description": "SHA-256 link of the dossier's hash chain, this event included",
+    },
+    "ce_aapprevhash": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+        "description": "the link of the previous event of the stream",
+    },
+    "ce_aapactor": {
+        "type": "string",
+        "description": "who: `<role>:<subject>` for a person, `system:<consumer>` "
+        "for a reaction of the platform",
+    },
+    "ce_aapcausation": {
+        "type": "string",
+        "format": "uuid",
+        "description": "the ce_id of the event this one reacts to",
+    },
     "traceparent": {"type": "string", "description": "W3C trace context"},
     "tracestate": {"type": "string", "description": "W3C trace context"},
 }
@@ -56,45 +70,77 @@ def headers_schema() -> dict[str, Any]:
     """The Kafka headers of every event: CloudEvents 1.0 in binary mode, with our extensions."""
     core: dict[str, dict[str, Any]] = {
         "ce_specversion": {"const": "1.0"},
-        "ce_id": {"type": "string", "format": "uuid",
-                  "description": "the event's id, unique; a redelivery has the same: dedup by it"},
+        "ce_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "the event's id, unique; a redelivery has the same: dedup by it",
+        },
         "ce_source": {"type": "string", "description": "the service: /aap/<service>"},
         "ce_type": {"type": "string", "description": "fr.gouv.mildeca.aap.<Event>.v<version>"},
-        "ce_subject": {"type": "string", "format": "uuid",
-                       "description": "the dossier id, also the record's key"},
-        "ce_time": {"type": "string", "format": "date-time",
-                    "description": "when the event was recorded (ISO 8601, UTC)"},
-        "ce_dataschema": {"type": "string",
-                          "description": "urn:aap:schemas:events:<Event>:v<version>, the `$id` "
-                                         "of the payload's JSON Schema"},
+        "ce_subject": {
+            "type": "string",
+            "format": "uuid",
+            "description": "the dossier id, also the record's key",
+        },
+        "ce_time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "when the event was recorded (ISO 8601, UTC)",
+        },
+        "ce_dataschema": {
+            "type": "string",
+            "description": "urn:aap:schemas:events:<Event>:v<version>, the `$id` "
+            "of the payload's JSON Schema",
+        },
         "content-type": {"const": "application/json"},
     }
-    return {"type": "object", "required": list(core),
-            "properties": {**core, **_EXTENSIONS},
-            "description": "Optional headers may be added; ignore those you do not know."}
+    return {
+        "type": "object",
+        "required": list(core),
+        "properties": {**core, **_EXTENSIONS},
+        "description": "Optional headers may be added; ignore those you do not know.",
+    }
 
 
 def document(spec: ServiceSpec) -> dict[str, Any]:
     """The AsyncAPI document of a service, its topics under the default prefix."""
     rt = Runtime(spec, Settings(topic_prefix=PREFIX))
-    rt.broker = KafkaBroker(DEVELOPMENT, specification_url=DEVELOPMENT,
-                            description="the development cluster of `./dev up`")
+    rt.broker = KafkaBroker(
+        DEVELOPMENT,
+        specification_url=DEVELOPMENT,
+        description="the development cluster of `./dev up`",
+    )
     subscriptions = spec.subscriptions(rt)
     for subscription in subscriptions:
         rt._subscribe(subscription)
     own = rt.topic(spec.name)
-    rt.broker.publisher(own, title=own, description=(
-        f"The {spec.name} service's domain events, keyed by dossier id, kept forever."))
-    generated = AsyncAPI(rt.broker, title=f"aap {spec.name}", version=API_VERSION,
-                         schema_version="3.0.0", description=_description(spec.name)
-                         ).to_specification().to_jsonable()
+    rt.broker.publisher(
+        own,
+        title=own,
+        description=(
+            f"The {spec.name} service's domain events, keyed by dossier id, kept forever."
+        ),
+    )
+    generated = (
+        AsyncAPI(
+            rt.broker,
+            title=f"aap {spec.name}",
+            version=API_VERSION,
+            schema_version="3.0.0",
+            description=_description(spec.name),
+        )
+        .to_specification()
+        .to_jsonable()
+    )
     return _completed(generated, spec.name, own, {_title(spec.name, s): s for s in subscriptions})
 
 
 def documents(specs: Mapping[str, ServiceSpec]) -> dict[str, str]:
     """File name → document text, one per service."""
-    return {f"{name}.json": json.dumps(document(spec), indent=2, ensure_ascii=False) + "\n"
-            for name, spec in specs.items()}
+    return {
+        f"{name}.json": json.dumps(document(spec), indent=2, ensure_ascii=False) + "\n"
+        for name, spec in specs.items()
+    }
 
 
 def write(folder: Path, specs: Mapping[str, ServiceSpec]) -> list[str]:
@@ -108,20 +154,23 @@ def write(folder: Path, specs: Mapping[str, ServiceSpec]) -> list[str]:
 
 
 def _description(service: str) -> str:
-    return (f"What the {service} service publishes on its topic, and the topics its consumers "
-            f"read, each in a consumer group of its own. Topics are named under the default "
-            f"prefix `{PREFIX}`. Records are CloudEvents 1.0 in Kafka binary mode: the key is "
-            "the dossier id, the `ce_*` headers say what the event is, the value is its JSON. "
-            "An event type's older versions stay in the log: read them upcast to the latest "
-            "(docs/integrators.md).")
+    return (
+        f"What the {service} service publishes on its topic, and the topics its consumers "
+        f"read, each in a consumer group of its own. Topics are named under the default "
+        f"prefix `{PREFIX}`. Records are CloudEvents 1.0 in Kafka binary mode: the key is "
+        "the dossier id, the `ce_*` headers say what the event is, the value is its JSON. "
+        "An event type's older versions stay in the log: read them upcast to the latest "
+        "(docs/integrators.md)."
+    )
 
 
 def _title(service: str, subscription: Subscription) -> str:
     return f"{service}.{subscription.consumer.name}"  # as Runtime._subscribe titles it
 
 
-def _completed(doc: dict[str, Any], service: str, own: str,
-               subscriptions: Mapping[str, Subscription]) -> dict[str, Any]:
+def _completed(
+    doc: dict[str, Any], service: str, own: str, subscriptions: Mapping[str, Subscription]
+) -> dict[str, Any]:
     messages: dict[str, Any] = {}
     schemas: dict[str, Any] = {HEADERS: headers_schema()}
     publishers = {topics.events_topic(PREFIX, name): name for name in PUBLISHED_BY}
@@ -132,38 +181,59 @@ def _completed(doc: dict[str, Any], service: str, own: str,
         else:
             subscription = _consumer_of(name, subscriptions)
             handled = subscription.consumer.handlers
-            models = [v for model in PUBLISHED_BY.get(publisher, ()) if model in handled
-                      for v in versions_of(model)]
+            models = [
+                v
+                for model in PUBLISHED_BY.get(publisher, ())
+                if model in handled
+                for v in versions_of(model)
+            ]
             channel["description"] = _reader(service, subscription)
         for model in models:
             messages[_key(model)] = _message(model, publisher, schemas)
-        channel["messages"] = {_key(m): {"$ref": f"#/components/messages/{_key(m)}"} for m in models}
+        channel["messages"] = {
+            _key(m): {"$ref": f"#/components/messages/{_key(m)}"} for m in models
+        }
         channel["bindings"]["kafka"].update(_retention())
     for name, operation in doc["operations"].items():
         channel_name = operation["channel"]["$ref"].removeprefix("#/channels/")
-        operation["messages"] = [{"$ref": f"#/channels/{channel_name}/messages/{key}"}
-                                 for key in doc["channels"][channel_name]["messages"]]
+        operation["messages"] = [
+            {"$ref": f"#/channels/{channel_name}/messages/{key}"}
+            for key in doc["channels"][channel_name]["messages"]
+        ]
         if operation["action"] == "receive":
             consumer = _consumer_of(channel_name, subscriptions).consumer
             group = f"{PREFIX}.{service}.{consumer.name}"  # as Runtime._subscribe names it
-            operation["bindings"] = {"kafka": {"groupId": {"type": "string", "enum": [group]},
-                                               "bindingVersion": BINDING}}
+            operation["bindings"] = {
+                "kafka": {"groupId": {"type": "string", "enum": [group]}, "bindingVersion": BINDING}
+            }
     # FastStream keeps its subscribers in a set: their order is the process's, not the code's.
     doc["channels"] = dict(sorted(doc["channels"].items(), key=lambda kv: (kv[0] != own, kv[0])))
-    doc["operations"] = dict(sorted(doc["operations"].items(),
-                                    key=lambda kv: (kv[1]["action"] != "send", kv[0])))
-    doc["components"] = {"messages": dict(sorted(messages.items())),
-                         "schemas": dict(sorted(schemas.items()))}
-    order = ["asyncapi", "info", "defaultContentType", "servers", "channels", "operations",
-             "components"]
+    doc["operations"] = dict(
+        sorted(doc["operations"].items(), key=lambda kv: (kv[1]["action"] != "send", kv[0]))
+    )
+    doc["components"] = {
+        "messages": dict(sorted(messages.items())),
+        "schemas": dict(sorted(schemas.items())),
+    }
+    order = [
+        "asyncapi",
+        "info",
+        "defaultContentType",
+        "servers",
+        "channels",
+        "operations",
+        "components",
+    ]
     return {key: doc[key] for key in order if key in doc}
 
 
 def _reader(service: str, subscription: Subscription) -> str:
     said = f"Read by the {service} service's consumer `{subscription.consumer.name}`"
     if subscription.read_models:
-        return (f"{said}, a projection: its read models ({', '.join(subscription.read_models)}) "
-                f"are rebuilt from offset 0 by `aap rebuild {service}`.")
+        return (
+            f"{said}, a projection: its read models ({', '.join(subscription.read_models)}) "
+            f"are rebuilt from offset 0 by `aap rebuild {service}`."
+        )
     return f"{said}, which acts on each event once."
 
 
@@ -184,25 +254,45 @@ def _message(model: type[DomainEvent], service: str, schemas: dict[str, Any]) ->
             raise ValueError(f"two schemas named {name}: rename one of the models")
     schemas[_key(model)] = _moved(payload)
     latest = versions_of(model)[-1]
-    message: dict[str, Any] = {"name": model.cloud_type(), "title": f"{model.name} v{model.version}"}
+    message: dict[str, Any] = {
+        "name": model.cloud_type(),
+        "title": f"{model.name} v{model.version}",
+    }
     if model.__doc__:
         message["summary"] = model.__doc__.splitlines()[0]
     if latest is not model:
-        message["description"] = (f"An older version, still in the log: the platform reads it "
-                                  f"upcast to v{latest.version}; a consumer from offset 0 meets "
-                                  "it too (docs/integrators.md).")
+        message["description"] = (
+            f"An older version, still in the log: the platform reads it "
+            f"upcast to v{latest.version}; a consumer from offset 0 meets "
+            "it too (docs/integrators.md)."
+        )
     return message | {
         "contentType": "application/json",
-        "headers": {"allOf": [{"$ref": f"#/components/schemas/{HEADERS}"}, {
-            "type": "object",
-            "properties": {"ce_type": {"const": model.cloud_type()},
-                           "ce_dataschema": {"const": model.dataschema()},
-                           "ce_source": {"const": f"/aap/{service}"}}}]},
+        "headers": {
+            "allOf": [
+                {"$ref": f"#/components/schemas/{HEADERS}"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "ce_type": {"const": model.cloud_type()},
+                        "ce_dataschema": {"const": model.dataschema()},
+                        "ce_source": {"const": f"/aap/{service}"},
+                    },
+                },
+            ]
+        },
         "payload": {"$ref": f"#/components/schemas/{_key(model)}"},
-        "bindings": {"kafka": {"key": {"type": "string", "format": "uuid",
-                                       "description": "the dossier id: one dossier's events "
-                                                      "keep their order in the topic"},
-                               "bindingVersion": BINDING}},
+        "bindings": {
+            "kafka": {
+                "key": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "the dossier id: one dossier's events "
+                    "keep their order in the topic",
+                },
+                "bindingVersion": BINDING,
+            }
+        },
     }
 
 
@@ -213,6 +303,11 @@ def _moved(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retention() -> dict[str, Any]:
-    return {"partitions": Settings.model_fields["topic_partitions"].default,
-            "topicConfiguration": {"cleanup.policy": ["delete"], "retention.ms": -1,
-                                   "retention.bytes": -1}}
+    return {
+        "partitions": Settings.model_fields["topic_partitions"].default,
+        "topicConfiguration": {
+            "cleanup.policy": ["delete"],
+            "retention.ms": -1,
+            "retention.bytes": -1,
+        },
+    }

@@ -13,8 +13,8 @@ from uuid import UUID
 import asyncpg
 
 from shared.contracts import DomainEvent
-from shared.errors import DomainError
-from shared.eventstore import ConcurrencyConflict, EventStore, StoredEvent, head_hash
+from shared.kernel.eventstore import ConcurrencyConflict, EventStore, StoredEvent, head_hash
+from shared.language.errors import DomainError
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -45,20 +45,34 @@ class Aggregate(Generic[S]):
             state = self.evolve(state, stored.event())
         return Loaded(stream_id, state, history)
 
-    async def record(self, conn: asyncpg.Connection, loaded: Loaded[S],
-                     events: Sequence[DomainEvent], *, now: datetime, actor: str,
-                     caused_by: UUID | None = None) -> list[StoredEvent]:
+    async def record(
+        self,
+        conn: asyncpg.Connection,
+        loaded: Loaded[S],
+        events: Sequence[DomainEvent],
+        *,
+        now: datetime,
+        actor: str,
+        caused_by: UUID | None = None,
+    ) -> list[StoredEvent]:
         """Append after what was loaded; the metadata says who acted and what caused it."""
         metadata = {"actor": actor}
         if caused_by is not None:
             metadata["causation_id"] = str(caused_by)
-        return await self.store.append(conn, loaded.stream_id, len(loaded.history), events,
-                                       prev_hash=head_hash(loaded.history), now=now,
-                                       metadata=metadata)
+        return await self.store.append(
+            conn,
+            loaded.stream_id,
+            len(loaded.history),
+            events,
+            prev_hash=head_hash(loaded.history),
+            now=now,
+            metadata=metadata,
+        )
 
 
-async def in_transaction(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]],
-                         attempts: int = 5) -> T:
+async def in_transaction(
+    pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]], attempts: int = 5
+) -> T:
     """Run `work` in a transaction; on a concurrent append to the same stream, run it again."""
     for _ in range(attempts):
         try:

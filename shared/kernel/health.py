@@ -12,14 +12,19 @@ PROBE_SECONDS = 2.0  # a readiness probe answers within this, whatever is down
 def group_consumers(broker: KafkaBroker | None) -> list[tuple[str, AIOKafkaConsumer]]:
     """The Kafka consumer of each subscriber, with its group; none before the broker starts."""
     subscribers = broker.subscribers if broker is not None else []
-    return [(sub.group_id, sub.consumer) for sub in subscribers  # type: ignore[attr-defined]
-            if getattr(sub, "consumer", None) is not None]
+    return [
+        (sub.group_id, sub.consumer)
+        for sub in subscribers  # type: ignore[attr-defined]
+        if getattr(sub, "consumer", None) is not None
+    ]
 
 
 def partitions(broker: KafkaBroker | None) -> dict[str, list[str]]:
     """What this instance holds in each of its groups, as topic/partition."""
-    return {group: [f"{tp.topic}/{tp.partition}" for tp in sorted(consumer.assignment())]
-            for group, consumer in group_consumers(broker)}
+    return {
+        group: [f"{tp.topic}/{tp.partition}" for tp in sorted(consumer.assignment())]
+        for group, consumer in group_consumers(broker)
+    }
 
 
 def consumers_joined(broker: KafkaBroker | None) -> bool:
@@ -29,9 +34,12 @@ def consumers_joined(broker: KafkaBroker | None) -> bool:
     takes partitions over when another leaves.
     """
     expected = len(broker.subscribers) if broker is not None else 0
-    joined = [consumer for _, consumer in group_consumers(broker)
-              # aiokafka keeps this state private; pinned version, checked by the tests.
-              if not consumer._subscription.reassignment_in_progress]
+    joined = [
+        consumer
+        for _, consumer in group_consumers(broker)
+        # aiokafka keeps this state private; pinned version, checked by the tests.
+        if not consumer._subscription.reassignment_in_progress
+    ]
     return len(joined) == expected
 
 

@@ -4,11 +4,11 @@ from importlib import resources
 
 import asyncpg
 
-from shared.settings import Settings
+from shared.kernel.settings import Settings
 
 
 def kernel_sql() -> str:
-    return resources.files("shared").joinpath("sql/kernel.sql").read_text()
+    return resources.files("shared.kernel").joinpath("sql/kernel.sql").read_text()
 
 
 async def provision(settings: Settings, service: str, schema_sql: str) -> None:
@@ -39,7 +39,7 @@ async def provision(settings: Settings, service: str, schema_sql: str) -> None:
         await conn.execute("SELECT pg_advisory_lock(hashtext('aap-migrate'))")
         await conn.execute(kernel_sql())
         await conn.execute(schema_sql)
-        grants = resources.files("shared").joinpath("sql/grants.sql").read_text()
+        grants = resources.files("shared.kernel").joinpath("sql/grants.sql").read_text()
         await conn.execute(grants.replace("{app}", f'"{settings.pg_app_user}"'))
     finally:
         await conn.close()

@@ -7,9 +7,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from shared.errors import DomainError
-from shared.eventstore import StoredEvent
-from shared.metrics import event_name, exposition
+from shared.kernel.eventstore import StoredEvent
+from shared.kernel.metrics import event_name, exposition
+from shared.language.errors import DomainError
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -20,11 +20,16 @@ def _field(loc: tuple[Any, ...]) -> str:
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "")).removeprefix("Value error, ")}
+        {
+            "field": _field(tuple(e.get("loc", ()))),
+            "reason": str(e.get("msg", "")).removeprefix("Value error, "),
+        }
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-    return JSONResponse(status_code=422, content={"error": "invalid", "detail": detail, "errors": errors})
+    return JSONResponse(
+        status_code=422, content={"error": "invalid", "detail": detail, "errors": errors}
+    )
 
 
 async def _refused(_: Request, exc: Exception) -> JSONResponse:
@@ -55,8 +60,10 @@ def operations_router() -> APIRouter:
         runtime = request.app.state.runtime
         checks = await runtime.readiness()
         status = 200 if all(checks.values()) else 503
-        return JSONResponse(status_code=status, content={
-            "ready": status == 200, "checks": checks, "partitions": runtime.partitions()})
+        return JSONResponse(
+            status_code=status,
+            content={"ready": status == 200, "checks": checks, "partitions": runtime.partitions()},
+        )
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
@@ -69,8 +76,12 @@ def recorded(stored: Sequence[StoredEvent]) -> dict[str, Any]:
     """The answer of a command: the events it recorded, as an integrator will read them."""
     return {
         "recorded": [
-            {"type": event_name(s.event_type),
-             "event_id": str(s.event_id), "version": s.version, "data": s.data}
+            {
+                "type": event_name(s.event_type),
+                "event_id": str(s.event_id),
+                "version": s.version,
+                "data": s.data,
+            }
             for s in stored
         ]
     }

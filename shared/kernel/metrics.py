@@ -1,7 +1,7 @@
 """The metrics a service reports: what it served, consumed and published, and how far behind it is.
 
 Counters and histograms are recorded where things happen; the gauges (consumer lag, outbox
-backlog, relay delay) read the latest `Samples`, which `shared.sampling` refreshes.
+backlog, relay delay) read the latest `Samples`, which `shared.kernel.sampling` refreshes.
 Names as Prometheus shows them are in docs/operators.md.
 """
 
@@ -36,30 +36,46 @@ class Metrics:
     def __init__(self, meter: Meter) -> None:
         self.samples = Samples()
         self._requests = meter.create_counter(
-            "aap.http.requests", description="HTTP requests answered, by method, route and status")
+            "aap.http.requests", description="HTTP requests answered, by method, route and status"
+        )
         self._latency = meter.create_histogram(
-            "aap.http.request.duration", unit="s", description="time to answer an HTTP request",
-            explicit_bucket_boundaries_advisory=SECONDS)
+            "aap.http.request.duration",
+            unit="s",
+            description="time to answer an HTTP request",
+            explicit_bucket_boundaries_advisory=SECONDS,
+        )
         self._consumed = meter.create_counter(
             "aap.events.consumed",
-            description="events read by a consumer: applied, duplicate, ignored or dead-lettered")
+            description="events read by a consumer: applied, duplicate, ignored or dead-lettered",
+        )
         self._dead_letters = meter.create_counter(
-            "aap.dead.letters", description="events sent to the service's dead-letter topic")
+            "aap.dead.letters", description="events sent to the service's dead-letter topic"
+        )
         self._published = meter.create_counter(
-            "aap.relay.published", description="events published to Kafka by the outbox relay")
+            "aap.relay.published", description="events published to Kafka by the outbox relay"
+        )
         self._publish_latency = meter.create_histogram(
-            "aap.relay.publish.duration", unit="s",
+            "aap.relay.publish.duration",
+            unit="s",
             description="time for Kafka to acknowledge one batch of the outbox",
-            explicit_bucket_boundaries_advisory=SECONDS)
+            explicit_bucket_boundaries_advisory=SECONDS,
+        )
         meter.create_observable_gauge(
-            "aap.consumer.lag", callbacks=[self._lag],
-            description="events on a partition not yet committed by the consumer group")
+            "aap.consumer.lag",
+            callbacks=[self._lag],
+            description="events on a partition not yet committed by the consumer group",
+        )
         meter.create_observable_gauge(
-            "aap.outbox.backlog", callbacks=[self._backlog],
-            description="events recorded but not yet published to Kafka")
+            "aap.outbox.backlog",
+            callbacks=[self._backlog],
+            description="events recorded but not yet published to Kafka",
+        )
         meter.create_observable_gauge(
-            "aap.relay.delay", unit="s", callbacks=[self._delay],
-            description="age of the oldest event not yet published (0 when none waits)")
+            "aap.relay.delay",
+            unit="s",
+            callbacks=[self._delay],
+            description="age of the oldest event not yet published (0 when none waits)",
+        )
 
     @classmethod
     def discarded(cls) -> "Metrics":
@@ -71,7 +87,9 @@ class Metrics:
         self._latency.record(seconds, {"method": method, "route": route, "status": str(status)})
 
     def consumed(self, consumer: str, ce_type: str, outcome: str) -> None:
-        self._consumed.add(1, {"consumer": consumer, "type": event_name(ce_type), "outcome": outcome})
+        self._consumed.add(
+            1, {"consumer": consumer, "type": event_name(ce_type), "outcome": outcome}
+        )
 
     def dead_lettered(self, consumer: str, topic: str) -> None:
         self._dead_letters.add(1, {"consumer": consumer, "topic": topic})
@@ -82,8 +100,10 @@ class Metrics:
         self._publish_latency.record(seconds)
 
     def _lag(self, _: CallbackOptions) -> Iterable[Observation]:
-        return [Observation(lag, {"group": group, "topic": topic, "partition": str(partition)})
-                for (group, topic, partition), lag in self.samples.lag.items()]
+        return [
+            Observation(lag, {"group": group, "topic": topic, "partition": str(partition)})
+            for (group, topic, partition), lag in self.samples.lag.items()
+        ]
 
     def _backlog(self, _: CallbackOptions) -> Iterable[Observation]:
         return [Observation(self.samples.outbox_backlog)]

@@ -7,15 +7,15 @@ names the role, its binding and what it may not do.
 from dataclasses import dataclass
 from enum import Enum
 
-from shared.errors import Forbidden
+from shared.language.errors import Forbidden
 
 
 class Role(str, Enum):
-    applicant = "applicant"      # bound to one SIREN
-    prefecture = "prefecture"    # bound to one département code
-    instructor = "instructor"    # MILDECA's instruction team
-    president = "president"      # the President of MILDECA
-    auditor = "auditor"          # reads everything, writes nothing
+    applicant = "applicant"  # bound to one SIREN
+    prefecture = "prefecture"  # bound to one département code
+    instructor = "instructor"  # MILDECA's instruction team
+    president = "president"  # the President of MILDECA
+    auditor = "auditor"  # reads everything, writes nothing
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,11 @@ class Actor:
     def label(self) -> str:
         """How the actor is written in an event's metadata: role, binding, subject."""
         binding = self.siren or self.departement
-        return f"{self.role.value}:{binding}:{self.subject}" if binding else f"{self.role.value}:{self.subject}"
+        return (
+            f"{self.role.value}:{binding}:{self.subject}"
+            if binding
+            else f"{self.role.value}:{self.subject}"
+        )
 
     def describe(self) -> str:
         if self.role is Role.applicant:
@@ -55,8 +59,10 @@ def require_own_dossier(actor: Actor, siren: str, to: str) -> None:
 
 def require_own_departement(actor: Actor, departement: str, to: str) -> None:
     if actor.role is Role.prefecture and actor.departement != departement:
-        raise Forbidden(f"{actor.describe()} may not {to}: the dossier is of département "
-                        f"{departement}, and a préfecture acts on its own département only")
+        raise Forbidden(
+            f"{actor.describe()} may not {to}: the dossier is of département "
+            f"{departement}, and a préfecture acts on its own département only"
+        )
 
 
 def require_reader(actor: Actor, *, siren: str | None, departement: str | None) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from shared.metrics import Samples
+from shared.kernel.metrics import Samples
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,9 @@ async def consumer_lag(group: str, consumer: AIOKafkaConsumer) -> dict[tuple[str
     return lag
 
 
-async def sample(samples: Samples, pool: asyncpg.Pool, consumers: GroupConsumers,
-                 now: datetime) -> None:
+async def sample(
+    samples: Samples, pool: asyncpg.Pool, consumers: GroupConsumers, now: datetime
+) -> None:
     lag: dict[tuple[str, str, int], int] = {}
     for group, consumer in consumers():
         lag.update(await consumer_lag(group, consumer))
@@ -50,8 +51,9 @@ async def sample(samples: Samples, pool: asyncpg.Pool, consumers: GroupConsumers
     samples.relay_delay_seconds = max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
 
 
-async def sample_forever(samples: Samples, pool: asyncpg.Pool, consumers: GroupConsumers,
-                         interval: float) -> None:
+async def sample_forever(
+    samples: Samples, pool: asyncpg.Pool, consumers: GroupConsumers, interval: float
+) -> None:
     while True:
         try:
             await sample(samples, pool, consumers, datetime.now(UTC))

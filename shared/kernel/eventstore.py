@@ -15,10 +15,10 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from shared import hashchain
 from shared.contracts import DomainEvent, read_event
-from shared.envelope import wrap
-from shared.telemetry import trace_headers
+from shared.kernel import hashchain
+from shared.kernel.envelope import wrap
+from shared.kernel.telemetry import trace_headers
 
 
 class ConcurrencyConflict(Exception):
@@ -120,23 +120,49 @@ class EventStore:
             try:
                 # No savepoint: on a conflict the caller's whole transaction is retried.
                 await conn.execute(
-                    _INSERT_EVENT, stream_id, version, event_id, event.cloud_type(),
-                    occurred_at, json.dumps(data), json.dumps(meta), prev_hash, digest,
+                    _INSERT_EVENT,
+                    stream_id,
+                    version,
+                    event_id,
+                    event.cloud_type(),
+                    occurred_at,
+                    json.dumps(data),
+                    json.dumps(meta),
+                    prev_hash,
+                    digest,
                 )
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name == "events_pkey":
                     raise ConcurrencyConflict(stream_id, expected_version) from error
                 raise
             chain = _chain_extensions(stream_id, version, prev_hash, digest, meta)
-            envelope = wrap(event, event_id=event_id, source=self.source, time=occurred_at,
-                            extensions={**trace_headers(), **(headers or {}), **chain})
+            envelope = wrap(
+                event,
+                event_id=event_id,
+                source=self.source,
+                time=occurred_at,
+                extensions={**trace_headers(), **(headers or {}), **chain},
+            )
             last_tx = await conn.fetchval(
-                _INSERT_OUTBOX, self.topic, str(event.dossier_id),
-                json.dumps(envelope.headers()), envelope.value(), last_tx or 0,
+                _INSERT_OUTBOX,
+                self.topic,
+                str(event.dossier_id),
+                json.dumps(envelope.headers()),
+                envelope.value(),
+                last_tx or 0,
             )
             stored.append(
-                StoredEvent(stream_id, version, event_id, event.cloud_type(), occurred_at, data,
-                            meta, prev_hash, digest)
+                StoredEvent(
+                    stream_id,
+                    version,
+                    event_id,
+                    event.cloud_type(),
+                    occurred_at,
+                    data,
+                    meta,
+                    prev_hash,
+                    digest,
+                )
             )
             prev_hash = digest
         if events:
@@ -149,17 +175,23 @@ async def read_stream(conn: asyncpg.Connection, stream_id: str) -> list[StoredEv
     return [_stored(row) for row in await conn.fetch(_LOAD, stream_id)]
 
 
-async def read_after(conn: asyncpg.Connection, stream_id: str, version: int,
-                     limit: int) -> list[StoredEvent]:
+async def read_after(
+    conn: asyncpg.Connection, stream_id: str, version: int, limit: int
+) -> list[StoredEvent]:
     """The next `limit` events of the whole store after (stream_id, version), in key order."""
     return [_stored(row) for row in await conn.fetch(_AFTER, stream_id, version, limit)]
 
 
-def _chain_extensions(stream_id: str, version: int, prev_hash: str, digest: str,
-                      metadata: Mapping[str, Any]) -> dict[str, str]:
+def _chain_extensions(
+    stream_id: str, version: int, prev_hash: str, digest: str, metadata: Mapping[str, Any]
+) -> dict[str, str]:
     """The event's place in its stream's chain, who acted and what caused it."""
-    extensions = {"aapstream": stream_id, "aapversion": str(version), "aapprevhash": prev_hash,
-                  "aaphash": digest}
+    extensions = {
+        "aapstream": stream_id,
+        "aapversion": str(version),
+        "aapprevhash": prev_hash,
+        "aaphash": digest,
+    }
     if metadata.get("actor") is not None:
         extensions["aapactor"] = str(metadata["actor"])
     if metadata.get("causation_id") is not None:

@@ -63,9 +63,16 @@ Published = Callable[[Sequence[str], float], None]
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, name: str = "kafka",
-                 batch_size: int = 500, poll_seconds: float = 0.5,
-                 on_published: Published | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        name: str = "kafka",
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+        on_published: Published | None = None,
+    ) -> None:
         self.pool = pool
         self.producer = producer
         self.name = name
@@ -124,8 +131,14 @@ class OutboxRelay:
             tx, position = (cursor["tx"], cursor["position"]) if cursor else (0, 0)
             records = await conn.fetch(_FETCH, tx, position, self.batch_size)
         return [
-            OutboxRow(r["position"], r["tx"], r["topic"], r["key"], json.loads(r["headers"]),
-                      bytes(r["value"]))
+            OutboxRow(
+                r["position"],
+                r["tx"],
+                r["topic"],
+                r["key"],
+                json.loads(r["headers"]),
+                bytes(r["value"]),
+            )
             for r in records
         ]
 
@@ -148,8 +161,9 @@ class OutboxRelay:
             await conn.execute(_PRUNE, last.tx, last.position)
 
 
-async def run_relay_forever(relay: OutboxRelay,
-                            on_error: Callable[[BaseException], Awaitable[None]] | None = None) -> None:
+async def run_relay_forever(
+    relay: OutboxRelay, on_error: Callable[[BaseException], Awaitable[None]] | None = None
+) -> None:
     """Keep the relay alive across transient database or Kafka failures."""
     while True:
         try:

@@ -13,11 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shared.actors import Role
-from shared.referentials import siren_is_valid
+from shared.language.actors import Role
+from shared.language.referentials import siren_is_valid
 
-SCORES = {"adequacy": 4, "innovation": 3, "team_competence": 4, "methodology": 4,
-          "partnership": 5, "prefecture_opinion": 5}
+SCORES = {
+    "adequacy": 4,
+    "innovation": 3,
+    "team_competence": 4,
+    "methodology": 4,
+    "partnership": 5,
+    "prefecture_opinion": 5,
+}
 GRANTED = "50000.00"  # small, so that many demos fit in the demo campaign's envelope
 MAX_INSTALMENTS = 12  # a bound on a loop that stops at the balance
 # What an event's line leaves out: said once at the top, or too long for a line.
@@ -39,7 +45,8 @@ def random_siren() -> str:
 def demo_dossier(siren: str) -> dict[str, Any]:
     """An eligible dossier of a commune of the Gard, filed under `siren`."""
     dossier: dict[str, Any] = json.loads(
-        resources.files("services").joinpath("demo_dossier.json").read_text())
+        resources.files("cli").joinpath("demo_dossier.json").read_text()
+    )
     dossier["applicant"]["siren"] = siren
     return dossier
 
@@ -60,11 +67,19 @@ class Walk:
     def __post_init__(self) -> None:
         applicant, departement = self.dossier["applicant"], self.dossier["applicant"]["departement"]
         self.tokens = {
-            Role.applicant: self.sign(Role.applicant, siren=applicant["siren"],
-                                      subject=self.dossier["representative"]["email"]),
-            Role.prefecture: self.sign(Role.prefecture, departement=departement,
-                                       subject=f"chef-de-projet-mildeca@pref-{departement}.example.gouv.fr"),
-            Role.instructor: self.sign(Role.instructor, subject="instruction@mildeca.example.gouv.fr"),
+            Role.applicant: self.sign(
+                Role.applicant,
+                siren=applicant["siren"],
+                subject=self.dossier["representative"]["email"],
+            ),
+            Role.prefecture: self.sign(
+                Role.prefecture,
+                departement=departement,
+                subject=f"chef-de-projet-mildeca@pref-{departement}.example.gouv.fr",
+            ),
+            Role.instructor: self.sign(
+                Role.instructor, subject="instruction@mildeca.example.gouv.fr"
+            ),
             Role.president: self.sign(Role.president, subject="president@mildeca.example.gouv.fr"),
             Role.auditor: self.sign(Role.auditor, subject="audit@mildeca.example.gouv.fr"),
         }
@@ -88,27 +103,41 @@ class Walk:
             self.balance()
             self.mails()
         self.console.rule()
-        self.console.print(f"[bold green]{self.reference}[/] went through every step in "
-                           f"{time.monotonic() - started:.1f} s (dossier {self.dossier_id}).")
+        self.console.print(
+            f"[bold green]{self.reference}[/] went through every step in "
+            f"{time.monotonic() - started:.1f} s (dossier {self.dossier_id})."
+        )
 
     def the_call(self) -> None:
         self.step("The call", "anyone may read the campaigns: no token needed")
         response = self.call("applications", "GET", "/campaigns", None)
-        found = [c for c in self.answer(response, "applications", "GET /campaigns")
-                 if c.get("id") == self.campaign]
+        found = [
+            c
+            for c in self.answer(response, "applications", "GET /campaigns")
+            if c.get("id") == self.campaign
+        ]
         if not found:
             raise DemoStopped(f"applications knows no campaign {self.campaign!r}")
         self.say(escape(f"{found[0].get('title')} — dossiers until {found[0].get('deadline')}"))
         if found[0].get("open") is False:
-            raise DemoStopped(f"the campaign {self.campaign!r} is closed: choose an open one (--campaign)")
+            raise DemoStopped(
+                f"the campaign {self.campaign!r} is closed: choose an open one (--campaign)"
+            )
 
     def filed(self) -> None:
         applicant = self.dossier["applicant"]
-        self.step("The commune files its dossier",
-                  f"{applicant['name']} (SIREN {applicant['siren']}), département "
-                  f"{applicant['departement']}, asks {self.dossier['requested_eur']} EUR, as applicant")
-        response = self.call("applications", "POST", f"/campaigns/{self.campaign}/dossiers",
-                             Role.applicant, self.dossier)
+        self.step(
+            "The commune files its dossier",
+            f"{applicant['name']} (SIREN {applicant['siren']}), département "
+            f"{applicant['departement']}, asks {self.dossier['requested_eur']} EUR, as applicant",
+        )
+        response = self.call(
+            "applications",
+            "POST",
+            f"/campaigns/{self.campaign}/dossiers",
+            Role.applicant,
+            self.dossier,
+        )
         answer = self.answer(response, "applications", "filing")
         self.dossier_id, self.reference = str(answer["dossier_id"]), str(answer["reference"])
         self.say(f"filed: [bold]{self.reference}[/] (dossier {self.dossier_id})")
@@ -116,87 +145,145 @@ class Walk:
 
     def eligibility(self) -> None:
         self.step("MILDECA checks eligibility", "rules E1–E7, automatically, on the submission")
-        view = self.wait("the eligibility check", "selection", f"/dossiers/{self.dossier_id}",
-                         lambda d: d.get("eligible") is not None)
+        view = self.wait(
+            "the eligibility check",
+            "selection",
+            f"/dossiers/{self.dossier_id}",
+            lambda d: d.get("eligible") is not None,
+        )
         if not view["eligible"]:
-            rules = "; ".join(f"{f.get('rule')}: {f.get('reason')}" for f in view.get("failed_rules") or [])
+            rules = "; ".join(
+                f"{f.get('rule')}: {f.get('reason')}" for f in view.get("failed_rules") or []
+            )
             raise DemoStopped(f"{self.reference} is not eligible: {rules}")
         self.say("eligible: every rule E1–E7 holds")
 
     def prefecture_opinion(self) -> None:
         departement = self.dossier["applicant"]["departement"]
         self.step(f"The préfecture of département {departement} gives its opinion", "as prefecture")
-        self.command("selection", "/prefecture-opinion", Role.prefecture, {
-            "opinion": "favorable",
-            "motivation": "Plan global porté par la maire et le conseil municipal, partenariat "
-                          "solide avec le parquet, la gendarmerie et le bailleur social."})
+        self.command(
+            "selection",
+            "/prefecture-opinion",
+            Role.prefecture,
+            {
+                "opinion": "favorable",
+                "motivation": "Plan global porté par la maire et le conseil municipal, partenariat "
+                "solide avec le parquet, la gendarmerie et le bailleur social.",
+            },
+        )
 
     def assessment(self) -> None:
         self.step("The selection committee assesses the dossier", "six criteria, as instructor")
-        self.command("selection", "/assessment", Role.instructor, {
-            "scores": SCORES, "proposed_eur": GRANTED,
-            "comment": "Plusieurs leviers coordonnés, territoire et publics bien identifiés."})
+        self.command(
+            "selection",
+            "/assessment",
+            Role.instructor,
+            {
+                "scores": SCORES,
+                "proposed_eur": GRANTED,
+                "comment": "Plusieurs leviers coordonnés, territoire et publics bien identifiés.",
+            },
+        )
         try:
-            ranking = self.wait("the ranking of the campaign", "selection",
-                                f"/campaigns/{self.campaign}/ranking", self.ranked)
+            ranking = self.wait(
+                "the ranking of the campaign",
+                "selection",
+                f"/campaigns/{self.campaign}/ranking",
+                self.ranked,
+            )
         except DemoStopped as missing:  # the ranking is for the reader: the walk goes on without it
             self.say(f"[dim]no ranking: {escape(str(missing))}[/]")
             return
         rows = _ranked(ranking)
-        place = next(i for i, row in enumerate(rows, 1) if str(row.get("dossier_id")) == self.dossier_id)
+        place = next(
+            i for i, row in enumerate(rows, 1) if str(row.get("dossier_id")) == self.dossier_id
+        )
         envelope = ranking if isinstance(ranking, dict) else {}
-        self.say(f"ranked {place} of {len(rows)} assessed dossiers of the campaign; its envelope: "
-                 f"{envelope.get('remaining_eur', '?')} EUR left of {envelope.get('envelope_eur', '?')} EUR")
+        self.say(
+            f"ranked {place} of {len(rows)} assessed dossiers of the campaign; its envelope: "
+            f"{envelope.get('remaining_eur', '?')} EUR left of {envelope.get('envelope_eur', '?')} EUR"
+        )
 
     def ranked(self, ranking: Any) -> bool:
         return any(str(row.get("dossier_id")) == self.dossier_id for row in _ranked(ranking))
 
     def decision(self) -> None:
-        self.step("The President of MILDECA decides", f"selected, {GRANTED} EUR granted, as president")
-        self.command("selection", "/decision", Role.president, {
-            "outcome": "selected", "granted_eur": GRANTED,
-            "motivation": "Avis favorable de la préfecture et du comité de sélection."})
+        self.step(
+            "The President of MILDECA decides", f"selected, {GRANTED} EUR granted, as president"
+        )
+        self.command(
+            "selection",
+            "/decision",
+            Role.president,
+            {
+                "outcome": "selected",
+                "granted_eur": GRANTED,
+                "motivation": "Avis favorable de la préfecture et du comité de sélection.",
+            },
+        )
 
     def signatures(self) -> None:
-        self.step("The convention is signed by its three parties",
-                  "the collectivité (applicant), the préfecture, MILDECA (president)")
+        self.step(
+            "The convention is signed by its three parties",
+            "the collectivité (applicant), the préfecture, MILDECA (president)",
+        )
         for role in (Role.applicant, Role.prefecture, Role.president):
             self.command("selection", "/convention/signatures", role, {})
 
     def commitment(self) -> None:
         self.step("Payments commits the funds", "on the signed convention, automatically")
-        view = self.wait("the funds committed", "payments", f"/dossiers/{self.dossier_id}",
-                         lambda d: True)
+        view = self.wait(
+            "the funds committed", "payments", f"/dossiers/{self.dossier_id}", lambda d: True
+        )
         self.say(f"committed: {view.get('committed_eur', '?')} EUR")
         for instalment in view.get("plan") or []:
             if isinstance(instalment, dict):
-                self.say(f"  {instalment.get('number', '·')}. {instalment.get('label')}: "
-                         f"{instalment.get('amount_eur')} EUR (on {instalment.get('due_on')})")
+                self.say(
+                    f"  {instalment.get('number', '·')}. {instalment.get('label')}: "
+                    f"{instalment.get('amount_eur')} EUR (on {instalment.get('due_on')})"
+                )
 
     def instalments(self) -> None:
         self.step("MILDECA pays the instalments before the balance", "as instructor")
         for _ in range(MAX_INSTALMENTS):
-            response = self.call("payments", "POST", f"/dossiers/{self.dossier_id}/instalments",
-                                 Role.instructor, {})
+            response = self.call(
+                "payments", "POST", f"/dossiers/{self.dossier_id}/instalments", Role.instructor, {}
+            )
             if response.status_code == 409:  # the next one is the balance: it waits for the report
                 self.say(f"[dim]no more now: {escape(self.detail(response))}[/]")
                 return
             self.show(self.answer(response, "payments", "POST /instalments").get("recorded", []))
-        raise DemoStopped(f"payments paid {MAX_INSTALMENTS} instalments and never reached the balance")
+        raise DemoStopped(
+            f"payments paid {MAX_INSTALMENTS} instalments and never reached the balance"
+        )
 
     def final_report(self) -> None:
         self.step("The commune files its final report", "the spending it justifies, as applicant")
-        self.command("payments", "/final-report", Role.applicant, {
-            "justified_spending_eur": self.dossier["budget"]["total_cost_eur"],
-            "summary": "Évaluation : 180 jeunes accompagnés, 40 professionnels formés, "
-                       "deux points de deal abandonnés selon la gendarmerie."})
+        self.command(
+            "payments",
+            "/final-report",
+            Role.applicant,
+            {
+                "justified_spending_eur": self.dossier["budget"]["total_cost_eur"],
+                "summary": "Évaluation : 180 jeunes accompagnés, 40 professionnels formés, "
+                "deux points de deal abandonnés selon la gendarmerie.",
+            },
+        )
 
     def departmental_opinion(self) -> None:
-        self.step("The departmental project lead gives a motivated opinion",
-                  "on the action's effectiveness, as prefecture")
-        self.command("payments", "/departmental-opinion", Role.prefecture, {
-            "opinion": "favorable",
-            "motivation": "Les indicateurs du rapport final montrent une action efficace."})
+        self.step(
+            "The departmental project lead gives a motivated opinion",
+            "on the action's effectiveness, as prefecture",
+        )
+        self.command(
+            "payments",
+            "/departmental-opinion",
+            Role.prefecture,
+            {
+                "opinion": "favorable",
+                "motivation": "Les indicateurs du rapport final montrent une action efficace.",
+            },
+        )
 
     def balance(self) -> None:
         self.step("MILDECA releases the balance (solde)", "as instructor")
@@ -206,11 +293,16 @@ class Walk:
         self.step("The mails sent", "to the commune, MILDECA and the préfecture, by notifications")
         path = f"/dossiers/{self.dossier_id}/notifications"
         count, changed, deadline = -1, time.monotonic(), time.monotonic() + self.timeout
-        with self.console.status(f"waiting for the mails to stop coming (none new for {settle:.0f} s; "
-                                 f"GET notifications {path})"):
+        with self.console.status(
+            f"waiting for the mails to stop coming (none new for {settle:.0f} s; "
+            f"GET notifications {path})"
+        ):
             while True:
-                mails = self.answer(self.call("notifications", "GET", path, Role.auditor),
-                                    "notifications", f"GET {path}")
+                mails = self.answer(
+                    self.call("notifications", "GET", path, Role.auditor),
+                    "notifications",
+                    f"GET {path}",
+                )
                 if len(mails) != count:
                     count, changed = len(mails), time.monotonic()
                 if (count and time.monotonic() - changed >= settle) or time.monotonic() > deadline:
@@ -220,20 +312,33 @@ class Walk:
             raise DemoStopped(f"no mail was sent for {self.reference} within {self.timeout:.0f} s")
         table = Table("sent at", "template", "to")
         for mail in mails:
-            table.add_row(str(mail.get("sent_at", ""))[:19], str(mail.get("template", "")),
-                          str(mail.get("recipients", "")))
+            table.add_row(
+                str(mail.get("sent_at", ""))[:19],
+                str(mail.get("template", "")),
+                str(mail.get("recipients", "")),
+            )
         self.console.print(table)
 
     # -- HTTP, waiting, printing -------------------------------------------------------------
 
-    def call(self, service: str, method: str, path: str, role: Role | None,
-             body: dict[str, Any] | None = None) -> httpx.Response:
+    def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        role: Role | None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
         try:
-            return self.client.request(method, self.urls[service] + path, json=body, headers=headers)
+            return self.client.request(
+                method, self.urls[service] + path, json=body, headers=headers
+            )
         except httpx.TransportError as error:
-            raise DemoStopped(f"{service} does not answer at {self.urls[service]} ({error}): "
-                              "is the platform up? (./dev up)") from None
+            raise DemoStopped(
+                f"{service} does not answer at {self.urls[service]} ({error}): "
+                "is the platform up? (./dev up)"
+            ) from None
 
     def command(self, service: str, path: str, role: Role, body: dict[str, Any]) -> None:
         response = self.call(service, "POST", f"/dossiers/{self.dossier_id}{path}", role, body)
@@ -241,7 +346,9 @@ class Walk:
 
     def answer(self, response: httpx.Response, service: str, what: str) -> Any:
         if not response.is_success:
-            raise DemoStopped(f"{service} refused {what}: {response.status_code} {self.detail(response)}")
+            raise DemoStopped(
+                f"{service} refused {what}: {response.status_code} {self.detail(response)}"
+            )
         return response.json()
 
     @staticmethod
@@ -254,11 +361,19 @@ class Walk:
             return f"{body.get('reason') or body.get('error', '')}: {body['detail']}".lstrip(": ")
         return json.dumps(body, ensure_ascii=False)[:500]
 
-    def wait(self, what: str, service: str, path: str, ready: Callable[[Any], bool],
-             interval: float = 0.3) -> Any:
+    def wait(
+        self,
+        what: str,
+        service: str,
+        path: str,
+        ready: Callable[[Any], bool],
+        interval: float = 0.3,
+    ) -> Any:
         """Poll GET `path` (as auditor) until it answers 200 and `ready`; 404 means not yet."""
         deadline = time.monotonic() + self.timeout
-        with self.console.status(f"waiting for {what} (GET {service} {path}, up to {self.timeout:.0f} s)"):
+        with self.console.status(
+            f"waiting for {what} (GET {service} {path}, up to {self.timeout:.0f} s)"
+        ):
             while True:
                 response = self.call(service, "GET", path, Role.auditor)
                 if response.status_code != 404:
@@ -266,8 +381,10 @@ class Walk:
                     if ready(view):
                         return view
                 if time.monotonic() > deadline:
-                    raise DemoStopped(f"timed out after {self.timeout:.0f} s waiting for {what} "
-                                      f"of {self.reference} ({service} GET {path})")
+                    raise DemoStopped(
+                        f"timed out after {self.timeout:.0f} s waiting for {what} "
+                        f"of {self.reference} ({service} GET {path})"
+                    )
                 time.sleep(interval)
 
     def step(self, title: str, how: str) -> None:
@@ -282,13 +399,19 @@ class Walk:
         for event in recorded:
             data = event.get("data") or {}
             facts = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if k not in QUIET)
-            self.console.print(f"  [green]✓ {escape(str(event.get('type')))}[/] "
-                               f"[dim](v{event.get('version')})[/] {escape(facts)}")
+            self.console.print(
+                f"  [green]✓ {escape(str(event.get('type')))}[/] "
+                f"[dim](v{event.get('version')})[/] {escape(facts)}"
+            )
 
 
 def _ranked(ranking: Any) -> list[dict[str, Any]]:
     """The rows of a ranking, whether it comes as a list or inside an object."""
-    rows = ranking if isinstance(ranking, list) else ranking.get("dossiers") or ranking.get("ranking") or []
+    rows = (
+        ranking
+        if isinstance(ranking, list)
+        else ranking.get("dossiers") or ranking.get("ranking") or []
+    )
     return [row for row in rows if isinstance(row, dict)]
 
 

@@ -18,7 +18,7 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 
 from shared.contracts import DomainEvent
-from shared.envelope import Envelope, MalformedEnvelope, unwrap
+from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,13 @@ VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1
 """
 
 # Failures of the infrastructure, not of the event: retried until it comes back.
-TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-             asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+TRANSIENT = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,9 @@ class Consumer:
         async with pool.acquire() as conn, conn.transaction():
             return await self.apply_in(conn, envelope, record)
 
-    async def apply_in(self, conn: asyncpg.Connection, envelope: Envelope,
-                       record: ConsumerRecord) -> bool:
+    async def apply_in(
+        self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
+    ) -> bool:
         """The same, in the caller's transaction (a rebuild applies a whole batch in one)."""
         if not self.handles(envelope):
             return False

@@ -17,9 +17,18 @@ def canonical(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def link(prev_hash: str, *, stream_id: str, version: int, event_id: str, event_type: str,
-         occurred_at: str, data: dict[str, Any], actor: str | None = None,
-         causation_id: str | None = None) -> str:
+def link(
+    prev_hash: str,
+    *,
+    stream_id: str,
+    version: int,
+    event_id: str,
+    event_type: str,
+    occurred_at: str,
+    data: dict[str, Any],
+    actor: str | None = None,
+    causation_id: str | None = None,
+) -> str:
     content: dict[str, Any] = {
         "stream_id": stream_id,
         "version": version,
@@ -34,12 +43,30 @@ def link(prev_hash: str, *, stream_id: str, version: int, event_id: str, event_t
     return hashlib.sha256(prev_hash.encode() + canonical(content)).hexdigest()
 
 
-def matches(stored_hash: str, prev_hash: str, *, stream_id: str, version: int, event_id: str,
-            event_type: str, occurred_at: str, data: dict[str, Any], actor: str | None = None,
-            causation_id: str | None = None) -> bool:
+def matches(
+    stored_hash: str,
+    prev_hash: str,
+    *,
+    stream_id: str,
+    version: int,
+    event_id: str,
+    event_type: str,
+    occurred_at: str,
+    data: dict[str, Any],
+    actor: str | None = None,
+    causation_id: str | None = None,
+) -> bool:
     """Whether `stored_hash` is the link of this content (with or without its actor)."""
-    fields = dict(stream_id=stream_id, version=version, event_id=event_id, event_type=event_type,
-                  occurred_at=occurred_at, data=data)
+    fields = dict(
+        stream_id=stream_id,
+        version=version,
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=occurred_at,
+        data=data,
+    )
     if link(prev_hash, **fields, actor=actor, causation_id=causation_id) == stored_hash:
         return True
-    return (actor is not None or causation_id is not None) and link(prev_hash, **fields) == stored_hash
+    return (actor is not None or causation_id is not None) and link(
+        prev_hash, **fields
+    ) == stored_hash

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from shared.consumer import Subscription
-from shared.envelope import MalformedEnvelope, unwrap
+from shared.kernel.consumer import Subscription
+from shared.kernel.envelope import MalformedEnvelope, unwrap
 
 
 async def digest(pool: asyncpg.Pool, tables: Sequence[str]) -> str:
@@ -34,16 +34,27 @@ async def rebuild(
     async with pool.acquire() as conn, conn.transaction():
         for table in projection.read_models:
             await conn.execute(f"DELETE FROM {table}")
-        await conn.execute("DELETE FROM processed_events WHERE consumer = $1", projection.consumer.name)
+        await conn.execute(
+            "DELETE FROM processed_events WHERE consumer = $1", projection.consumer.name
+        )
     # No consumer group: the reader is assigned every partition and commits nothing.
-    reader = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, enable_auto_commit=False,
-                              group_id=None, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await reader.start()
     applied = 0
     try:
         partitions = sorted(reader.assignment())
         await reader.seek_to_beginning(*partitions)
-        end = {tp: offset for tp, offset in (await reader.end_offsets(partitions)).items() if offset > 0}
+        end = {
+            tp: offset
+            for tp, offset in (await reader.end_offsets(partitions)).items()
+            if offset > 0
+        }
         total = sum(end.values())
         seen = 0
         if progress:
@@ -68,4 +79,3 @@ async def rebuild(
     finally:
         await reader.stop()
     return applied
-

@@ -18,14 +18,14 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from shared import db, health, topics
-from shared.campaigns import Campaign, load_campaigns
-from shared.consumer import Subscription, consume_record, dead_letter_headers
-from shared.eventstore import EventStore
-from shared.metrics import Metrics, event_name
-from shared.outbox import OutboxRelay, idempotent_producer, run_relay_forever
-from shared.sampling import sample_forever
-from shared.settings import Settings
+from shared.kernel import db, health, topics
+from shared.kernel.consumer import Subscription, consume_record, dead_letter_headers
+from shared.kernel.eventstore import EventStore
+from shared.kernel.metrics import Metrics, event_name
+from shared.kernel.outbox import OutboxRelay, idempotent_producer, run_relay_forever
+from shared.kernel.sampling import sample_forever
+from shared.kernel.settings import Settings
+from shared.language.campaigns import Campaign, load_campaigns
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ class ServiceSpec:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
 
 
 @dataclass
@@ -78,8 +77,10 @@ class Runtime:
         s = self.settings
         self.campaigns = load_campaigns(s.campaigns_dir)
         if s.provision_on_start:
-            own = [topics.events_topic(s.topic_prefix, self.name),
-                   topics.dead_letter_topic(s.topic_prefix, self.name)]
+            own = [
+                topics.events_topic(s.topic_prefix, self.name),
+                topics.dead_letter_topic(s.topic_prefix, self.name),
+            ]
             names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
             await topics.provision(s, names)
             await db.provision(s, self.name, self.spec.schema_sql)
@@ -98,12 +99,24 @@ class Runtime:
             self._subscribe(subscription)
         self.producer = idempotent_producer(s.kafka_bootstrap, f"aap-{self.name}-relay")
         await self.producer.start()
-        self.relay = OutboxRelay(self.pool, self.producer, poll_seconds=s.relay_poll_seconds,
-                                 on_published=self.metrics.published)
+        self.relay = OutboxRelay(
+            self.pool,
+            self.producer,
+            poll_seconds=s.relay_poll_seconds,
+            on_published=self.metrics.published,
+        )
         self.tasks.append(asyncio.create_task(run_relay_forever(self.relay), name="outbox-relay"))
-        self.tasks.append(asyncio.create_task(
-            sample_forever(self.metrics.samples, self.pool, self.group_consumers,
-                           s.metrics_interval_seconds), name="metrics-sampling"))
+        self.tasks.append(
+            asyncio.create_task(
+                sample_forever(
+                    self.metrics.samples,
+                    self.pool,
+                    self.group_consumers,
+                    s.metrics_interval_seconds,
+                ),
+                name="metrics-sampling",
+            )
+        )
         for job in self.spec.background:
             self.tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
         await self.broker.start()
@@ -117,8 +130,12 @@ class Runtime:
             try:
                 await asyncio.wait_for(self.relay.stop(), SHUTDOWN_SECONDS)
             except TimeoutError:
-                log.warning("%s: the relay's batch did not finish in %s s; it will be published "
-                            "again at restart", self.name, SHUTDOWN_SECONDS)
+                log.warning(
+                    "%s: the relay's batch did not finish in %s s; it will be published "
+                    "again at restart",
+                    self.name,
+                    SHUTDOWN_SECONDS,
+                )
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -144,8 +161,14 @@ class Runtime:
         dead_letter_topic = topics.dead_letter_topic(self.settings.topic_prefix, self.name)
 
         async def dead_letter(record: ConsumerRecord, reason: str) -> None:
-            log.error("%s: dead-lettering %s@%s/%s: %s", consumer.name, record.topic,
-                      record.partition, record.offset, reason)
+            log.error(
+                "%s: dead-lettering %s@%s/%s: %s",
+                consumer.name,
+                record.topic,
+                record.partition,
+                record.offset,
+                reason,
+            )
             await broker.publish(
                 record.value or b"",
                 dead_letter_topic,
@@ -155,15 +178,25 @@ class Runtime:
             self.metrics.dead_lettered(consumer.name, record.topic)
 
         async def on_event(record: Any) -> None:  # the ConsumerRecord, from raw_record
-            outcome = await consume_record(consumer, self.db(), record, dead_letter,
-                                           retries=self.settings.consumer_retries)
+            outcome = await consume_record(
+                consumer, self.db(), record, dead_letter, retries=self.settings.consumer_retries
+            )
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
             self.metrics.consumed(consumer.name, headers.get("ce_type", ""), outcome)
             # In the consumer's span: the line carries the trace id of the event's journey.
-            log.info("%s: %s %s", consumer.name, outcome, event_name(headers.get("ce_type", "")),
-                     extra={"event_id": headers.get("ce_id"), "dossier_id": (record.key or b"").decode(),
-                            "topic": record.topic, "partition": record.partition,
-                            "offset": record.offset})
+            log.info(
+                "%s: %s %s",
+                consumer.name,
+                outcome,
+                event_name(headers.get("ce_type", "")),
+                extra={
+                    "event_id": headers.get("ce_id"),
+                    "dossier_id": (record.key or b"").decode(),
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+            )
 
         broker.subscriber(
             *[self.topic(service) for service in subscription.services],

@@ -19,8 +19,10 @@ from prometheus_client import CollectorRegistry
 
 
 def _exports(signal: str) -> bool:
-    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-                or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"))
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    )
 
 
 def resource(service_name: str) -> Resource:
@@ -42,15 +44,20 @@ def setup_tracing(service_name: str) -> TracerProvider:
 def setup_metrics(service_name: str) -> tuple[MeterProvider, CollectorRegistry]:
     """A meter provider read by Prometheus (the registry returned) and, when set, by OTLP."""
     registry = CollectorRegistry()
-    readers: list[MetricReader] = [PrometheusMetricReader(
-        scope_info_enabled=False, resource_attribute_filter=lambda key: key == "service.name",
-        registry=registry)]
+    readers: list[MetricReader] = [
+        PrometheusMetricReader(
+            scope_info_enabled=False,
+            resource_attribute_filter=lambda key: key == "service.name",
+            registry=registry,
+        )
+    ]
     if _exports("METRICS"):
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-    provider = MeterProvider(resource=resource(service_name), metric_readers=readers,
-                             shutdown_on_exit=False)
+    provider = MeterProvider(
+        resource=resource(service_name), metric_readers=readers, shutdown_on_exit=False
+    )
     return provider, registry
 
 

@@ -19,18 +19,33 @@ from rich.table import Table
 from shared import audit
 from shared.audit import AuditEvent, Break
 from shared.audit.events import SERVICES
-from shared.campaigns import load_campaigns
-from shared.settings import Settings
+from shared.kernel.settings import Settings
+from shared.language.campaigns import load_campaigns
 
-audit_app = typer.Typer(help="Auditors: replay a dossier, travel in time, prove nothing was altered.",
-                        no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Auditors: replay a dossier, travel in time, prove nothing was altered.",
+    no_args_is_help=True,
+)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # one break a line, whatever the width
 
 # What the table shows of an event's payload, when the event carries it.
-SUMMARY = ("outcome", "eligible", "opinion", "party", "requested_eur", "proposed_eur",
-           "granted_eur", "committed_eur", "amount_eur", "paid_total_eur", "justified_spending_eur",
-           "withheld_eur", "template", "reason")
+SUMMARY = (
+    "outcome",
+    "eligible",
+    "opinion",
+    "party",
+    "requested_eur",
+    "proposed_eur",
+    "granted_eur",
+    "committed_eur",
+    "amount_eur",
+    "paid_total_eur",
+    "justified_spending_eur",
+    "withheld_eur",
+    "template",
+    "reason",
+)
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -39,22 +54,30 @@ def _instant(text: str | None) -> datetime | None:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an ISO 8601 instant (e.g. 2024-06-20T10:00+02:00)") from None
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 instant (e.g. 2024-06-20T10:00+02:00)"
+        ) from None
     if at.tzinfo is None:
         raise typer.BadParameter(f"{text!r} has no UTC offset: say which time zone (e.g. +02:00)")
     return at
 
 
 @asynccontextmanager
-async def _stores(settings: Settings, services: Sequence[str]) -> AsyncIterator[dict[str, asyncpg.Pool]]:
+async def _stores(
+    settings: Settings, services: Sequence[str]
+) -> AsyncIterator[dict[str, asyncpg.Pool]]:
     """A pool on each service's database, as its owner: the auditor reads, never writes."""
     pools: dict[str, asyncpg.Pool] = {}
     try:
         for service in services:
             try:
-                pools[service] = await asyncpg.create_pool(settings.admin_dsn(service), min_size=1, max_size=2)
+                pools[service] = await asyncpg.create_pool(
+                    settings.admin_dsn(service), min_size=1, max_size=2
+                )
             except asyncpg.InvalidCatalogNameError:
-                err.print(f"[red]no database {settings.database(service)}[/]: run `aap setup` first")
+                err.print(
+                    f"[red]no database {settings.database(service)}[/]: run `aap setup` first"
+                )
                 raise typer.Exit(2) from None
         yield pools
     finally:
@@ -75,14 +98,20 @@ def _caused_by(event: AuditEvent, events: Sequence[AuditEvent]) -> str:
 
 def _print_breaks(breaks: Sequence[Break]) -> None:
     for b in breaks:
-        err.print(f"[red]{b.what}[/] {b.service} stream {b.stream_id} at version {b.version}: "
-                  f"{escape(b.detail)}")
+        err.print(
+            f"[red]{b.what}[/] {b.service} stream {b.stream_id} at version {b.version}: "
+            f"{escape(b.detail)}"
+        )
 
 
 @audit_app.command()
-def show(dossier: UUID,
-         as_of: str = typer.Option("", "--as-of", help="an instant with its offset, e.g. 2024-06-20T10:00+02:00"),
-         as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables")) -> None:
+def show(
+    dossier: UUID,
+    as_of: str = typer.Option(
+        "", "--as-of", help="an instant with its offset, e.g. 2024-06-20T10:00+02:00"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+) -> None:
     """A dossier's whole history across the services, and its state as of an instant."""
     settings, at = Settings(), _instant(as_of)
 
@@ -91,20 +120,37 @@ def show(dossier: UUID,
             events = await audit.history(pools, dossier, at)
             instant = at or datetime.now(UTC)
             campaign = load_campaigns(settings.campaigns_dir).get(audit.campaign_of(events) or "")
-            envelope = None if campaign is None else await audit.campaign_envelope(
-                pools["selection"], campaign.id, campaign.envelope_eur, instant)
+            envelope = (
+                None
+                if campaign is None
+                else await audit.campaign_envelope(
+                    pools["selection"], campaign.id, campaign.envelope_eur, instant
+                )
+            )
             return events, audit.as_of(events, instant, envelope)
 
     events, state = asyncio.run(run())
     if not events:
-        err.print(f"no event of dossier {dossier} in the stores" + (f" up to {at.isoformat()}" if at else ""))
+        err.print(
+            f"no event of dossier {dossier} in the stores"
+            + (f" up to {at.isoformat()}" if at else "")
+        )
         raise typer.Exit(1)
     breaks = audit.verify_streams(events)
     if as_json:
-        print(json.dumps({"dossier_id": str(dossier), "as_of": state.at.isoformat(),
-                          "events": [e.as_json() for e in events], "state": audit.to_json(state),
-                          "chain": {"verified": not breaks, "breaks": [b.as_json() for b in breaks]}},
-                         indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "dossier_id": str(dossier),
+                    "as_of": state.at.isoformat(),
+                    "events": [e.as_json() for e in events],
+                    "state": audit.to_json(state),
+                    "chain": {"verified": not breaks, "breaks": [b.as_json() for b in breaks]},
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         table = Table(title=f"dossier {dossier}")
         for column in ("time", "service", "v", "type"):
@@ -112,8 +158,15 @@ def show(dossier: UUID,
         for column in ("actor", "caused by", "summary"):
             table.add_column(column)
         for e in events:
-            table.add_row(e.occurred_at.isoformat(timespec="seconds"), e.service, str(e.version), e.type,
-                          escape(e.actor or ""), _caused_by(e, events), escape(_summary(e)))
+            table.add_row(
+                e.occurred_at.isoformat(timespec="seconds"),
+                e.service,
+                str(e.version),
+                e.type,
+                escape(e.actor or ""),
+                _caused_by(e, events),
+                escape(_summary(e)),
+            )
         console.print(table)
         console.print(f"[bold]as of {state.at.isoformat()}[/]")
         console.print_json(json.dumps(audit.to_json(state), ensure_ascii=False))
@@ -133,15 +186,24 @@ def verify(service: str = typer.Option("", help="one service (default: all four)
 
     async def run() -> list[Break]:
         breaks: list[Break] = []
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("events"), TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("events"),
+            TimeElapsedColumn(),
+        )
         async with _stores(settings, services) as pools:
             with Progress(*columns, console=console) as progress:
                 for name, pool in pools.items():
                     task = progress.add_task(name, total=None)
                     breaks += await audit.verify_store(
-                        pool, name, lambda done, total, task=task: progress.update(task, completed=done,
-                                                                                   total=total))
+                        pool,
+                        name,
+                        lambda done, total, task=task: progress.update(
+                            task, completed=done, total=total
+                        ),
+                    )
         return breaks
 
     breaks = asyncio.run(run())
@@ -153,8 +215,11 @@ def verify(service: str = typer.Option("", help="one service (default: all four)
 
 
 @audit_app.command()
-def export(dossier: UUID, output: Path = typer.Option(..., "-o", "--output", help="the bundle file to write"),
-           as_of: str = typer.Option("", "--as-of", help="only the history up to this instant")) -> None:
+def export(
+    dossier: UUID,
+    output: Path = typer.Option(..., "-o", "--output", help="the bundle file to write"),
+    as_of: str = typer.Option("", "--as-of", help="only the history up to this instant"),
+) -> None:
     """Write a dossier's history as a self-contained bundle, to verify offline with `check`."""
     settings, at = Settings(), _instant(as_of)
 
@@ -168,8 +233,10 @@ def export(dossier: UUID, output: Path = typer.Option(..., "-o", "--output", hel
         raise typer.Exit(1)
     bundle = audit.export_bundle(events, dossier, datetime.now(UTC))
     output.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n")
-    console.print(f"{len(events)} events of dossier {dossier} written to {output} "
-                  f"(sha256 {bundle['digest']['value'][:16]}…)")
+    console.print(
+        f"{len(events)} events of dossier {dossier} written to {output} "
+        f"(sha256 {bundle['digest']['value'][:16]}…)"
+    )
 
 
 @audit_app.command()
@@ -185,6 +252,10 @@ def check(bundle: Path) -> None:
     if breaks:
         err.print(f"[red]{len(breaks)} break(s)[/]: the bundle is not what was exported")
         raise typer.Exit(1)
-    streams = ", ".join(f"{s['service']} v{s['versions']} {s['head_hash'][:12]}…" for s in document["streams"])
-    console.print(f"[green]verified[/]: dossier {document['dossier_id']}, {len(document['events'])} events; "
-                  f"heads {streams}")
+    streams = ", ".join(
+        f"{s['service']} v{s['versions']} {s['head_hash'][:12]}…" for s in document["streams"]
+    )
+    console.print(
+        f"[green]verified[/]: dossier {document['dossier_id']}, {len(document['events'])} events; "
+        f"heads {streams}"
+    )

@@ -62,8 +62,14 @@ class Envelope:
             raise MalformedEnvelope(f"{self.type}: {error}") from error
 
 
-def wrap(event: DomainEvent, *, event_id: UUID, source: str, time: datetime,
-         extensions: Mapping[str, str] | None = None) -> Envelope:
+def wrap(
+    event: DomainEvent,
+    *,
+    event_id: UUID,
+    source: str,
+    time: datetime,
+    extensions: Mapping[str, str] | None = None,
+) -> Envelope:
     return Envelope(
         id=event_id,
         source=source,
@@ -76,8 +82,9 @@ def wrap(event: DomainEvent, *, event_id: UUID, source: str, time: datetime,
     )
 
 
-def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None, *,
-           as_written: bool = False) -> Envelope:
+def unwrap(
+    headers: Iterable[tuple[str, bytes]], value: bytes | None, *, as_written: bool = False
+) -> Envelope:
     """Rebuild the envelope from a Kafka record's headers and value, in the latest version.
 
     An event written in an older version is upcast (its type, dataschema and data are those of
@@ -85,7 +92,9 @@ def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None, *,
     `as_written` keeps the event as it was written, which is what its hash covers.
     """
     attrs = {key: raw.decode("utf-8", "replace") for key, raw in headers}
-    missing = [a for a in ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time") if a not in attrs]
+    missing = [
+        a for a in ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time") if a not in attrs
+    ]
     if missing:
         raise MalformedEnvelope(f"missing CloudEvents headers: {', '.join(missing)}")
     if attrs.get("ce_specversion") != SPEC_VERSION:
@@ -104,12 +113,19 @@ def unwrap(headers: Iterable[tuple[str, bytes]], value: bytes | None, *,
             event_type, data = upcast(event_type, data)
         except UnknownEventVersion as error:
             raise MalformedEnvelope(str(error)) from error
-        except (KeyError, TypeError, ValueError) as error:  # an old payload its upcaster cannot read
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as error:  # an old payload its upcaster cannot read
             raise MalformedEnvelope(f"{attrs['ce_type']}: cannot upcast: {error!r}") from error
         if event_type != attrs["ce_type"]:
             dataschema = event_model(event_type).dataschema()
-    extensions = {k.removeprefix("ce_"): v for k, v in attrs.items()
-                  if (k.startswith("ce_") and k not in CORE) or k in TRACE_CONTEXT}
+    extensions = {
+        k.removeprefix("ce_"): v
+        for k, v in attrs.items()
+        if (k.startswith("ce_") and k not in CORE) or k in TRACE_CONTEXT
+    }
     return Envelope(
         id=event_id,
         source=attrs["ce_source"],

@@ -4,20 +4,25 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
-from zoneinfo import ZoneInfo
-
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared.errors import NotFound
+from shared.language.errors import NotFound
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
 # The committee's six criteria (DOMAIN.md), in the order of the call's text.
-CRITERIA = ("adequacy", "innovation", "team_competence", "methodology", "partnership",
-            "prefecture_opinion")
+CRITERIA = (
+    "adequacy",
+    "innovation",
+    "team_competence",
+    "methodology",
+    "partnership",
+    "prefecture_opinion",
+)
 
 
 class Instalment(BaseModel):
@@ -35,7 +40,9 @@ class Campaign(BaseModel):
     title: str
     reference_prefix: str
     published_at: AwareDatetime
-    deadline: AwareDatetime = Field(description="dossiers are accepted strictly before this instant")
+    deadline: AwareDatetime = Field(
+        description="dossiers are accepted strictly before this instant"
+    )
     convention_deadline: AwareDatetime
     cap_eur: Decimal
     envelope_eur: Decimal
@@ -53,9 +60,15 @@ class Campaign(BaseModel):
         if [i.due_on for i in self.payment_plan].count("balance") != 1:
             raise ValueError("the payment plan has exactly one balance")
         weights = self.criteria_weights
-        if set(weights) != set(CRITERIA) or any(w < 0 for w in weights.values()) or not sum(weights.values()):
-            raise ValueError(f"criteria_weights weighs exactly the six criteria {', '.join(CRITERIA)}, "
-                             "with weights ≥ 0 and not all zero")
+        if (
+            set(weights) != set(CRITERIA)
+            or any(w < 0 for w in weights.values())
+            or not sum(weights.values())
+        ):
+            raise ValueError(
+                f"criteria_weights weighs exactly the six criteria {', '.join(CRITERIA)}, "
+                "with weights ≥ 0 and not all zero"
+            )
         if not self.published_at < self.deadline <= self.convention_deadline:
             raise ValueError("published_at < deadline <= convention_deadline")
         return self
@@ -69,7 +82,7 @@ class Campaign(BaseModel):
 
 def load_campaigns(extra_dir: str = "") -> dict[str, Campaign]:
     """The editions shipped with aap, and those an operator adds in `extra_dir` (AAP_CAMPAIGNS_DIR)."""
-    entries = [e for e in resources.files("shared").joinpath("campaigns").iterdir()]
+    entries = [e for e in resources.files("shared.language").joinpath("campaigns").iterdir()]
     if extra_dir:
         entries += sorted(Path(extra_dir).glob("*.json"))
     campaigns = [

@@ -11,7 +11,10 @@ from opentelemetry import trace
 # Loggers that servers give handlers of their own: theirs go, ours takes over.
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream")
 # What every LogRecord has; anything else was passed as `extra` and goes into the line.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "color_message"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "color_message",
+}
 
 
 class JsonLines(logging.Formatter):
@@ -31,7 +34,9 @@ class JsonLines(logging.Formatter):
         if span.is_valid:
             entry["trace_id"] = format(span.trace_id, "032x")
             entry["span_id"] = format(span.span_id, "016x")
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and k not in entry})
+        entry.update(
+            {k: v for k, v in vars(record).items() if k not in _STANDARD and k not in entry}
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

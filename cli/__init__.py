@@ -1,0 +1,1 @@
+"""`aap`, the operators' and auditors' command line: not a service, it wires them (their `main`)."""

@@ -1,0 +1,5 @@
+"""`python -m cli …` is `aap …`."""
+
+from cli.main import main
+
+main()

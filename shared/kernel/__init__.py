@@ -1,0 +1,1 @@
+"""The kernel every service runs on: event store, outbox, consumers, projections, HTTP, operations."""

@@ -1,0 +1,1 @@
+"""The language every service speaks: campaigns, actors and roles, referentials, refusals."""
