@@ -1,1 +1,2 @@
-"""Benchmarks: each figure of the platform beside the raw ceiling of its parts, measured in one run."""
+"""Benchmarks: each figure of the platform beside the raw ceiling of its parts, measured in one
+run."""

@@ -238,7 +238,8 @@ class Lives:
             )
 
     def rows(self, dossier_id: UUID) -> Iterator[tuple[str, tuple[Any, ...]]]:
-        """The dossier's events as rows of each service's `events` table (the chain is not valid)."""
+        """The dossier's events as rows of each service's `events` table (the chain is not
+        valid)."""
         text = str(dossier_id)
         for m in self.models:
             yield (

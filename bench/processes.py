@@ -1,4 +1,5 @@
-"""Processes the bench starts (services, the web stack alone): ports, readiness, CPU, memory, py-spy."""
+"""Processes the bench starts (services, the web stack alone): ports, readiness, CPU, memory,
+py-spy."""
 
 import asyncio
 import os

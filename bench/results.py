@@ -19,7 +19,8 @@ class Comparison:
 
     @property
     def ratio(self) -> float:
-        """How close the platform runs to the ceiling: 1.0 is at the ceiling, 0.25 a quarter of it."""
+        """How close the platform runs to the ceiling: 1.0 is at the ceiling, 0.25 a quarter of
+        it."""
         if not self.platform or not self.ceiling:
             return 0.0
         return (

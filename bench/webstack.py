@@ -15,8 +15,8 @@ from fastapi import Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.contracts.applications import ApplicationSubmitted, Dossier
-from shared.kernel.app import actor_of
 from shared.kernel.auth import TokenVerifier
+from shared.kernel.deps import actor_of
 from shared.kernel.http import install_error_handlers
 from shared.kernel.settings import Settings
 from shared.kernel.telemetry import setup_tracing

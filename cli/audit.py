@@ -1,4 +1,5 @@
-"""`aap audit`: replay a dossier from the event stores, travel in time, verify every chain, bundles."""
+"""`aap audit`: replay a dossier from the event stores, travel in time, verify every chain,
+bundles."""
 
 import asyncio
 import json
@@ -13,7 +14,14 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from shared import audit
@@ -197,12 +205,14 @@ def verify(service: str = typer.Option("", help="one service (default: all four)
             with Progress(*columns, console=console) as progress:
                 for name, pool in pools.items():
                     task = progress.add_task(name, total=None)
+
+                    def advance(done: int, total: int, task: TaskID = task) -> None:
+                        progress.update(task, completed=done, total=total)
+
                     breaks += await audit.verify_store(
                         pool,
                         name,
-                        lambda done, total, task=task: progress.update(
-                            task, completed=done, total=total
-                        ),
+                        advance,
                     )
         return breaks
 

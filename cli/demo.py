@@ -1,4 +1,5 @@
-"""`aap demo`: one dossier walked through every step of the call, over HTTP, as its actors take it."""
+"""`aap demo`: one dossier walked through every step of the call, over HTTP, as its actors take
+it."""
 
 import json
 import random
@@ -201,7 +202,8 @@ class Walk:
         envelope = ranking if isinstance(ranking, dict) else {}
         self.say(
             f"ranked {place} of {len(rows)} assessed dossiers of the campaign; its envelope: "
-            f"{envelope.get('remaining_eur', '?')} EUR left of {envelope.get('envelope_eur', '?')} EUR"
+            f"{envelope.get('remaining_eur', '?')} EUR left of "
+            f"{envelope.get('envelope_eur', '?')} EUR"
         )
 
     def ranked(self, ranking: Any) -> bool:

@@ -194,8 +194,9 @@ def demo(
             role=role,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
-            subject=binding.pop("subject", f"{role.value}@aap.example.fr"),
-            **binding,
+            subject=binding.get("subject", f"{role.value}@aap.example.fr"),
+            siren=binding.get("siren"),
+            departement=binding.get("departement"),
         )
 
     urls = {

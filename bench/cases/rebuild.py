@@ -2,7 +2,8 @@
 
 The log is written straight to the applications and selection topics by a fast producer:
 copies of a dossier's life (ApplicationSubmitted, then eligibility, opinion, committee,
-decision, convention), valid envelopes the projection accepts. Then `shared.kernel.projection.rebuild`
+decision, convention), valid envelopes the projection accepts. Then
+`shared.kernel.projection.rebuild`
 replays them into `selection_dossiers`; the ceiling is an aiokafka consumer reading the same
 topics from offset 0 to their end, doing nothing with the records.
 """

@@ -1,4 +1,5 @@
-"""Relay: events/s from a filled outbox to Kafka, beside Kafka's own producer and a bare aiokafka loop.
+"""Relay: events/s from a filled outbox to Kafka, beside Kafka's own producer and a bare aiokafka
+loop.
 
 The outbox is filled through EventStore.append (ApplicationSubmitted, 500 new streams per
 transaction), so its rows are exactly what the services write. OutboxRelay then runs batch

@@ -37,7 +37,8 @@ CAMPAIGN = "bench"
 
 
 def campaigns_dir(folder: Path) -> Path:
-    """A folder with the demo campaign open from 2020 to 2099: the bench never meets a closed call."""
+    """A folder with the demo campaign open from 2020 to 2099: the bench never meets a closed
+    call."""
     campaign = json.loads(
         resources.files("shared.language").joinpath("campaigns/demo.json").read_text()
     )

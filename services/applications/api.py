@@ -1,31 +1,30 @@
-"""HTTP routes of the applications service. Thin: parse, call the handler, answer."""
+"""HTTP routes of the applications service. Thin: parse, call the handler or the query, answer."""
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from services.applications import handlers
-from shared.contracts.applications import ApplicationSubmitted, Dossier, Text
-from shared.kernel.app import actor_of, runtime_of
+from services.applications import handlers, queries
+from services.applications.errors import UnknownDossier
+from shared.contracts.applications import ApplicationSubmitted, Dossier
+from shared.contracts.values import Text
+from shared.kernel.deps import (
+    ActorDep,
+    CampaignFilter,
+    CampaignId,
+    CampaignsDep,
+    ClockDep,
+    PoolDep,
+    StoreDep,
+)
 from shared.kernel.http import recorded
-from shared.kernel.runtime import Runtime
-from shared.language.actors import Actor, require_reader
+from shared.kernel.openapi import READ_MANY, READ_ONE, Recorded, command, link_to
+from shared.language.actors import within_binding
 from shared.language.campaigns import find
-from shared.language.errors import NotFound
 
 router = APIRouter()
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-ActorDep = Annotated[Actor, Depends(actor_of)]
-
-# The read model, and what applications learnt of the decision (its withdrawal rule's input).
-_DOSSIER = """
-SELECT d.*, x.outcome AS decision, x.decided_at
-FROM dossiers d LEFT JOIN decisions x USING (dossier_id)
-"""
 
 
 class Withdrawal(BaseModel):
@@ -34,9 +33,25 @@ class Withdrawal(BaseModel):
     reason: Text
 
 
+class Filed(Recorded):
+    """A filing's answer: the dossier, its reference, then the events recorded."""
+
+    dossier_id: UUID
+    reference: str
+    campaign_id: str
+    submitted_at: AwareDatetime
+
+
+# Where a filing leads: the dossier, and its withdrawal.
+_FILED = {
+    "ReadDossier": link_to("read_dossier", dossier_id="$response.body#/dossier_id"),
+    "WithdrawDossier": link_to("withdraw_dossier", dossier_id="$response.body#/dossier_id"),
+}
+
+
 @router.get("/campaigns")
-async def list_campaigns(rt: RuntimeDep) -> list[dict[str, Any]]:
-    now = rt.clock()
+async def list_campaigns(campaigns: CampaignsDep, clock: ClockDep) -> list[dict[str, Any]]:
+    now = clock()
     return [
         {
             "id": c.id,
@@ -45,18 +60,25 @@ async def list_campaigns(rt: RuntimeDep) -> list[dict[str, Any]]:
             "open": c.is_open(now),
             "cap_eur": f"{c.cap_eur:.2f}",
         }
-        for c in sorted(rt.campaigns.values(), key=lambda c: c.deadline)
+        for c in sorted(campaigns.values(), key=lambda c: c.deadline)
     ]
 
 
-@router.post("/campaigns/{campaign_id}/dossiers", status_code=201)
+@router.post("/campaigns/{campaign_id}/dossiers", **command(links=_FILED, answer=Filed))
 async def file_dossier(
-    campaign_id: str, dossier: Dossier, actor: ActorDep, rt: RuntimeDep, response: Response
+    campaign_id: CampaignId,
+    dossier: Dossier,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    campaigns: CampaignsDep,
+    clock: ClockDep,
+    response: Response,
 ) -> dict[str, Any]:
     """Only the applicant of the dossier's SIREN files it. The answer names the dossier, then the
     events recorded, as every command's answer does."""
-    campaign = find(rt.campaigns, campaign_id)
-    stored = await handlers.submit_dossier(rt.db(), rt.store, campaign, dossier, actor, rt.clock())
+    campaign = find(campaigns, campaign_id)
+    stored = await handlers.submit_dossier(pool, store, campaign, dossier, actor, clock())
     submitted = stored[0].event()
     assert isinstance(submitted, ApplicationSubmitted)
     response.headers["Location"] = f"/dossiers/{submitted.dossier_id}"
@@ -69,51 +91,42 @@ async def file_dossier(
     }
 
 
-@router.post("/dossiers/{dossier_id}/withdrawal", status_code=201)
+@router.post(
+    "/dossiers/{dossier_id}/withdrawal",
+    **command(
+        links={"ReadDossier": link_to("read_dossier", dossier_id="$request.path.dossier_id")}
+    ),
+)
 async def withdraw_dossier(
-    dossier_id: UUID, withdrawal: Withdrawal, actor: ActorDep, rt: RuntimeDep
+    dossier_id: UUID,
+    withdrawal: Withdrawal,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
 ) -> dict[str, Any]:
     stored = await handlers.withdraw_dossier(
-        rt.db(), rt.store, dossier_id, actor, withdrawal.reason, rt.clock()
+        pool, store, dossier_id, actor, withdrawal.reason, clock()
     )
     return recorded(stored)
 
 
-@router.get("/dossiers/{dossier_id}")
-async def read_dossier(dossier_id: UUID, actor: ActorDep, rt: RuntimeDep) -> dict[str, Any]:
-    async with rt.db().acquire() as conn:
-        row = await conn.fetchrow(_DOSSIER + "WHERE d.dossier_id = $1", dossier_id)
-    if row is None:
-        raise NotFound(f"no dossier {dossier_id} (yet: the read model follows the log)")
-    require_reader(actor, siren=row["siren"], departement=row["departement"])
-    return _plain(row)
+@router.get("/dossiers/{dossier_id}", **READ_ONE)
+async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
+    view = await queries.dossier(pool, dossier_id)
+    if view is None or not within_binding(
+        actor, siren=view["siren"], departement=view["departement"]
+    ):
+        raise UnknownDossier(dossier_id, reading=True)
+    return view
 
 
-@router.get("/dossiers")
+@router.get("/dossiers", **READ_MANY)
 async def list_dossiers(
-    actor: ActorDep, rt: RuntimeDep, campaign_id: str | None = None
+    actor: ActorDep, pool: PoolDep, campaign_id: CampaignFilter = None
 ) -> list[dict[str, Any]]:
     """The dossiers this actor may read: an applicant its SIREN's, a préfecture its
     département's, MILDECA and the auditors all; by reference."""
-    # A token binds an applicant to a SIREN and a préfecture to a département, nobody else.
-    async with rt.db().acquire() as conn:
-        rows = await conn.fetch(
-            _DOSSIER + "WHERE ($1::text IS NULL OR d.campaign_id = $1)"
-            " AND ($2::text IS NULL OR d.siren = $2) AND ($3::text IS NULL OR d.departement = $3)"
-            " ORDER BY d.reference",
-            campaign_id,
-            actor.siren,
-            actor.departement,
-        )
-    return [_plain(row) for row in rows]
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    def plain(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"{value:.2f}"
-        if isinstance(value, datetime):
-            return value.isoformat()
-        return str(value) if isinstance(value, UUID) else value
-
-    return {key: plain(value) for key, value in dict(row).items()}
+    return await queries.dossiers(
+        pool, campaign_id=campaign_id, siren=actor.siren, departement=actor.departement
+    )

@@ -1,4 +1,4 @@
-"""Applications' subscribers: what it must learn from the other services. Thin."""
+"""Applications' subscribers: what it must hear from the other services. Thin."""
 
 import asyncpg
 

@@ -1,52 +1,23 @@
-"""The rules of a dossier's filing and withdrawal: decisions return events; evolve rebuilds state."""
+"""A dossier's filing and withdrawal: decide(state, command) -> events; evolve(state, event)."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from services.applications.commands import Command, Submit, Withdraw
+from services.applications.errors import (
+    AlreadyDecided,
+    AlreadySubmitted,
+    AlreadyWithdrawn,
+    CallClosed,
+    CallNotOpen,
+    UnknownDossier,
+)
 from shared.contracts import DomainEvent
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
-from shared.language.actors import Actor, Role, require_own_dossier, require_role
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.kernel.decider import Decider
+from shared.language.actors import Role, require_own_dossier, require_role, within_binding
 from shared.language.campaigns import Campaign
-from shared.language.errors import NotFound, Refused
-
-
-class CallClosed(Refused):
-    def __init__(self, campaign: Campaign) -> None:
-        super().__init__(
-            f"the call {campaign.id!r} closed at its deadline {campaign.deadline_paris()} "
-            "(Europe/Paris): dossiers are accepted strictly before it"
-        )
-
-
-class CallNotOpen(Refused):
-    def __init__(self, campaign: Campaign) -> None:
-        super().__init__(f"the call {campaign.id!r} opens on {campaign.published_at.isoformat()}")
-
-
-class AlreadySubmitted(Refused):
-    pass
-
-
-class UnknownDossier(NotFound):
-    def __init__(self, dossier_id: UUID) -> None:
-        super().__init__(f"no dossier {dossier_id} was filed")
-
-
-class AlreadyWithdrawn(Refused):
-    pass
-
-
-class AlreadyDecided(Refused):
-    """A dossier is withdrawn before the President's decision, never after it."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What applications learns of the President's decision (from `SelectionDecided`)."""
-
-    outcome: str
-    decided_at: datetime
 
 
 @dataclass(frozen=True)
@@ -57,6 +28,36 @@ class DossierState:
     reference: str = ""
     campaign_id: str = ""
     siren: str = ""
+    departement: str = ""
+
+
+def decide(state: DossierState, command: Command) -> list[DomainEvent]:
+    match command:
+        case Submit():
+            return _submit(state, command)
+        case Withdraw():
+            return _withdraw(state, command)
+
+
+def evolve(state: DossierState, event: DomainEvent) -> DossierState:
+    match event:
+        case ApplicationSubmitted(dossier=dossier):
+            return replace(
+                state,
+                submitted=True,
+                dossier_id=event.dossier_id,
+                reference=event.reference,
+                campaign_id=event.campaign_id,
+                siren=dossier.applicant.siren,
+                departement=dossier.applicant.departement,
+            )
+        case ApplicationWithdrawn():
+            return replace(state, withdrawn=True)
+        case _:
+            return state
+
+
+DOSSIER: Decider[DossierState, Command] = Decider(DossierState(), decide, evolve)
 
 
 def ensure_open(campaign: Campaign, now: datetime) -> None:
@@ -66,82 +67,45 @@ def ensure_open(campaign: Campaign, now: datetime) -> None:
         raise CallClosed(campaign)
 
 
-def ensure_may_file(actor: Actor, campaign: Campaign, dossier: Dossier, now: datetime) -> None:
-    """Only an applicant files, for its own SIREN, while the call is open."""
-    require_role(actor, Role.applicant, to="file a dossier")
-    require_own_dossier(actor, dossier.applicant.siren, "file a dossier")
-    ensure_open(campaign, now)
-
-
-def submit(
-    state: DossierState,
-    *,
-    actor: Actor,
-    dossier_id: UUID,
-    reference: str,
-    campaign: Campaign,
-    dossier: Dossier,
-    now: datetime,
-) -> list[DomainEvent]:
-    ensure_may_file(actor, campaign, dossier, now)
+def _submit(state: DossierState, c: Submit) -> list[DomainEvent]:
+    """Only an applicant files, for its own SIREN, while the call is open; once."""
+    require_role(c.actor, Role.applicant, to="file a dossier")
+    require_own_dossier(c.actor, c.dossier.applicant.siren, "file a dossier")
+    ensure_open(c.campaign, c.now)
     if state.submitted:
-        raise AlreadySubmitted(f"dossier {dossier_id} is already submitted")
+        raise AlreadySubmitted(f"dossier {c.dossier_id} is already submitted")
     return [
         ApplicationSubmitted(
-            dossier_id=dossier_id,
-            reference=reference,
-            campaign_id=campaign.id,
-            submitted_at=now,
-            dossier=dossier,
+            dossier_id=c.dossier_id,
+            reference=c.reference,
+            campaign_id=c.campaign.id,
+            submitted_at=c.now,
+            dossier=c.dossier,
         )
     ]
 
 
-def withdraw(
-    state: DossierState,
-    *,
-    dossier_id: UUID,
-    actor: Actor,
-    reason: str,
-    now: datetime,
-    decided: Decision | None,
-) -> list[DomainEvent]:
+def _withdraw(state: DossierState, c: Withdraw) -> list[DomainEvent]:
     """The applicant of the dossier's SIREN withdraws it, once, and only before the decision."""
-    if not state.submitted:
-        raise UnknownDossier(dossier_id)
-    require_role(actor, Role.applicant, to="withdraw a dossier")
-    require_own_dossier(actor, state.siren, "withdraw this dossier")
+    require_role(c.actor, Role.applicant, to="withdraw a dossier")
+    if not state.submitted or not within_binding(c.actor, siren=state.siren):
+        raise UnknownDossier(c.dossier_id)
     if state.withdrawn:
         raise AlreadyWithdrawn(f"dossier {state.reference} is already withdrawn")
-    if decided is not None:
+    if c.decided is not None:
         raise AlreadyDecided(
             f"dossier {state.reference} can no longer be withdrawn: the President of MILDECA "
-            f"decided ({decided.outcome}) on {decided.decided_at.isoformat()}"
+            f"decided ({c.decided.outcome}) on {c.decided.decided_at.isoformat()}"
         )
     return [
         ApplicationWithdrawn(
-            dossier_id=dossier_id,
+            dossier_id=c.dossier_id,
             reference=state.reference,
             campaign_id=state.campaign_id,
-            withdrawn_at=now,
-            reason=reason,
+            withdrawn_at=c.now,
+            reason=c.reason,
         )
     ]
-
-
-def evolve(state: DossierState, event: DomainEvent) -> DossierState:
-    if isinstance(event, ApplicationSubmitted):
-        return replace(
-            state,
-            submitted=True,
-            dossier_id=event.dossier_id,
-            reference=event.reference,
-            campaign_id=event.campaign_id,
-            siren=event.dossier.applicant.siren,
-        )
-    if isinstance(event, ApplicationWithdrawn):
-        return replace(state, withdrawn=True)
-    return state
 
 
 def reference_for(campaign: Campaign, number: int) -> str:

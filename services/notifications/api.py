@@ -3,56 +3,48 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Query
 
-from services.notifications import audit_trail
-from shared.kernel.app import actor_of, runtime_of
-from shared.kernel.runtime import Runtime
-from shared.language.actors import Actor, Role, require_reader, require_role
-from shared.language.errors import NotFound
+from services.notifications import audit_trail, queries
+from services.notifications.errors import UnknownDossier
+from shared.kernel.deps import ActorDep, CampaignsDep, ClockDep, Instant, PoolDep
+from shared.kernel.openapi import READ_ONE, errors
+from shared.language.actors import Role, require_role, within_binding
 
 router = APIRouter()
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-ActorDep = Annotated[Actor, Depends(actor_of)]
 
 
-@router.get("/dossiers/{dossier_id}/notifications")
+@router.get("/dossiers/{dossier_id}/notifications", **READ_ONE)
 async def notifications_of(
-    dossier_id: UUID, actor: ActorDep, rt: RuntimeDep
+    dossier_id: UUID, actor: ActorDep, pool: PoolDep
 ) -> list[dict[str, Any]]:
     """The mails sent for a dossier: MILDECA and the auditors read all, its holder and its
     département's préfecture theirs."""
-    async with rt.db().acquire() as conn:
-        holder = await conn.fetchrow(
-            "SELECT siren, departement FROM recipients WHERE dossier_id = $1", dossier_id
-        )
-        if holder is None:
-            raise NotFound(f"notifications knows no dossier {dossier_id} (yet: it follows the log)")
+    async with pool.acquire() as conn:
+        holder = await queries.holder(conn, dossier_id)
         # A dossier recorded before its holder's binding was: only the unbound readers see it.
-        require_reader(
-            actor,
-            siren=holder["siren"] or "unknown",
-            departement=holder["departement"] or "unknown",
-        )
-        rows = await conn.fetch(
-            "SELECT * FROM notification_log WHERE dossier_id = $1 ORDER BY sent_at", dossier_id
-        )
-    return [{k: str(v) for k, v in dict(r).items()} for r in rows]
+        siren, departement = holder or (None, None)
+        if holder is None or not within_binding(actor, siren=siren, departement=departement):
+            raise UnknownDossier(
+                f"notifications knows no dossier {dossier_id} (yet: it follows the log)"
+            )
+        return await queries.sent(conn, dossier_id)
 
 
-@router.get("/audit/dossiers/{dossier_id}")
+@router.get("/audit/dossiers/{dossier_id}", responses=errors(401, 403, 404, 422, 503))
 async def audit_dossier(
     dossier_id: UUID,
     actor: ActorDep,
-    rt: RuntimeDep,
+    pool: PoolDep,
+    campaigns: CampaignsDep,
+    clock: ClockDep,
     as_of: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(description="the instant to travel to, with its UTC offset (default: now)"),
     ] = None,
 ) -> dict[str, Any]:
     """A dossier's history across the services as published, its state as of an instant (what
     the decision-makers saw then) and the verdict of its hash chains. Auditors only."""
     require_role(actor, Role.auditor, to="replay a dossier's history")
-    async with rt.db().acquire() as conn:
-        return await audit_trail.replay(conn, rt.campaigns, dossier_id, as_of or rt.clock())
+    async with pool.acquire() as conn:
+        return await audit_trail.replay(conn, campaigns, dossier_id, as_of or clock())

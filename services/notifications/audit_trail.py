@@ -15,13 +15,13 @@ from uuid import UUID
 import asyncpg
 from aiokafka.structs import ConsumerRecord
 
+from services.notifications.errors import NothingInTheTrail
 from shared import audit
 from shared.audit import AuditEvent
 from shared.contracts import DomainEvent, registered_types
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope, unwrap
 from shared.language.campaigns import Campaign
-from shared.language.errors import NotFound
 
 SERVICES = ["applications", "selection", "payments", "notifications"]
 
@@ -33,7 +33,8 @@ ON CONFLICT (event_id) DO NOTHING
 """
 
 _GRANT = """
-INSERT INTO campaign_grants (event_id, campaign_id, occurred_at, granted_eur) VALUES ($1, $2, $3, $4)
+INSERT INTO campaign_grants (event_id, campaign_id, occurred_at, granted_eur)
+VALUES ($1, $2, $3, $4)
 ON CONFLICT (event_id) DO NOTHING
 """
 
@@ -51,13 +52,12 @@ class TrailConsumer(Consumer):
     async def apply_in(
         self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
     ) -> bool:
-        async def keep(conn: asyncpg.Connection, _: DomainEvent, __: Envelope) -> None:
-            await _keep(conn, record)
-
-        # The kernel's tracking row (exactly once), with this record's own effect.
-        return await Consumer(self.name, {type(envelope.event()): keep}).apply_in(
-            conn, envelope, record
-        )
+        # The kernel's tracking row (exactly once), with this record's own effect; the event
+        # itself is never parsed: the trail keeps it as it came.
+        if not self.handles(envelope) or not await self.track(conn, envelope, record):
+            return False
+        await _keep(conn, record)
+        return True
 
 
 async def _keep(conn: asyncpg.Connection, record: ConsumerRecord) -> None:
@@ -128,7 +128,7 @@ async def replay(
     for event in await trail(conn, dossier_id):
         streams.setdefault((event.service, event.stream_id), []).append(event)
     if not streams:
-        raise NotFound(
+        raise NothingInTheTrail(
             f"the audit trail holds no event of dossier {dossier_id} (yet: it follows the log)"
         )
     events = audit.ordered(e for stream in streams.values() for e in audit.until(stream, at))

@@ -1,13 +1,16 @@
-"""Which mail an event calls for, and to which parties. Pure: no SMTP, no database."""
+"""Which mail an event calls for and to which parties; each mail's outcome recorded once.
+Pure: no SMTP, no database."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from services.notifications.errors import UnknownDepartement
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.contracts.payments import (
     BalanceReleased,
     BalanceWithheld,
@@ -27,6 +30,7 @@ from shared.contracts.selection import (
     PrefectureOpinionRequested,
     SelectionDecided,
 )
+from shared.kernel.decider import Decider
 
 
 class Party(str, Enum):
@@ -88,10 +92,6 @@ class Recipient:
 class Mailboxes:
     mildeca: str
     prefecture: str  # a pattern: {departement} is replaced by the dossier's département code
-
-
-class UnknownDepartement(ValueError):
-    """A mail for the préfecture, for a dossier whose département notifications never learnt."""
 
 
 def template_for(event: DomainEvent) -> str | None:
@@ -159,3 +159,49 @@ def _address(party: Party, recipient: Recipient, mailboxes: Mailboxes) -> tuple[
         f"Chef de projet départemental MILDECA, préfecture {recipient.departement}",
         mailboxes.prefecture.format(departement=recipient.departement),
     )
+
+
+# --- the mails of a dossier, as its stream in the notifications store records them -----------
+
+
+@dataclass(frozen=True)
+class MailsState:
+    sent: frozenset[str] = frozenset()  # the notification ids whose mail went out
+    failed: frozenset[str] = frozenset()  # the notification ids whose failure was reported
+
+
+@dataclass(frozen=True)
+class RecordSent:
+    sent: NotificationSent
+
+
+@dataclass(frozen=True)
+class ReportFailure:
+    failed: NotificationFailed
+
+
+Command = RecordSent | ReportFailure
+
+
+def decide(state: MailsState, command: Command) -> list[DomainEvent]:
+    """A mail's outcome is recorded once: sending it again after a crash records nothing more,
+    and a failure is reported once, never after the mail went out."""
+    match command:
+        case RecordSent(sent=sent):
+            return [] if sent.notification_id in state.sent else [sent]
+        case ReportFailure(failed=failed):
+            known = state.sent | state.failed
+            return [] if failed.notification_id in known else [failed]
+
+
+def evolve(state: MailsState, event: DomainEvent) -> MailsState:
+    match event:
+        case NotificationSent(notification_id=sent):
+            return replace(state, sent=state.sent | {sent})
+        case NotificationFailed(notification_id=failed):
+            return replace(state, failed=state.failed | {failed})
+        case _:
+            return state
+
+
+MAILS: Decider[MailsState, Command] = Decider(MailsState(), decide, evolve)

@@ -5,9 +5,10 @@ from datetime import datetime
 
 import asyncpg
 
-from services.notifications.domain import MailRequest, Recipient
-from shared.contracts import DomainEvent
-from shared.kernel.eventstore import EventStore, head_hash
+from services.notifications.domain import MAILS, MailRequest, Recipient, RecordSent, ReportFailure
+from shared.contracts.notifications import NotificationFailed, NotificationSent
+from shared.kernel.aggregate import run
+from shared.kernel.eventstore import EventStore, StoredEvent
 
 _QUEUE = """
 INSERT INTO mails (notification_id, dossier_id, template, facts, event_time, to_parties, cc_parties)
@@ -54,17 +55,15 @@ async def remember_recipient(
 
 
 async def record(
-    conn: asyncpg.Connection, store: EventStore, event: DomainEvent, now: datetime
-) -> None:
-    """Append a NotificationSent/Failed to the dossier's stream (and so to the outbox)."""
-    stream = str(event.dossier_id)
-    history = await store.load(conn, stream)
-    await store.append(
-        conn,
-        stream,
-        len(history),
-        [event],
-        prev_hash=head_hash(history),
-        now=now,
-        metadata={"actor": "system:mailer"},
+    conn: asyncpg.Connection,
+    store: EventStore,
+    outcome: NotificationSent | NotificationFailed,
+    now: datetime,
+) -> list[StoredEvent]:
+    """Append a mail's outcome to its dossier's stream (and so to the outbox), once."""
+    command = (
+        RecordSent(outcome) if isinstance(outcome, NotificationSent) else ReportFailure(outcome)
+    )
+    return await run(
+        conn, store, MAILS, outcome.dossier_id, command, now=now, actor="system:mailer"
     )

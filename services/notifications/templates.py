@@ -32,7 +32,8 @@ UNDER_COVER = (
 
 
 def render(template: str, recipient: Recipient, facts: Facts) -> tuple[str, str]:
-    """(subject, body) of a mail: a letter to the collectivité or the préfecture, a notice to MILDECA."""
+    """(subject, body) of a mail: a letter to the collectivité or the préfecture, a notice to
+    MILDECA."""
     try:
         wording = _WORDINGS[template]
     except KeyError:
@@ -95,7 +96,8 @@ def _opinion_given(r: Recipient, f: Facts) -> tuple[str, str]:
 
 def _withdrawn(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Retrait de votre dossier", (
-        f"Nous prenons acte du retrait de votre dossier {r.reference}, le {date(f['withdrawn_at'])}. "
+        f"Nous prenons acte du retrait de votre dossier {r.reference}, le "
+        f"{date(f['withdrawn_at'])}. "
         f"Son instruction est close.\n\nMotif indiqué :\n{f['reason']}"
     )
 
@@ -112,7 +114,8 @@ def _grant_released(r: Recipient, f: Facts) -> tuple[str, str]:
 
 def _decision_selected(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Votre projet est retenu", (
-        "Nous avons le plaisir de vous informer que le projet de votre collectivité a été retenu par "
+        "Nous avons le plaisir de vous informer que le projet de votre collectivité a été "
+        "retenu par "
         f"décision de la présidence de la MILDECA. Une subvention de {euros(f['granted_eur'])} "
         f"vous est attribuée, pour un montant demandé de {euros(f['requested_eur'])}.\n\n"
         f"{_motivation(f)}\n\n"
@@ -170,7 +173,8 @@ def _opinion_on_balance_requested(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Avis motivé demandé avant le versement du solde", (
         f"La collectivité « {r.holder} » a remis le {date(f['submitted_at'])} le rapport final du "
         f"dossier {r.reference}, qui justifie {euros(f['justified_spending_eur'])} de dépenses.\n\n"
-        f"Synthèse du rapport :\n{f['summary']}\n\nAvant le versement du solde, il vous revient, en "
+        f"Synthèse du rapport :\n{f['summary']}\n\n"
+        "Avant le versement du solde, il vous revient, en "
         "qualité de chef de projet départemental MILDECA, de rendre un avis motivé, favorable ou "
         "défavorable, fondé sur l'évaluation de l'efficacité de l'action. Un avis défavorable "
         "suspend le versement du solde."

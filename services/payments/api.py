@@ -1,23 +1,25 @@
-"""HTTP routes of the payments service. Thin: parse, call the handler, answer."""
+"""HTTP routes of the payments service. Thin: parse, call the handler or the query, answer."""
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from services.payments import handlers, projections
-from services.payments.refusals import NothingCommitted
-from shared.contracts.payments import DepartmentalOpinion, Motivation
-from shared.contracts.values import Euros
-from shared.kernel.app import actor_of, runtime_of
+from services.payments import handlers, queries
+from services.payments.errors import NothingCommitted
+from shared.contracts.payments import DepartmentalOpinion
+from shared.contracts.values import Euros, Motivation
+from shared.kernel.deps import ActorDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
-from shared.kernel.runtime import Runtime
-from shared.language.actors import Actor, require_reader
+from shared.kernel.openapi import READ_ONE, command, link_to
+from shared.language.actors import within_binding
 
 router = APIRouter()
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-ActorDep = Annotated[Actor, Depends(actor_of)]
+# Every command on a dossier leads back to the dossier.
+_ON_DOSSIER = command(
+    links={"ReadDossier": link_to("read_dossier", dossier_id="$request.path.dossier_id")}
+)
 
 
 class NoFields(BaseModel):
@@ -40,64 +42,82 @@ class Opinion(BaseModel):
     motivation: Motivation  # the opinion is motivated: never empty
 
 
-@router.post("/dossiers/{dossier_id}/instalments", status_code=201)
+@router.post("/dossiers/{dossier_id}/instalments", **_ON_DOSSIER)
 async def pay_instalment(
-    dossier_id: UUID, rt: RuntimeDep, actor: ActorDep, body: NoFields | None = None
+    dossier_id: UUID,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
+    body: NoFields | None = None,
 ) -> dict[str, Any]:
-    return recorded(await handlers.pay_instalment(rt.db(), rt.store, dossier_id, actor, rt.clock()))
+    return recorded(await handlers.pay_instalment(pool, store, dossier_id, actor, clock()))
 
 
-@router.post("/dossiers/{dossier_id}/final-report", status_code=201)
+@router.post("/dossiers/{dossier_id}/final-report", **_ON_DOSSIER)
 async def submit_final_report(
-    dossier_id: UUID, report: FinalReport, rt: RuntimeDep, actor: ActorDep
+    dossier_id: UUID,
+    report: FinalReport,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
 ) -> dict[str, Any]:
     return recorded(
         await handlers.submit_final_report(
-            rt.db(),
-            rt.store,
+            pool,
+            store,
             dossier_id,
             actor,
-            rt.clock(),
+            clock(),
             justified_spending_eur=report.justified_spending_eur,
             summary=report.summary,
         )
     )
 
 
-@router.post("/dossiers/{dossier_id}/departmental-opinion", status_code=201)
+@router.post("/dossiers/{dossier_id}/departmental-opinion", **_ON_DOSSIER)
 async def give_opinion(
-    dossier_id: UUID, body: Opinion, rt: RuntimeDep, actor: ActorDep
+    dossier_id: UUID,
+    body: Opinion,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
 ) -> dict[str, Any]:
     return recorded(
         await handlers.give_opinion(
-            rt.db(),
-            rt.store,
+            pool,
+            store,
             dossier_id,
             actor,
-            rt.clock(),
+            clock(),
             opinion=body.opinion,
             motivation=body.motivation,
         )
     )
 
 
-@router.post("/dossiers/{dossier_id}/balance", status_code=201)
+@router.post("/dossiers/{dossier_id}/balance", **_ON_DOSSIER)
 async def release_balance(
-    dossier_id: UUID, rt: RuntimeDep, actor: ActorDep, body: NoFields | None = None
+    dossier_id: UUID,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
+    body: NoFields | None = None,
 ) -> dict[str, Any]:
-    return recorded(
-        await handlers.release_balance(rt.db(), rt.store, dossier_id, actor, rt.clock())
-    )
+    return recorded(await handlers.release_balance(pool, store, dossier_id, actor, clock()))
 
 
-@router.get("/dossiers/{dossier_id}")
-async def read_dossier(dossier_id: UUID, rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
-    async with rt.db().acquire() as conn:
-        view = await projections.dossier_view(conn, dossier_id)
-    if view is None:
+@router.get("/dossiers/{dossier_id}", **READ_ONE)
+async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
+    view = await queries.dossier(pool, dossier_id)
+    if view is None or not within_binding(
+        actor, siren=view["siren"], departement=view["departement"]
+    ):
         raise NothingCommitted(
             f"payments knows no dossier {dossier_id} (yet: no convention "
             "signed, or the read model still follows the log)"
         )
-    require_reader(actor, siren=view["siren"], departement=view["departement"])
     return view

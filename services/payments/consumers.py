@@ -1,22 +1,26 @@
 """Payments' subscriber: a signed convention commits the funds. Thin."""
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
 import asyncpg
 
 from services.payments import handlers
+from services.payments.commands import CommitFunds
 from shared.contracts.selection import ConventionSigned
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
-from shared.kernel.runtime import Runtime
-from shared.language.campaigns import find
+from shared.kernel.eventstore import EventStore
+from shared.language.campaigns import Campaign, find
 
 
-def commitments(rt: Runtime) -> Subscription:
+def commitments(
+    store: EventStore, campaigns: Mapping[str, Campaign], clock: Callable[[], datetime]
+) -> Subscription:
     async def on_signed(
         conn: asyncpg.Connection, event: ConventionSigned, envelope: Envelope
     ) -> None:
-        campaign = find(rt.campaigns, event.campaign_id)
-        await handlers.commit_funds(
-            conn, rt.store, event, campaign, rt.clock(), caused_by=envelope.id
-        )
+        command = CommitFunds(event, find(campaigns, event.campaign_id), clock())
+        await handlers.commit_funds(conn, store, command, caused_by=envelope.id)
 
     return Subscription(Consumer("commitments", {ConventionSigned: on_signed}), ["selection"])

@@ -1,21 +1,28 @@
 """The payments of one dossier: decide(state, command) -> events; evolve(state, event)."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from services.payments.plan import BALANCE, ZERO, balance_due, plan_of
-from services.payments.refusals import (
+from services.payments.commands import (
+    Command,
+    CommitFunds,
+    GiveOpinion,
+    PayInstalment,
+    ReleaseBalance,
+    SubmitFinalReport,
+)
+from services.payments.errors import (
     BalanceIsNext,
+    BalanceSettled,
+    BalanceWithheldError,
+    NothingCommitted,
     OpinionAlreadyGiven,
     OpinionMissing,
     ReportAlreadySubmitted,
     ReportMissing,
-    committed_of,
-    require_binding,
-    still_open,
 )
+from services.payments.plan import BALANCE, ZERO, balance_due, plan_of
 from shared.contracts import DomainEvent
 from shared.contracts.payments import (
     BalanceReleased,
@@ -26,9 +33,8 @@ from shared.contracts.payments import (
     FundsCommitted,
     InstalmentPaid,
 )
-from shared.contracts.selection import ConventionSigned
-from shared.language.actors import Actor, Role, require_role
-from shared.language.campaigns import Campaign
+from shared.kernel.decider import Decider
+from shared.language.actors import Actor, Role, require_role, within_binding
 
 
 @dataclass(frozen=True)
@@ -41,28 +47,46 @@ class PaymentsState:
     settlement: BalanceReleased | BalanceWithheld | None = None
 
 
+def decide(state: PaymentsState, command: Command) -> list[DomainEvent]:
+    match command:
+        case CommitFunds():
+            return _commit(state, command)
+        case PayInstalment():
+            return _pay_instalment(state, command)
+        case SubmitFinalReport():
+            return _submit_final_report(state, command)
+        case GiveOpinion():
+            return _give_opinion(state, command)
+        case ReleaseBalance():
+            return _release_balance(state, command)
+
+
 def evolve(state: PaymentsState, event: DomainEvent) -> PaymentsState:
-    if isinstance(event, FundsCommitted):
-        return replace(state, commitment=event)
-    if isinstance(event, InstalmentPaid):
-        return replace(state, paid=state.paid | {event.number}, paid_total=event.paid_total_eur)
-    if isinstance(event, FinalReportSubmitted):
-        return replace(state, report=event)
-    if isinstance(event, DepartmentalOpinionGiven):
-        return replace(state, opinion=event)
-    if isinstance(event, BalanceReleased):
-        return replace(state, settlement=event, paid_total=event.paid_total_eur)
-    if isinstance(event, BalanceWithheld):
-        return replace(state, settlement=event)
-    return state
+    match event:
+        case FundsCommitted():
+            return replace(state, commitment=event)
+        case InstalmentPaid():
+            return replace(state, paid=state.paid | {event.number}, paid_total=event.paid_total_eur)
+        case FinalReportSubmitted():
+            return replace(state, report=event)
+        case DepartmentalOpinionGiven():
+            return replace(state, opinion=event)
+        case BalanceReleased():
+            return replace(state, settlement=event, paid_total=event.paid_total_eur)
+        case BalanceWithheld():
+            return replace(state, settlement=event)
+        case _:
+            return state
 
 
-def commit(
-    state: PaymentsState, signed: ConventionSigned, campaign: Campaign, now: datetime
-) -> list[DomainEvent]:
+PAYMENTS: Decider[PaymentsState, Command] = Decider(PaymentsState(), decide, evolve)
+
+
+def _commit(state: PaymentsState, c: CommitFunds) -> list[DomainEvent]:
     """The engagement, when the convention binds: the grant, paid by the campaign's plan."""
     if state.commitment is not None:  # a redelivered signature commits nothing more
         return []
+    signed = c.signed
     return [
         FundsCommitted(
             dossier_id=signed.dossier_id,
@@ -71,47 +95,37 @@ def commit(
             siren=signed.siren,
             departement=signed.departement,
             committed_eur=signed.granted_eur,
-            plan=plan_of(campaign.payment_plan, signed.granted_eur),
-            committed_at=now,
+            plan=plan_of(c.campaign.payment_plan, signed.granted_eur),
+            committed_at=c.now,
         )
     ]
 
 
-def pay_instalment(
-    state: PaymentsState, actor: Actor, dossier_id: UUID, now: datetime
-) -> list[DomainEvent]:
-    committed = _acting(state, actor, Role.instructor, dossier_id, "record payments")
-    still_open(state.settlement)
+def _pay_instalment(state: PaymentsState, c: PayInstalment) -> list[DomainEvent]:
+    committed = _acting(state, c.actor, Role.instructor, c.dossier_id, "record payments")
+    _still_open(state.settlement)
     entry = next(e for e in committed.plan if e.number not in state.paid)
     if entry.due_on == BALANCE:
         raise BalanceIsNext(
             f"every instalment of {committed.reference} is paid and the next payment is the "
             f"balance: the balance is released on the final report and the departmental "
-            f"opinion, POST /dossiers/{dossier_id}/balance"
+            f"opinion, POST /dossiers/{c.dossier_id}/balance"
         )
     return [
         InstalmentPaid(
-            dossier_id=dossier_id,
+            dossier_id=c.dossier_id,
             reference=committed.reference,
             number=entry.number,
             label=entry.label,
             amount_eur=entry.amount_eur,
             paid_total_eur=state.paid_total + entry.amount_eur,
-            paid_at=now,
+            paid_at=c.now,
         )
     ]
 
 
-def submit_final_report(
-    state: PaymentsState,
-    actor: Actor,
-    dossier_id: UUID,
-    *,
-    justified_spending_eur: Decimal,
-    summary: str,
-    now: datetime,
-) -> list[DomainEvent]:
-    committed = _acting(state, actor, Role.applicant, dossier_id, "submit the final report")
+def _submit_final_report(state: PaymentsState, c: SubmitFinalReport) -> list[DomainEvent]:
+    committed = _acting(state, c.actor, Role.applicant, c.dossier_id, "submit the final report")
     if state.report is not None:
         raise ReportAlreadySubmitted(
             f"the final report of {committed.reference} was submitted on "
@@ -119,31 +133,23 @@ def submit_final_report(
         )
     return [
         FinalReportSubmitted(
-            dossier_id=dossier_id,
+            dossier_id=c.dossier_id,
             reference=committed.reference,
-            justified_spending_eur=justified_spending_eur,
-            summary=summary,
-            submitted_at=now,
+            justified_spending_eur=c.justified_spending_eur,
+            summary=c.summary,
+            submitted_at=c.now,
         )
     ]
 
 
-def give_opinion(
-    state: PaymentsState,
-    actor: Actor,
-    dossier_id: UUID,
-    *,
-    opinion: DepartmentalOpinion,
-    motivation: str,
-    now: datetime,
-) -> list[DomainEvent]:
+def _give_opinion(state: PaymentsState, c: GiveOpinion) -> list[DomainEvent]:
     """The departmental project lead's motivated opinion; an unfavourable one withholds the
     balance in the same append."""
     committed = _acting(
         state,
-        actor,
+        c.actor,
         Role.prefecture,
-        dossier_id,
+        c.dossier_id,
         "give the departmental opinion before the balance",
     )
     if state.opinion is not None:
@@ -157,14 +163,14 @@ def give_opinion(
             "the action's effectiveness: it awaits the final report"
         )
     given = DepartmentalOpinionGiven(
-        dossier_id=dossier_id,
+        dossier_id=c.dossier_id,
         reference=committed.reference,
         departement=committed.departement,
-        opinion=opinion,
-        motivation=motivation,
-        given_at=now,
+        opinion=c.opinion,
+        motivation=c.motivation,
+        given_at=c.now,
     )
-    if opinion is DepartmentalOpinion.favorable:
+    if c.opinion is DepartmentalOpinion.favorable:
         return [given]
     withheld = balance_due(
         committed.committed_eur, state.report.justified_spending_eur, state.paid_total
@@ -172,20 +178,18 @@ def give_opinion(
     return [
         given,
         BalanceWithheld(
-            dossier_id=dossier_id,
+            dossier_id=c.dossier_id,
             reference=committed.reference,
             withheld_eur=withheld,
-            motivation=motivation,
-            withheld_at=now,
+            motivation=c.motivation,
+            withheld_at=c.now,
         ),
     ]
 
 
-def release_balance(
-    state: PaymentsState, actor: Actor, dossier_id: UUID, now: datetime
-) -> list[DomainEvent]:
-    committed = _acting(state, actor, Role.instructor, dossier_id, "release the balance")
-    still_open(state.settlement)
+def _release_balance(state: PaymentsState, c: ReleaseBalance) -> list[DomainEvent]:
+    committed = _acting(state, c.actor, Role.instructor, c.dossier_id, "release the balance")
+    _still_open(state.settlement)
     rule = (
         "the balance is released only after the final report and a favourable departmental opinion"
     )
@@ -201,11 +205,11 @@ def release_balance(
     # Released even at 0.00 (spending justified below what was already paid): it closes the file.
     return [
         BalanceReleased(
-            dossier_id=dossier_id,
+            dossier_id=c.dossier_id,
             reference=committed.reference,
             amount_eur=amount,
             paid_total_eur=state.paid_total + amount,
-            released_at=now,
+            released_at=c.now,
         )
     ]
 
@@ -213,9 +217,26 @@ def release_balance(
 def _acting(
     state: PaymentsState, actor: Actor, role: Role, dossier_id: UUID, to: str
 ) -> FundsCommitted:
-    """Who may act (403 naming the role), on what payments knows (404), within the actor's
-    binding (403 naming the SIREN or the département): the dossier's commitment."""
+    """Who may act (403 naming the role), on what payments knows within the actor's binding
+    (404 otherwise, alike for a dossier unknown and one outside the binding): the commitment."""
     require_role(actor, role, to=to)
-    committed = committed_of(state.commitment, dossier_id)
-    require_binding(actor, committed, to)
+    committed = state.commitment
+    if committed is None or not within_binding(
+        actor, siren=committed.siren, departement=committed.departement
+    ):
+        raise NothingCommitted(f"payments knows no dossier {dossier_id}: no convention signed yet")
     return committed
+
+
+def _still_open(settlement: BalanceReleased | BalanceWithheld | None) -> None:
+    """The balance, released or withheld, closes the dossier's payments."""
+    if isinstance(settlement, BalanceWithheld):
+        raise BalanceWithheldError(
+            f"the balance of {settlement.reference} was withheld on an unfavourable departmental "
+            f"opinion ({settlement.withheld_at.isoformat()}): no payment follows"
+        )
+    if isinstance(settlement, BalanceReleased):
+        raise BalanceSettled(
+            f"the balance of {settlement.reference} was released on "
+            f"{settlement.released_at.isoformat()}: the dossier's payments are closed"
+        )

@@ -14,7 +14,7 @@ NAME = "payments"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [consumers.commitments(rt), projections.dossiers()]
+    return [consumers.commitments(rt.store, rt.campaigns, rt.clock), projections.dossiers()]
 
 
 def spec() -> ServiceSpec:

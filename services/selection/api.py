@@ -1,77 +1,178 @@
-"""HTTP routes of the selection service. Thin: parse, call the handler, answer."""
+"""HTTP routes of the selection service. Thin: parse, call the handler or the query, answer."""
 
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.selection import handlers, queries
-from services.selection.commands import Decide, GiveOpinion, RecordAssessment, Sign
 from services.selection.errors import UnknownDossier
-from shared.kernel.app import actor_of, runtime_of
+from shared.contracts.selection import Opinion, Outcome, Scores
+from shared.contracts.values import Euros, Motivation
+from shared.kernel.deps import ActorDep, CampaignId, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
-from shared.kernel.runtime import Runtime
-from shared.language.actors import Actor, Role, require_reader, require_role
+from shared.kernel.openapi import READ_ONE, command, errors, link_to
+from shared.language.actors import Role, require_role, within_binding
 from shared.language.campaigns import find
 
 router = APIRouter()
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-ActorDep = Annotated[Actor, Depends(actor_of)]
 Recorded = dict[str, Any]
+# Every command on a dossier leads back to the dossier.
+_ON_DOSSIER = command(
+    links={"ReadDossier": link_to("read_dossier", dossier_id="$request.path.dossier_id")}
+)
 
 
-@router.post("/dossiers/{dossier_id}/prefecture-opinion", status_code=201)
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OpinionBody(_Body):
+    """The préfecture's opinion on a dossier of its département."""
+
+    opinion: Opinion
+    motivation: Motivation
+
+
+class AssessmentBody(_Body):
+    """The committee's six scores, the amount it proposes and why."""
+
+    scores: Scores
+    proposed_eur: Euros
+    comment: Motivation
+
+
+class DecisionBody(_Body):
+    """The President's decision; a selection names the amount granted, a rejection grants
+    nothing."""
+
+    outcome: Outcome
+    granted_eur: Euros | None = Field(default=None, validate_default=True)
+    motivation: Motivation
+
+    @field_validator("granted_eur")
+    @classmethod
+    def _granted_fits_the_outcome(
+        cls, granted: Decimal | None, info: ValidationInfo
+    ) -> Decimal | None:
+        outcome = info.data.get("outcome")
+        if outcome is Outcome.selected and not granted:
+            raise ValueError("a selection names the amount granted, above 0.00")
+        if outcome is Outcome.rejected and granted:
+            raise ValueError("a rejection grants nothing: leave granted_eur out, or 0.00")
+        return granted
+
+
+class SignatureBody(_Body):
+    """A signature of the convention: who signs, and for which party, comes from the token."""
+
+
+@router.post("/dossiers/{dossier_id}/prefecture-opinion", **_ON_DOSSIER)
 async def give_opinion(
-    dossier_id: UUID, body: GiveOpinion, rt: RuntimeDep, actor: ActorDep
+    dossier_id: UUID,
+    body: OpinionBody,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
 ) -> Recorded:
     return recorded(
-        await handlers.give_opinion(rt.db(), rt.store, dossier_id, actor, body, rt.clock())
+        await handlers.give_opinion(
+            pool,
+            store,
+            dossier_id,
+            actor,
+            opinion=body.opinion,
+            motivation=body.motivation,
+            now=clock(),
+        )
     )
 
 
-@router.post("/dossiers/{dossier_id}/assessment", status_code=201)
+@router.post("/dossiers/{dossier_id}/assessment", **_ON_DOSSIER)
 async def record_assessment(
-    dossier_id: UUID, body: RecordAssessment, rt: RuntimeDep, actor: ActorDep
+    dossier_id: UUID,
+    body: AssessmentBody,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    campaigns: CampaignsDep,
+    clock: ClockDep,
 ) -> Recorded:
     return recorded(
         await handlers.record_assessment(
-            rt.db(), rt.store, rt.campaigns, dossier_id, actor, body, rt.clock()
+            pool,
+            store,
+            campaigns,
+            dossier_id,
+            actor,
+            scores=body.scores,
+            proposed_eur=body.proposed_eur,
+            comment=body.comment,
+            now=clock(),
         )
     )
 
 
-@router.post("/dossiers/{dossier_id}/decision", status_code=201)
-async def decide(dossier_id: UUID, body: Decide, rt: RuntimeDep, actor: ActorDep) -> Recorded:
-    return recorded(
-        await handlers.decide(rt.db(), rt.store, rt.campaigns, dossier_id, actor, body, rt.clock())
-    )
-
-
-@router.post("/dossiers/{dossier_id}/convention/signatures", status_code=201)
-async def sign_convention(
-    dossier_id: UUID, rt: RuntimeDep, actor: ActorDep, body: Annotated[Sign | None, Body()] = None
+@router.post("/dossiers/{dossier_id}/decision", **_ON_DOSSIER)
+async def decide(
+    dossier_id: UUID,
+    body: DecisionBody,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    campaigns: CampaignsDep,
+    clock: ClockDep,
 ) -> Recorded:
     return recorded(
-        await handlers.sign_convention(
-            rt.db(), rt.store, rt.campaigns, dossier_id, actor, rt.clock()
+        await handlers.decide(
+            pool,
+            store,
+            campaigns,
+            dossier_id,
+            actor,
+            outcome=body.outcome,
+            granted_eur=body.granted_eur,
+            motivation=body.motivation,
+            now=clock(),
         )
     )
 
 
-@router.get("/dossiers/{dossier_id}")
-async def read_dossier(dossier_id: UUID, rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
-    view = await queries.dossier(rt.db(), dossier_id)
-    if view is None:
+@router.post("/dossiers/{dossier_id}/convention/signatures", **_ON_DOSSIER)
+async def sign_convention(
+    dossier_id: UUID,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    campaigns: CampaignsDep,
+    clock: ClockDep,
+    body: Annotated[SignatureBody | None, Body()] = None,
+) -> Recorded:
+    return recorded(
+        await handlers.sign_convention(pool, store, campaigns, dossier_id, actor, clock())
+    )
+
+
+@router.get("/dossiers/{dossier_id}", **READ_ONE)
+async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
+    view = await queries.dossier(pool, dossier_id)
+    if view is None or not within_binding(
+        actor, siren=view["siren"], departement=view["departement"]
+    ):
         raise UnknownDossier(
             f"selection knows no dossier {dossier_id} (yet: the read model follows the log)"
         )
-    require_reader(actor, siren=view["siren"], departement=view["departement"])
     return view
 
 
-@router.get("/campaigns/{campaign_id}/ranking")
-async def ranking(campaign_id: str, rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/campaigns/{campaign_id}/ranking", responses=errors(401, 403, 404, 422, 503))
+async def ranking(
+    campaign_id: CampaignId, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+) -> dict[str, Any]:
     require_role(
         actor, Role.instructor, Role.president, Role.auditor, to="read a campaign's ranking"
     )
-    return await queries.ranking(rt.db(), find(rt.campaigns, campaign_id))
+    return await queries.ranking(pool, find(campaigns, campaign_id))

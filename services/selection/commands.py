@@ -1,51 +1,84 @@
-"""What the actors of selection ask for: the bodies of its command routes, checked for shape."""
+"""What selection is asked to do: one typed command per step, each the input of `decide`.
 
+Besides the actor and the instant, a command carries what selection heard outside the
+dossier's stream: whether its applicant withdrew it (from the applications' log), and for a
+decision what the campaign granted so far (read under the envelope's lock).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from shared.contracts.selection import Motivation, Opinion, Outcome, Scores
-from shared.contracts.values import Euros
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.selection import Opinion, Outcome, Scores
+from shared.language.actors import Actor
+from shared.language.campaigns import Campaign
 
 
-class GiveOpinion(Command):
+@dataclass(frozen=True)
+class CheckEligibility:
+    submitted: ApplicationSubmitted
+    campaign: Campaign
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class GiveOpinion:
     """The préfecture's opinion on a dossier of its département."""
 
+    actor: Actor
     opinion: Opinion
-    motivation: Motivation
+    motivation: str
+    withdrawn: bool
+    now: datetime
 
 
-class RecordAssessment(Command):
+@dataclass(frozen=True)
+class RecordAssessment:
     """The committee's six scores, the amount it proposes and why."""
 
+    actor: Actor
     scores: Scores
-    proposed_eur: Euros
-    comment: Motivation
+    proposed_eur: Decimal
+    comment: str
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
 
 
-class Decide(Command):
-    """The President's decision; a selection names the amount granted, a rejection grants nothing."""
+@dataclass(frozen=True)
+class Decide:
+    """The President's decision; a selection names the amount granted, a rejection none."""
 
+    actor: Actor
     outcome: Outcome
-    granted_eur: Euros | None = Field(default=None, validate_default=True)
-    motivation: Motivation
-
-    @field_validator("granted_eur")
-    @classmethod
-    def _granted_fits_the_outcome(
-        cls, granted: Decimal | None, info: ValidationInfo
-    ) -> Decimal | None:
-        outcome = info.data.get("outcome")
-        if outcome is Outcome.selected and not granted:
-            raise ValueError("a selection names the amount granted, above 0.00")
-        if outcome is Outcome.rejected and granted:
-            raise ValueError("a rejection grants nothing: leave granted_eur out, or 0.00")
-        return granted
+    granted_eur: Decimal | None
+    motivation: str
+    campaigns: Mapping[str, Campaign]
+    granted_so_far: Decimal
+    withdrawn: bool
+    now: datetime
 
 
-class Sign(Command):
-    """A signature of the convention: who signs, and for which party, comes from the token."""
+@dataclass(frozen=True)
+class Sign:
+    """A signature of the convention: the token says who signs, and for which party."""
+
+    actor: Actor
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ReleaseOnWithdrawal:
+    """The applicant withdrew the dossier (heard from the applications' log): a grant decided
+    meanwhile goes back."""
+
+    withdrawal: ApplicationWithdrawn
+    now: datetime
+
+
+Command = CheckEligibility | GiveOpinion | RecordAssessment | Decide | Sign | ReleaseOnWithdrawal

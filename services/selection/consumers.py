@@ -1,32 +1,39 @@
 """Selection's subscribers: events in, handlers called. Thin."""
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
 import asyncpg
 
 from services.selection import handlers
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
-from shared.kernel.runtime import Runtime
-from shared.language.campaigns import find
+from shared.kernel.eventstore import EventStore
+from shared.language.campaigns import Campaign, find
 
 
-def eligibility(rt: Runtime) -> Subscription:
+def eligibility(
+    store: EventStore, campaigns: Mapping[str, Campaign], clock: Callable[[], datetime]
+) -> Subscription:
     async def on_submitted(
         conn: asyncpg.Connection, event: ApplicationSubmitted, env: Envelope
     ) -> None:
-        campaign = find(rt.campaigns, event.campaign_id)
-        await handlers.check_eligibility(conn, rt.store, event, campaign, rt.clock(), env.id)
+        campaign = find(campaigns, event.campaign_id)
+        await handlers.check_eligibility(conn, store, event, campaign, clock(), env.id)
 
     return Subscription(
         Consumer("eligibility", {ApplicationSubmitted: on_submitted}), ["applications"]
     )
 
 
-def withdrawals(rt: Runtime) -> Subscription:
+def withdrawals(
+    store: EventStore, campaigns: Mapping[str, Campaign], clock: Callable[[], datetime]
+) -> Subscription:
     async def on_withdrawn(
         conn: asyncpg.Connection, event: ApplicationWithdrawn, env: Envelope
     ) -> None:
-        await handlers.react_to_withdrawal(conn, rt.store, rt.campaigns, event, rt.clock(), env.id)
+        await handlers.react_to_withdrawal(conn, store, campaigns, event, clock(), env.id)
 
     return Subscription(
         Consumer("withdrawals", {ApplicationWithdrawn: on_withdrawn}), ["applications"]

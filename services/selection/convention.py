@@ -1,19 +1,14 @@
-"""The tripartite convention: collectivité, préfecture and MILDECA sign; the third signature binds."""
+"""The tripartite convention: collectivité, préfecture and MILDECA sign; the third signature
+binds."""
 
-from datetime import datetime
-
-from services.selection.domain import (
-    SelectionState,
-    known,
-    require_departement,
-    require_not_withdrawn,
-    require_siren,
-)
+from services.selection.commands import Sign
 from services.selection.errors import AlreadySigned, ConventionDeadlinePassed, NotSelected
+from services.selection.guards import known_to, require_not_withdrawn
+from services.selection.state import SelectionState
 from shared.contracts import DomainEvent
 from shared.contracts.selection import ConventionSignatureAdded, ConventionSigned, Outcome, Party
-from shared.language.actors import Actor, Role, require_role
-from shared.language.campaigns import PARIS, Campaign, find
+from shared.language.actors import Role, require_role
+from shared.language.campaigns import PARIS, find
 
 SIGN = "sign the convention"
 
@@ -25,14 +20,10 @@ PARTY_OF = {
 }
 
 
-def sign(
-    state: SelectionState, actor: Actor, campaigns: dict[str, Campaign], now: datetime
-) -> list[DomainEvent]:
-    require_role(actor, *PARTY_OF, to=SIGN)
-    dossier = known(state)
-    require_siren(actor, dossier, SIGN)
-    require_departement(actor, dossier, SIGN)
-    require_not_withdrawn(state, SIGN)
+def sign(state: SelectionState, c: Sign) -> list[DomainEvent]:
+    require_role(c.actor, *PARTY_OF, to=SIGN)
+    dossier = known_to(c.actor, state)
+    require_not_withdrawn(c.withdrawn, SIGN)
     decision = state.decision
     if decision is None or decision.outcome is not Outcome.selected:
         raise NotSelected(
@@ -43,13 +34,13 @@ def sign(
                 else "this dossier was rejected"
             )
         )
-    campaign = find(campaigns, dossier.campaign_id)
-    if now >= campaign.convention_deadline:
+    campaign = find(c.campaigns, dossier.campaign_id)
+    if c.now >= campaign.convention_deadline:
         raise ConventionDeadlinePassed(
             f"conventions of the campaign {campaign.id!r} are signed strictly before "
             f"{campaign.convention_deadline.astimezone(PARIS).isoformat()} (Europe/Paris)"
         )
-    party = PARTY_OF[actor.role]
+    party = PARTY_OF[c.actor.role]
     if party in state.signed_by:
         raise AlreadySigned(
             f"the {party.value} already signed this convention: each party signs once"
@@ -60,8 +51,8 @@ def sign(
             reference=dossier.reference,
             campaign_id=dossier.campaign_id,
             party=party,
-            signatory=actor.subject,
-            signed_at=now,
+            signatory=c.actor.subject,
+            signed_at=c.now,
         )
     ]
     if state.signed_by | {party} == set(Party):
@@ -73,7 +64,7 @@ def sign(
                 siren=dossier.siren,
                 departement=dossier.departement,
                 granted_eur=decision.granted_eur,
-                signed_at=now,
+                signed_at=c.now,
             )
         )
     return events

@@ -1,35 +1,27 @@
 """The President's decision: selected with an amount that fits every limit, or rejected."""
 
-from datetime import datetime
 from decimal import Decimal
 
-from services.selection.commands import Decide
-from services.selection.domain import (
-    SelectionState,
+from services.selection.commands import Decide, ReleaseOnWithdrawal
+from services.selection.errors import AssessmentMissing, OverEnvelope, SingleLever
+from services.selection.guards import (
     require_opinion,
     require_within_request_and_cap,
     under_instruction,
 )
-from services.selection.errors import AssessmentMissing, OverEnvelope, SingleLever
+from services.selection.state import SelectionState
 from shared.contracts import DomainEvent
 from shared.contracts.selection import GrantReleased, Outcome, SelectionDecided
-from shared.language.actors import Actor, Role
-from shared.language.campaigns import Campaign, find
+from shared.language.actors import Role
+from shared.language.campaigns import find
 
 DECIDE = "decide on this dossier"
 NOTHING = Decimal("0.00")
 
 
-def decide(
-    state: SelectionState,
-    actor: Actor,
-    command: Decide,
-    campaigns: dict[str, Campaign],
-    granted_so_far: Decimal,
-    now: datetime,
-) -> list[DomainEvent]:
-    """`granted_so_far`: what the campaign granted before, read under the envelope's lock."""
-    dossier = under_instruction(state, actor, Role.president, DECIDE)
+def decide(state: SelectionState, c: Decide) -> list[DomainEvent]:
+    """`c.granted_so_far`: what the campaign granted before, read under the envelope's lock."""
+    dossier = under_instruction(state, c.actor, Role.president, c.withdrawn, DECIDE)
     require_opinion(
         state, "no decision before the préfecture's opinion and the committee's assessment"
     )
@@ -39,16 +31,16 @@ def decide(
             "the committee has not assessed this dossier yet"
         )
     granted = NOTHING
-    if command.outcome is Outcome.selected:
+    if c.outcome is Outcome.selected:
         if len(set(dossier.objectives)) < 2:
             raise SingleLever(
                 "a project acting on a single objective is not retained: the call "
                 "selects global plans using several levers, not one-off actions"
             )
-        granted = command.granted_eur or NOTHING
-        campaign = find(campaigns, dossier.campaign_id)
+        granted = c.granted_eur or NOTHING
+        campaign = find(c.campaigns, dossier.campaign_id)
         require_within_request_and_cap(granted, dossier, campaign)
-        remaining = campaign.envelope_eur - granted_so_far
+        remaining = campaign.envelope_eur - c.granted_so_far
         if granted > remaining:
             raise OverEnvelope(
                 f"granting {granted} EUR would exceed the campaign's envelope of "
@@ -61,28 +53,22 @@ def decide(
             campaign_id=dossier.campaign_id,
             siren=dossier.siren,
             departement=dossier.departement,
-            outcome=command.outcome,
+            outcome=c.outcome,
             requested_eur=dossier.requested_eur,
             granted_eur=granted,
-            motivation=command.motivation,
-            decided_at=now,
+            motivation=c.motivation,
+            decided_at=c.now,
         )
     ]
 
 
-def release_on_withdrawal(state: SelectionState, now: datetime) -> list[DomainEvent]:
+def release_on_withdrawal(state: SelectionState, c: ReleaseOnWithdrawal) -> list[DomainEvent]:
     """The dossier was withdrawn: a grant decided before selection heard of it goes back to the
     campaign's envelope. Withdrawals and decisions are accepted by two services that meet only
     on the bus, so the two can cross; once the convention binds, payments has the funds and
     nothing is released here."""
     decision = state.decision
-    if (
-        not state.withdrawn
-        or decision is None
-        or not decision.granted_eur
-        or state.released
-        or state.convention_signed
-    ):
+    if decision is None or not decision.granted_eur or state.released or state.convention_signed:
         return []
     return [
         GrantReleased(
@@ -90,6 +76,6 @@ def release_on_withdrawal(state: SelectionState, now: datetime) -> list[DomainEv
             reference=decision.reference,
             campaign_id=decision.campaign_id,
             released_eur=decision.granted_eur,
-            released_at=now,
+            released_at=c.now,
         )
     ]

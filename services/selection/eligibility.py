@@ -1,10 +1,14 @@
-"""Eligibility rules E1–E7 of the call (DOMAIN.md): each returns its failure, or None."""
+"""Eligibility, checked on submission: rules E1–E7 of the call (DOMAIN.md), each returning its
+failure or None; an eligible dossier goes to its préfecture in the same breath."""
 
 from collections.abc import Callable
 from decimal import Decimal
 
+from services.selection.commands import CheckEligibility
+from services.selection.state import SelectionState
+from shared.contracts import DomainEvent
 from shared.contracts.applications import BudgetCategory, Dossier, HolderKind, RepresentativeRole
-from shared.contracts.selection import FailedRule
+from shared.contracts.selection import EligibilityChecked, FailedRule, PrefectureOpinionRequested
 from shared.language.campaigns import Campaign
 
 Rule = Callable[[Dossier, Campaign], FailedRule | None]
@@ -58,7 +62,9 @@ def e4_lasts_two_to_three_years(d: Dossier, c: Campaign) -> FailedRule | None:
 
 
 def e5_funds_actions_not_structures(d: Dossier, c: Campaign) -> FailedRule | None:
-    lines = [l.label for l in d.budget.lines if l.category == BudgetCategory.structure_operation]
+    lines = [
+        line.label for line in d.budget.lines if line.category == BudgetCategory.structure_operation
+    ]
     if not lines:
         return None
     return FailedRule(
@@ -71,9 +77,9 @@ def e5_funds_actions_not_structures(d: Dossier, c: Campaign) -> FailedRule | Non
 def e6_no_permanent_posts(d: Dossier, c: Campaign) -> FailedRule | None:
     years = -(-d.project.duration_months // 12)
     wrong = [
-        l.label
-        for l in d.budget.lines
-        if l.category == BudgetCategory.personnel and (l.permanent_post or l.year > years)
+        line.label
+        for line in d.budget.lines
+        if line.category == BudgetCategory.personnel and (line.permanent_post or line.year > years)
     ]
     if not wrong:
         return None
@@ -85,7 +91,7 @@ def e6_no_permanent_posts(d: Dossier, c: Campaign) -> FailedRule | None:
 
 
 def e7_budget_adds_up(d: Dossier, c: Campaign) -> FailedRule | None:
-    total = sum((l.amount_eur for l in d.budget.lines), Decimal("0.00"))
+    total = sum((line.amount_eur for line in d.budget.lines), Decimal("0.00"))
     problems = []
     if total != d.budget.total_cost_eur:
         problems.append(
@@ -113,3 +119,34 @@ RULES: tuple[Rule, ...] = (
 
 def failed_rules(dossier: Dossier, campaign: Campaign) -> list[FailedRule]:
     return [failure for rule in RULES if (failure := rule(dossier, campaign)) is not None]
+
+
+def check(state: SelectionState, c: CheckEligibility) -> list[DomainEvent]:
+    """Check rules E1–E7; an eligible dossier goes, in the same breath, to its préfecture."""
+    if state.checked is not None:  # a second delivery of the same dossier changes nothing
+        return []
+    submitted, dossier = c.submitted, c.submitted.dossier
+    failures = failed_rules(dossier, c.campaign)
+    checked = EligibilityChecked(
+        dossier_id=submitted.dossier_id,
+        reference=submitted.reference,
+        campaign_id=submitted.campaign_id,
+        eligible=not failures,
+        failed_rules=failures,
+        checked_at=c.now,
+        siren=dossier.applicant.siren,
+        applicant_name=dossier.applicant.name,
+        departement=dossier.applicant.departement,
+        requested_eur=dossier.requested_eur,
+        objectives=dossier.project.objectives,
+    )
+    if failures or c.withdrawn:  # no préfecture is asked about a dossier already withdrawn
+        return [checked]
+    requested = PrefectureOpinionRequested(
+        dossier_id=submitted.dossier_id,
+        reference=submitted.reference,
+        campaign_id=submitted.campaign_id,
+        departement=dossier.applicant.departement,
+        requested_at=c.now,
+    )
+    return [checked, requested]

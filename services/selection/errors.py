@@ -1,18 +1,12 @@
-"""Selection's named refusals: each one a rule of the call, mapped to 403, 404 or 409 in one place."""
+"""Selection's named refusals: each one a rule of the call, mapped to 403, 404 or 409 in one
+place."""
 
-from shared.language.errors import Forbidden, NotFound, Refused
+from shared.language.errors import NotFound, Refused
 
 
 class UnknownDossier(NotFound):
-    """Selection has no record of the dossier: never submitted, or not checked yet."""
-
-
-class NotYourDepartement(Forbidden):
-    """A préfecture acting on a dossier of another département."""
-
-
-class NotYourDossier(Forbidden):
-    """An applicant acting on a dossier of another SIREN."""
+    """Selection has no record of the dossier (never submitted, or not checked yet), or the
+    dossier is outside the actor's binding: both answer alike."""
 
 
 class DossierWithdrawn(Refused):

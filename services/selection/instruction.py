@@ -1,31 +1,28 @@
 """Instruction of a dossier: the préfecture's opinion, then the committee's assessment."""
 
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.selection.commands import GiveOpinion, RecordAssessment
-from services.selection.domain import (
-    SelectionState,
+from services.selection.errors import OpinionAlreadyGiven
+from services.selection.guards import (
     require_opinion,
     require_within_request_and_cap,
     under_instruction,
 )
-from services.selection.errors import OpinionAlreadyGiven
+from services.selection.state import SelectionState
 from shared.contracts import DomainEvent
 from shared.contracts.selection import CommitteeAssessmentRecorded, PrefectureOpinionGiven, Scores
 from shared.contracts.values import CENT
-from shared.language.actors import Actor, Role
-from shared.language.campaigns import CRITERIA, Campaign, find
+from shared.language.actors import Role
+from shared.language.campaigns import CRITERIA, find
 
 GIVE_OPINION = "give the préfecture's opinion on this dossier"
 ASSESS = "record the committee's assessment of this dossier"
 
 
-def give_opinion(
-    state: SelectionState, actor: Actor, command: GiveOpinion, now: datetime
-) -> list[DomainEvent]:
-    dossier = under_instruction(state, actor, Role.prefecture, GIVE_OPINION)
+def give_opinion(state: SelectionState, c: GiveOpinion) -> list[DomainEvent]:
+    dossier = under_instruction(state, c.actor, Role.prefecture, c.withdrawn, GIVE_OPINION)
     if state.opinion is not None:
         raise OpinionAlreadyGiven(
             f"the préfecture already gave its opinion "
@@ -37,9 +34,9 @@ def give_opinion(
             reference=dossier.reference,
             campaign_id=dossier.campaign_id,
             departement=dossier.departement,
-            opinion=command.opinion,
-            motivation=command.motivation,
-            given_at=now,
+            opinion=c.opinion,
+            motivation=c.motivation,
+            given_at=c.now,
         )
     ]
 
@@ -51,27 +48,21 @@ def weighted_score(scores: Scores, weights: Mapping[str, Decimal]) -> Decimal:
     return (total / sum((weights[c] for c in CRITERIA), Decimal(0))).quantize(CENT, ROUND_HALF_UP)
 
 
-def record_assessment(
-    state: SelectionState,
-    actor: Actor,
-    command: RecordAssessment,
-    campaigns: dict[str, Campaign],
-    now: datetime,
-) -> list[DomainEvent]:
+def record_assessment(state: SelectionState, c: RecordAssessment) -> list[DomainEvent]:
     """The committee may revise its assessment until the decision: the latest one counts."""
-    dossier = under_instruction(state, actor, Role.instructor, ASSESS)
+    dossier = under_instruction(state, c.actor, Role.instructor, c.withdrawn, ASSESS)
     require_opinion(state, "it is the sixth criterion, the committee assesses the dossier after it")
-    campaign = find(campaigns, dossier.campaign_id)
-    require_within_request_and_cap(command.proposed_eur, dossier, campaign)
+    campaign = find(c.campaigns, dossier.campaign_id)
+    require_within_request_and_cap(c.proposed_eur, dossier, campaign)
     return [
         CommitteeAssessmentRecorded(
             dossier_id=dossier.dossier_id,
             reference=dossier.reference,
             campaign_id=dossier.campaign_id,
-            scores=command.scores,
-            weighted_score=weighted_score(command.scores, campaign.criteria_weights),
-            proposed_eur=command.proposed_eur,
-            comment=command.comment,
-            assessed_at=now,
+            scores=c.scores,
+            weighted_score=weighted_score(c.scores, campaign.criteria_weights),
+            proposed_eur=c.proposed_eur,
+            comment=c.comment,
+            assessed_at=c.now,
         )
     ]

@@ -1,4 +1,4 @@
-"""Wiring of the selection service."""
+"""Wiring of the selection service: the only module that knows all its parts."""
 
 from importlib import resources
 
@@ -14,7 +14,11 @@ NAME = "selection"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [consumers.eligibility(rt), consumers.withdrawals(rt), projections.dossiers()]
+    return [
+        consumers.eligibility(rt.store, rt.campaigns, rt.clock),
+        consumers.withdrawals(rt.store, rt.campaigns, rt.clock),
+        projections.dossiers(),
+    ]
 
 
 def spec() -> ServiceSpec:

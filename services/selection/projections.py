@@ -1,4 +1,5 @@
-"""Selection's read model, one row per dossier: its submission, withdrawal and every selection step."""
+"""Selection's read model, one row per dossier: its submission, withdrawal and every selection
+step."""
 
 import json
 from typing import Any, Protocol
@@ -6,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.selection import handlers
+from services.selection import withdrawals
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
 from shared.contracts.selection import (
     CommitteeAssessmentRecorded,
@@ -22,9 +23,12 @@ from shared.kernel.envelope import Envelope
 
 
 class OfADossier(Protocol):
-    dossier_id: UUID
-    reference: str
-    campaign_id: str
+    @property
+    def dossier_id(self) -> UUID: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def campaign_id(self) -> str: ...
 
 
 async def _upsert(conn: asyncpg.Connection, e: OfADossier, **columns: Any) -> None:
@@ -59,7 +63,7 @@ async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Env
     # Recorded as the commands' input in the same transaction as the row: whoever reads the
     # dossier withdrawn can count on every command being refused. A rebuild never drops
     # `withdrawals` (no read model), and replaying into it changes nothing.
-    await handlers.record_withdrawal(conn, e)
+    await withdrawals.record(conn, e)
     await _upsert(conn, e, withdrawn=True, withdrawn_at=e.withdrawn_at)
 
 

@@ -95,7 +95,8 @@ def verify_chain(events: Sequence[AuditEvent]) -> list[Break]:
                     event.version - 1,
                     "changed",
                     f"rewritten and re-hashed: version {event.version} was chained to "
-                    f"{event.prev_hash[:12]}…, version {event.version - 1} hashes to {expected_prev[:12]}…",
+                    f"{event.prev_hash[:12]}…, version {event.version - 1} hashes to "
+                    f"{expected_prev[:12]}…",
                 )
             )
         expected_version, expected_prev, previous_links = event.version + 1, event.hash, links

@@ -1,15 +1,11 @@
 """Events of the applications service and the dossier they carry."""
 
 from enum import Enum
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.values import DepartementCode, Euros, Siren
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from shared.contracts.base import DomainEvent, Upcaster
+from shared.contracts.values import DepartementCode, Euros, ShortText, Siren, Text
 
 
 class Strict(BaseModel):
@@ -123,3 +119,7 @@ class ApplicationWithdrawn(DomainEvent):
     campaign_id: str
     withdrawn_at: AwareDatetime
     reason: Text
+
+
+EVENTS = (ApplicationSubmitted, ApplicationWithdrawn)
+UPCASTERS: tuple[Upcaster, ...] = ()

@@ -1,5 +1,7 @@
 """Base of all domain events: frozen, named in the past tense, versioned, keyed by dossier."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -29,28 +31,21 @@ class DomainEvent(BaseModel):
     def dataschema(cls) -> str:
         return f"urn:aap:schemas:events:{cls.name}:v{cls.version}"
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__:
-            _REGISTRY[cls.cloud_type()] = cls
+
+Step = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-_REGISTRY: dict[str, type[DomainEvent]] = {}
+@dataclass(frozen=True)
+class Upcaster:
+    """The way from version N of an event type to version N+1: a pure function of the payload."""
 
+    old: type[DomainEvent]
+    new: type[DomainEvent]
+    step: Step
 
-def event_model(cloud_type: str) -> type[DomainEvent]:
-    _load_all()
-    try:
-        return _REGISTRY[cloud_type]
-    except KeyError:
-        raise UnknownEventType(cloud_type) from None
-
-
-def registered_types() -> dict[str, type[DomainEvent]]:
-    _load_all()
-    return dict(_REGISTRY)
-
-
-def _load_all() -> None:
-    # Importing the modules registers their events; done on first use, not at import time.
-    from shared.contracts import applications, notifications, payments, selection  # noqa: F401
+    def __post_init__(self) -> None:
+        if (self.new.name, self.new.version) != (self.old.name, self.old.version + 1):
+            raise ValueError(
+                f"an upcaster goes from one version to the next: not {self.old.cloud_type()} "
+                f"→ {self.new.cloud_type()}"
+            )

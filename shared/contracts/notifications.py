@@ -4,8 +4,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.upcasting import upcaster
+from shared.contracts.base import DomainEvent, Upcaster
 
 
 class NotificationSentV1(DomainEvent):
@@ -40,7 +39,6 @@ class NotificationSent(DomainEvent):
         return [*self.to, *self.cc]
 
 
-@upcaster(NotificationSentV1, NotificationSent)
 def _recipients_split_into_to_and_cc(v1: dict[str, Any]) -> dict[str, Any]:
     # Version 1 did not say who was in copy: all of them read as `To`.
     data = dict(v1)
@@ -56,3 +54,7 @@ class NotificationFailed(DomainEvent):
     attempts: int
     reason: str
     failed_at: AwareDatetime
+
+
+EVENTS = (NotificationSentV1, NotificationSent, NotificationFailed)
+UPCASTERS = (Upcaster(NotificationSentV1, NotificationSent, _recipients_split_into_to_and_cc),)

@@ -1,14 +1,11 @@
 """Events of the payments service: commitment, instalments, final report, balance."""
 
 from enum import Enum
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.values import DepartementCode, Euros, Siren
-
-Motivation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+from shared.contracts.base import DomainEvent, Upcaster
+from shared.contracts.values import DepartementCode, Euros, Motivation, Siren
 
 
 class PlannedInstalment(BaseModel):
@@ -89,3 +86,14 @@ class BalanceWithheld(DomainEvent):
     withheld_eur: Euros = Field(description="what the balance would have been")
     motivation: Motivation
     withheld_at: AwareDatetime
+
+
+EVENTS = (
+    FundsCommitted,
+    InstalmentPaid,
+    FinalReportSubmitted,
+    DepartmentalOpinionGiven,
+    BalanceReleased,
+    BalanceWithheld,
+)
+UPCASTERS: tuple[Upcaster, ...] = ()

@@ -1,15 +1,14 @@
-"""Events of the selection service: eligibility, préfecture opinion, committee, decision, convention."""
+"""Events of the selection service: eligibility, préfecture opinion, committee, decision,
+convention."""
 
 from enum import Enum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.applications import Objective
-from shared.contracts.base import DomainEvent
-from shared.contracts.values import DepartementCode, Euros, Points, Siren
-
-Motivation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+from shared.contracts.base import DomainEvent, Upcaster
+from shared.contracts.values import DepartementCode, Euros, Motivation, Points, Siren
 
 
 class FailedRule(BaseModel):
@@ -158,3 +157,16 @@ class ConventionSigned(DomainEvent):
     departement: DepartementCode
     granted_eur: Euros
     signed_at: AwareDatetime
+
+
+EVENTS = (
+    EligibilityChecked,
+    PrefectureOpinionRequested,
+    PrefectureOpinionGiven,
+    CommitteeAssessmentRecorded,
+    SelectionDecided,
+    GrantReleased,
+    ConventionSignatureAdded,
+    ConventionSigned,
+)
+UPCASTERS: tuple[Upcaster, ...] = ()

@@ -1,28 +1,48 @@
-"""Value types shared by the contracts: exact money, SIREN, département code."""
+"""Value types shared by the contracts: exact money, free text, SIREN, département code."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from shared.language.referentials import DEPARTEMENTS, siren_is_valid
 
 CENT = Decimal("0.01")
 
 
+# Every amount column is NUMERIC(12, 2): ten digits of euros, two of cents.
+MAX_EUROS = Decimal("9999999999.99")
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+_EXAMPLE = 'a string of digits with at most two decimals, e.g. "1200.50"'
+
+
 def _exact_amount(value: Any) -> Any:
+    """The amount as a Decimal, or the reason it is none: said in words, never a server error."""
     if isinstance(value, float):
-        raise ValueError(
-            'amounts are exact: give a string with at most two decimals (e.g. "1200.50"), '
-            "not a floating-point number"
-        )
+        raise ValueError(f"amounts are exact: give {_EXAMPLE}, not a floating-point number")
     if isinstance(value, bool):
         raise ValueError("an amount is a number of euros, not a boolean")
+    if isinstance(value, int):
+        value = Decimal(value)
     if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not an amount in euros") from None
+        if _AMOUNT.match(value):
+            return Decimal(value)
+        text = value.strip()
+        if text.startswith("-") and _AMOUNT.match(text[1:]):
+            raise ValueError("an amount cannot be negative")
+        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
+            raise ValueError("an amount has at most two decimals (cents)")
+        if re.fullmatch(r"[0-9]{11,}(\.[0-9]*)?", text):
+            raise ValueError(f"an amount is at most {MAX_EUROS} EUR")
+        raise ValueError(f"{value[:40]!r} is not an amount in euros: give {_EXAMPLE}")
     return value
 
 
@@ -31,19 +51,70 @@ def _two_places(value: Decimal) -> Decimal:
         raise ValueError("an amount must be finite")
     if value < 0:
         raise ValueError("an amount cannot be negative")
+    if value > MAX_EUROS:
+        raise ValueError(f"an amount is at most {MAX_EUROS} EUR")
     if value != value.quantize(CENT):
         raise ValueError("an amount has at most two decimals (cents)")
     return value.quantize(CENT)
 
+
+# What a client may send, and what the services send back: a string of euros and cents (or a
+# whole number of euros), never a floating-point number.
+_AMOUNT_IN = {
+    "anyOf": [
+        {"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["1200.50"]},
+        {"type": "integer", "minimum": 0, "maximum": int(MAX_EUROS)},
+    ],
+    "description": "euros, exact: a string with at most two decimals (or whole euros)",
+}
+_AMOUNT_OUT = {"type": "string", "pattern": r"^[0-9]{1,10}\.[0-9]{2}$", "examples": ["1200.50"]}
 
 Euros = Annotated[
     Decimal,
     BeforeValidator(_exact_amount),
     AfterValidator(_two_places),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema(_AMOUNT_IN, mode="validation"),
+    WithJsonSchema(_AMOUNT_OUT, mode="serialization"),
 ]
 # A committee's weighted score (0.00 to 5.00): exact, like money, for a ranking that never wobbles.
 Points = Euros
+
+# Free text a person writes: something to read (not only spaces), no NUL character (which no
+# database stores), of a bounded length; spaces around it are dropped.
+TEXT_PATTERN = r"^[^\x00]*\S[^\x00]*$"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a text cannot contain the NUL character (\\u0000)")
+    return value
+
+
+def _something_written(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise ValueError("write something: this text cannot be empty or only spaces")
+    return text
+
+
+def text(max_length: int) -> Any:
+    """A text of at most `max_length` characters as written (the schema's maxLength)."""
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length),
+        AfterValidator(_no_nul),
+        AfterValidator(_something_written),
+        WithJsonSchema(
+            {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN},
+            mode="validation",
+        ),
+    ]
+
+
+Text = text(2000)
+ShortText = text(200)
+Motivation = text(4000)
 
 
 def _siren(value: str) -> str:
@@ -52,12 +123,31 @@ def _siren(value: str) -> str:
     return value
 
 
+# Corsica's codes are also read in lower case, and written in upper case.
+_DEPARTEMENT_CODES = sorted(DEPARTEMENTS | {"2a", "2b"})
+
+
 def _departement(value: str) -> str:
-    code = value.strip().upper()
+    code = value.upper()
     if code not in DEPARTEMENTS:
-        raise ValueError(f"unknown département code {value!r} (e.g. '13', '2A', '974')")
+        raise ValueError(f"unknown département code {value[:10]!r} (e.g. '13', '2A', '974')")
     return code
 
 
-Siren = Annotated[str, AfterValidator(_siren)]
-DepartementCode = Annotated[str, AfterValidator(_departement)]
+Siren = Annotated[
+    str,
+    AfterValidator(_siren),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]{9}$",
+            "examples": ["213186091"],
+            "description": "nine digits, the last one a Luhn check digit",
+        }
+    ),
+]
+DepartementCode = Annotated[
+    str,
+    AfterValidator(_departement),
+    WithJsonSchema({"type": "string", "enum": _DEPARTEMENT_CODES, "examples": ["59"]}),
+]

@@ -1,1 +1,2 @@
-"""The kernel every service runs on: event store, outbox, consumers, projections, HTTP, operations."""
+"""The kernel every service runs on: event store, outbox, consumers, projections, HTTP,
+operations."""

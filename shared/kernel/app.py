@@ -3,18 +3,17 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from shared.kernel.auth import TokenVerifier, Unauthenticated
+from shared.kernel.auth import TokenVerifier
 from shared.kernel.http import install_error_handlers, operations_router
+from shared.kernel.idempotency import IdempotentCommands
 from shared.kernel.logs import configure_logging
 from shared.kernel.metrics import Metrics, RequestMetrics
 from shared.kernel.runtime import Runtime, ServiceSpec
 from shared.kernel.settings import Settings
 from shared.kernel.telemetry import setup_metrics, setup_tracing
-from shared.language.actors import Actor
 
 
 def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
@@ -42,31 +41,9 @@ def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter
     app.include_router(operations_router())
     for router in routers:
         app.include_router(router)
+    app.add_middleware(IdempotentCommands)
     app.add_middleware(RequestMetrics, metrics=metrics)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz,metrics"
     )
     return app
-
-
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-_bearer = HTTPBearer(
-    auto_error=False, description="a JWT naming a role (and its SIREN or département)"
-)
-
-
-async def actor_of(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Actor:
-    """The authenticated actor of a request; 401 with the reason when there is none."""
-    verifier: TokenVerifier | None = getattr(request.app.state, "verifier", None)
-    if verifier is None:
-        raise Unauthenticated("this service has no key to verify tokens")
-    header = (
-        f"Bearer {credentials.credentials}" if credentials else request.headers.get("Authorization")
-    )
-    return verifier.verify(header)

@@ -28,7 +28,8 @@ from shared.kernel.settings import Settings
 
 # The version of the published contract: minor for a new event type or version (the old ones
 # stay in the log and readable), major when an event type or version disappears.
-API_VERSION = "1.2.0"  # 1.2.0: GrantReleased
+# 1.2.0: GrantReleased; 1.2.1: amounts, texts, SIRENs and départements described exactly.
+API_VERSION = "1.2.1"
 PREFIX = "aap"  # the documents name the topics under the default prefix
 DEVELOPMENT = Settings.model_fields["kafka_bootstrap"].default  # the server the documents name
 BINDING = "0.4.0"  # the Kafka bindings' version, as FastStream writes it
@@ -194,7 +195,7 @@ def _completed(
             _key(m): {"$ref": f"#/components/messages/{_key(m)}"} for m in models
         }
         channel["bindings"]["kafka"].update(_retention())
-    for name, operation in doc["operations"].items():
+    for operation in doc["operations"].values():
         channel_name = operation["channel"]["$ref"].removeprefix("#/channels/")
         operation["messages"] = [
             {"$ref": f"#/channels/{channel_name}/messages/{key}"}

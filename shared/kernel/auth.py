@@ -8,7 +8,7 @@ development ones with the matching private key.
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +23,7 @@ from shared.language.referentials import DEPARTEMENTS, siren_is_valid
 class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"
-    headers = {"WWW-Authenticate": 'Bearer realm="aap"'}
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="aap"'}
 
 
 class NoVerifyingKey(RuntimeError):

@@ -11,7 +11,7 @@ to give up an event: the offset is not committed and the event comes back.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import asyncpg
@@ -48,9 +48,14 @@ class Consumer:
 
     name: str
     handlers: Mapping[type[DomainEvent], Handler]
+    types: frozenset[str] = field(init=False, repr=False)  # the CloudEvents types it handles
+
+    def __post_init__(self) -> None:
+        types = frozenset(model.cloud_type() for model in self.handlers)
+        object.__setattr__(self, "types", types)
 
     def handles(self, envelope: Envelope) -> bool:
-        return any(model.cloud_type() == envelope.type for model in self.handlers)
+        return envelope.type in self.types
 
     async def apply(self, pool: asyncpg.Pool, envelope: Envelope, record: ConsumerRecord) -> bool:
         """Apply one event with its tracking row; False when it was already applied or ignored."""
@@ -66,14 +71,19 @@ class Consumer:
         if not self.handles(envelope):
             return False
         event = envelope.event()
-        handler = self.handlers[type(event)]
+        if not await self.track(conn, envelope, record):
+            return False
+        await self.handlers[type(event)](conn, event, envelope)
+        return True
+
+    async def track(
+        self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
+    ) -> bool:
+        """The tracking row of this event for this consumer; False when it was already there."""
         fresh = await conn.fetchval(
             _TRACK, self.name, envelope.id, record.topic, record.partition, record.offset
         )
-        if not fresh:
-            return False
-        await handler(conn, event, envelope)
-        return True
+        return bool(fresh)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ log alone can check the chain and replay a dossier.
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -41,10 +41,13 @@ class StoredEvent:
     metadata: dict[str, Any]
     prev_hash: str
     hash: str
+    # The typed event, when the store has it at hand (it just appended it).
+    typed: DomainEvent | None = field(default=None, compare=False, repr=False)
 
     def event(self) -> DomainEvent:
-        """The typed event in its latest version (an older one is upcast); `data` stays as written."""
-        return read_event(self.event_type, self.data)
+        """The typed event in its latest version (an older one is upcast); `data` stays as
+        written."""
+        return self.typed if self.typed is not None else read_event(self.event_type, self.data)
 
 
 _COLUMNS = "stream_id, version, event_id, event_type, occurred_at, data, metadata, prev_hash, hash"
@@ -94,12 +97,17 @@ class EventStore:
         now: datetime,
         metadata: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        new_stream: bool = False,
     ) -> list[StoredEvent]:
-        """Append after `expected_version` (0 for a new stream); raise ConcurrencyConflict."""
+        """Append after `expected_version` (0 for a new stream); raise ConcurrencyConflict.
+
+        `new_stream`: the caller made the stream's id for these events, so no earlier outbox
+        row of it can exist (one read less on the hot path of a filing).
+        """
         if not conn.is_in_transaction():
             raise RuntimeError("append must run inside the caller's transaction")
         stored: list[StoredEvent] = []
-        last_tx = await conn.fetchval(_LAST_TX, stream_id) if events else None
+        last_tx = await conn.fetchval(_LAST_TX, stream_id) if events and not new_stream else None
         for offset, event in enumerate(events, start=1):
             version = expected_version + offset
             event_id = uuid4()
@@ -162,6 +170,7 @@ class EventStore:
                     meta,
                     prev_hash,
                     digest,
+                    typed=event,
                 )
             )
             prev_hash = digest

@@ -57,16 +57,20 @@ def matches(
     causation_id: str | None = None,
 ) -> bool:
     """Whether `stored_hash` is the link of this content (with or without its actor)."""
-    fields = dict(
-        stream_id=stream_id,
-        version=version,
-        event_id=event_id,
-        event_type=event_type,
-        occurred_at=occurred_at,
-        data=data,
-    )
-    if link(prev_hash, **fields, actor=actor, causation_id=causation_id) == stored_hash:
+
+    def linked(actor: str | None, causation_id: str | None) -> bool:
+        return stored_hash == link(
+            prev_hash,
+            stream_id=stream_id,
+            version=version,
+            event_id=event_id,
+            event_type=event_type,
+            occurred_at=occurred_at,
+            data=data,
+            actor=actor,
+            causation_id=causation_id,
+        )
+
+    if linked(actor, causation_id):
         return True
-    return (actor is not None or causation_id is not None) and link(
-        prev_hash, **fields
-    ) == stored_hash
+    return (actor is not None or causation_id is not None) and linked(None, None)

@@ -1,4 +1,5 @@
-"""Readiness of a running service: its database and Kafka answer, its consumers are in their groups."""
+"""Readiness of a running service: its database and Kafka answer, its consumers are in their
+groups."""
 
 import asyncio
 
@@ -12,9 +13,10 @@ PROBE_SECONDS = 2.0  # a readiness probe answers within this, whatever is down
 def group_consumers(broker: KafkaBroker | None) -> list[tuple[str, AIOKafkaConsumer]]:
     """The Kafka consumer of each subscriber, with its group; none before the broker starts."""
     subscribers = broker.subscribers if broker is not None else []
+    # FastStream's Kafka subscribers keep their group and aiokafka consumer as attributes.
     return [
-        (sub.group_id, sub.consumer)
-        for sub in subscribers  # type: ignore[attr-defined]
+        (sub.group_id, sub.consumer)  # type: ignore[attr-defined]
+        for sub in subscribers
         if getattr(sub, "consumer", None) is not None
     ]
 

@@ -1,12 +1,15 @@
 """HTTP conventions of every service: errors mapped once, health and metrics routes."""
 
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
+from shared.kernel import outages
 from shared.kernel.eventstore import StoredEvent
 from shared.kernel.metrics import event_name, exposition
 from shared.language.errors import DomainError
@@ -41,9 +44,31 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (no such route, a method the route does not take, a body that
+    cannot be read) in the services' shape."""
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"error": "http", "reason": phrase.replace(" ", ""), "detail": detail},
+        headers=exc.headers,
+    )
+
+
+async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=503, content=outages.unavailable_body(exc), headers=outages.headers()
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(DomainError, _refused)
+    app.add_exception_handler(HTTPException, _http_error)
+    for outage in outages.DATABASE_AWAY:
+        app.add_exception_handler(outage, _unavailable)
 
 
 def operations_router() -> APIRouter:

@@ -6,7 +6,7 @@ Nothing connects before `start`.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +37,7 @@ class ServiceSpec:
     name: str
     schema_sql: str
     subscriptions: Callable[["Runtime"], list[Subscription]] = lambda rt: []
-    background: Sequence[Callable[["Runtime"], Awaitable[None]]] = ()
+    background: Sequence[Callable[["Runtime"], Coroutine[Any, Any, None]]] = ()
 
 
 def utc_now() -> datetime:
@@ -56,14 +56,14 @@ class Runtime:
     relay: OutboxRelay | None = None
     metrics: Metrics = field(default_factory=Metrics.discarded)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    store: EventStore = field(init=False)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
-    @property
-    def store(self) -> EventStore:
-        return EventStore(source=f"/aap/{self.name}", topic=self.topic(self.name))
+    def __post_init__(self) -> None:
+        self.store = EventStore(source=f"/aap/{self.name}", topic=self.topic(self.name))
 
     def topic(self, service: str) -> str:
         return topics.events_topic(self.settings.topic_prefix, service)

@@ -55,7 +55,8 @@ class Settings(BaseSettings):
         if self.topic_min_insync_replicas > self.topic_replication_factor:
             raise ValueError(
                 f"topic_min_insync_replicas ({self.topic_min_insync_replicas}) cannot exceed "
-                f"topic_replication_factor ({self.topic_replication_factor}): no event could be published"
+                f"topic_replication_factor ({self.topic_replication_factor}): "
+                "no event could be published"
             )
         return self
 

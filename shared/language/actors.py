@@ -65,17 +65,17 @@ def require_own_departement(actor: Actor, departement: str, to: str) -> None:
         )
 
 
-def require_reader(actor: Actor, *, siren: str | None, departement: str | None) -> None:
-    """Instructors, the President and auditors read all; others only what they are bound to."""
-    if actor.role is Role.applicant and siren is not None:
-        require_own_dossier(actor, siren, "read this dossier")
-    if actor.role is Role.prefecture and departement is not None:
-        require_own_departement(actor, departement, "read this dossier")
+def within_binding(
+    actor: Actor, *, siren: str | None = None, departement: str | None = None
+) -> bool:
+    """Whether the dossier of this holder and département is within the actor's binding: an
+    applicant's SIREN, a préfecture's département; MILDECA and the auditors see every dossier.
 
-
-def may_read(actor: Actor, *, siren: str | None, departement: str | None) -> bool:
-    try:
-        require_reader(actor, siren=siren, departement=departement)
-    except Forbidden:
-        return False
+    A dossier outside it answers exactly as a dossier that does not exist (404), so that
+    nobody learns which dossier ids exist, nor whose they are.
+    """
+    if actor.role is Role.applicant:
+        return siren is not None and actor.siren == siren
+    if actor.role is Role.prefecture:
+        return departement is not None and actor.departement == departement
     return True

@@ -1,6 +1,7 @@
 """Campaigns are data: one JSON file per edition of a call, read into a checked model."""
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
@@ -81,8 +82,9 @@ class Campaign(BaseModel):
 
 
 def load_campaigns(extra_dir: str = "") -> dict[str, Campaign]:
-    """The editions shipped with aap, and those an operator adds in `extra_dir` (AAP_CAMPAIGNS_DIR)."""
-    entries = [e for e in resources.files("shared.language").joinpath("campaigns").iterdir()]
+    """The editions shipped with aap, and those an operator adds in `extra_dir`
+    (AAP_CAMPAIGNS_DIR)."""
+    entries = list(resources.files("shared.language").joinpath("campaigns").iterdir())
     if extra_dir:
         entries += sorted(Path(extra_dir).glob("*.json"))
     campaigns = [
@@ -93,7 +95,7 @@ def load_campaigns(extra_dir: str = "") -> dict[str, Campaign]:
     return {c.id: c for c in campaigns}
 
 
-def find(campaigns: dict[str, Campaign], campaign_id: str) -> Campaign:
+def find(campaigns: Mapping[str, Campaign], campaign_id: str) -> Campaign:
     try:
         return campaigns[campaign_id]
     except KeyError:

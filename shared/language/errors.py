@@ -1,10 +1,12 @@
 """Named domain errors; each maps to one HTTP status, in one place (shared/http.py)."""
 
+from typing import ClassVar
+
 
 class DomainError(Exception):
     status = 409
     code = "conflict"
-    headers: dict[str, str] = {}
+    headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

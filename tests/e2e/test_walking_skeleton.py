@@ -168,7 +168,8 @@ async def test_the_selection_read_model_rebuilt_from_the_log_equals_the_live_one
             async with pool.acquire() as conn:
                 return (
                     await conn.fetchval(
-                        "SELECT eligible IS NOT NULL AND applicant IS NOT NULL FROM selection_dossiers "
+                        "SELECT eligible IS NOT NULL AND applicant IS NOT NULL "
+                        "FROM selection_dossiers "
                         "WHERE dossier_id = $1",
                         UUID(dossier_id),
                     )

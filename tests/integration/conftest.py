@@ -6,14 +6,16 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared.contracts import DomainEvent
+from shared.contracts import DomainEvent, register
 from shared.kernel import db, topics
 from shared.kernel.eventstore import EventStore
 from shared.kernel.outbox import idempotent_producer
 from shared.kernel.settings import Settings
 
 KERNEL_SCHEMA = """
-CREATE TABLE IF NOT EXISTS effects (event_id UUID NOT NULL, dossier_id UUID NOT NULL, n INT NOT NULL);
+CREATE TABLE IF NOT EXISTS effects (
+    event_id UUID NOT NULL, dossier_id UUID NOT NULL, n INT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tally (dossier_id UUID PRIMARY KEY, total INT NOT NULL);
 """
 
@@ -23,6 +25,9 @@ class Pinged(DomainEvent):
 
     name = "TestPinged"
     n: int
+
+
+register(Pinged)
 
 
 @pytest.fixture(scope="session")

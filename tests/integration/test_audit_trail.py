@@ -26,7 +26,7 @@ from tests.unit.test_audit_history import DECIDED, SECOND, Life, a_whole_life
 
 
 @pytest.fixture(scope="module")
-async def trail_pool(pools: Pools) -> AsyncIterator[asyncpg.Pool]:  # noqa: F811
+async def trail_pool(pools: Pools) -> AsyncIterator[asyncpg.Pool]:
     yield pools["notifications"]
 
 
@@ -34,10 +34,10 @@ def campaign(campaign_id: str) -> dict[str, Campaign]:
     return {campaign_id: load_campaigns()["mildeca-2024"].model_copy(update={"id": campaign_id})}
 
 
-async def published(pools: Pools, dossier: UUID) -> list[ConsumerRecord]:  # noqa: F811
+async def published(pools: Pools, dossier: UUID) -> list[ConsumerRecord]:
     """What the four outboxes publish for the dossier, as Kafka records."""
     records = []
-    for service, pool in pools.items():
+    for _service, pool in pools.items():
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT * FROM outbox WHERE key = $1 ORDER BY position", str(dossier)
@@ -67,7 +67,7 @@ async def followed(pool: asyncpg.Pool, records: list[ConsumerRecord]) -> list[bo
     return [await consumer.apply(pool, unwrap(r.headers, r.value), r) for r in records]
 
 
-async def test_the_trail_replays_a_dossier_as_the_stores_do(settings, pools, trail_pool):  # noqa: F811
+async def test_the_trail_replays_a_dossier_as_the_stores_do(settings, pools, trail_pool):
     life = a_whole_life(campaign=f"c-{uuid4().hex[:8]}")
     await recorded(settings, pools, life)
     await followed(trail_pool, await published(pools, life.dossier_id))
@@ -102,7 +102,7 @@ def a_life_withdrawn_as_it_was_selected(campaign_id: str) -> Life:
     life.events = [
         e for e in life.events if e.occurred_at <= DECIDED and e.service != "notifications"
     ]
-    ids = dict(dossier_id=life.dossier_id, reference="AAP-2024-00042", campaign_id=campaign_id)
+    ids = {"dossier_id": life.dossier_id, "reference": "AAP-2024-00042", "campaign_id": campaign_id}
     withdrawn = life.record(
         "applications",
         ApplicationWithdrawn(
@@ -140,7 +140,7 @@ async def test_a_grant_given_back_returns_to_the_envelope_in_the_trail_as_in_the
     assert state["decision"]["released_eur"] == "120000.00"
 
 
-async def test_a_redelivered_record_is_kept_once(settings, pools, trail_pool):  # noqa: F811
+async def test_a_redelivered_record_is_kept_once(settings, pools, trail_pool):
     life = a_whole_life(campaign=f"c-{uuid4().hex[:8]}")
     await recorded(settings, pools, life)
     records = await published(pools, life.dossier_id)

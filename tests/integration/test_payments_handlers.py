@@ -13,14 +13,9 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from services.payments import handlers, main, projections
+from services.payments import handlers, main, projections, queries
 from services.payments.consumers import commitments
-from services.payments.refusals import (
-    BalanceIsNext,
-    NotYourDepartement,
-    NotYourDossier,
-    OpinionMissing,
-)
+from services.payments.errors import BalanceIsNext, NothingCommitted, OpinionMissing
 from shared.contracts.payments import DepartmentalOpinion
 from shared.contracts.selection import ConventionSigned
 from shared.kernel import db, topics
@@ -99,7 +94,9 @@ async def commit(
     pool: asyncpg.Pool, rt: Runtime, event: ConventionSigned, event_id: UUID | None = None
 ) -> bool:
     envelope, record = delivered(event, event_id)
-    return await commitments(rt).consumer.apply(pool, envelope, record)
+    return await commitments(rt.store, rt.campaigns, rt.clock).consumer.apply(
+        pool, envelope, record
+    )
 
 
 async def events_of(pool: asyncpg.Pool, dossier_id: UUID) -> list[asyncpg.Record]:
@@ -136,8 +133,7 @@ async def project(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
             headers,
         )
         await consumer.apply(pool, unwrap(record.headers, record.value), record)
-    async with pool.acquire() as conn:
-        return await projections.dossier_view(conn, dossier_id)
+    return await queries.dossier(pool, dossier_id)
 
 
 async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
@@ -168,7 +164,7 @@ async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
 
     # the final report, by the dossier's own applicant only
     stranger = Actor(Role.applicant, "maire@ailleurs.example.fr", siren=random_siren())
-    with pytest.raises(NotYourDossier):
+    with pytest.raises(NothingCommitted):  # answered as for a dossier that does not exist
         await handlers.submit_final_report(
             pool,
             rt.store,
@@ -192,7 +188,7 @@ async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
     with pytest.raises(OpinionMissing):
         await handlers.release_balance(pool, rt.store, dossier, INSTRUCTOR, now)
     elsewhere = Actor(Role.prefecture, "chef-de-projet@bdr.example.fr", departement="13")
-    with pytest.raises(NotYourDepartement):
+    with pytest.raises(NothingCommitted):  # answered as for a dossier that does not exist
         await handlers.give_opinion(
             pool,
             rt.store,
@@ -356,8 +352,14 @@ async def test_the_service_answers_its_commands_and_reads_over_http(
 
     answer = await wait_for(lambda: read(instructor), what="the payments read model")
     assert answer.status_code == 200 and answer.json()["committed_eur"] == "100000.00"
-    other = await read(bearer(settings, Role.prefecture, departement="13"))
-    assert other is not None and other.status_code == 403
+    # a préfecture of another département is answered as for a dossier that does not exist
+    elsewhere = bearer(settings, Role.prefecture, departement="13")
+    other = await http.get(f"/dossiers/{dossier}", headers=elsewhere)
+    nobody = uuid4()
+    unknown_read = await http.get(f"/dossiers/{nobody}", headers=elsewhere)
+    assert other.status_code == unknown_read.status_code == 404
+    assert other.json() == json.loads(unknown_read.text.replace(str(nobody), str(dossier)))
+    assert "59" not in other.text
     own = await read(bearer(settings, Role.applicant, siren=siren))
     assert own is not None and own.status_code == 200
     assert len(await events_of(pool, dossier)) == 2  # the commitment and one instalment
@@ -370,8 +372,7 @@ async def test_the_read_model_rebuilds_from_the_log_to_the_same_content(settings
     await handlers.pay_instalment(pool, rt.store, signed.dossier_id, INSTRUCTOR, datetime.now(UTC))
 
     async def projected() -> bool:
-        async with pool.acquire() as conn:
-            view = await projections.dossier_view(conn, signed.dossier_id)
+        view = await queries.dossier(pool, signed.dossier_id)
         return view is not None and view["paid_total_eur"] == "50000.00"
 
     async with running(settings):

@@ -16,7 +16,6 @@ import pytest
 from fastapi import FastAPI
 
 from services.selection import api, handlers, main, projections, queries
-from services.selection.commands import Decide, GiveOpinion, RecordAssessment
 from services.selection.errors import AssessmentMissing, DossierWithdrawn, OverEnvelope
 from shared.audit.stores import campaign_envelope
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
@@ -97,8 +96,9 @@ async def with_opinion(
         store,
         dossier_id,
         PREFECTURE,
-        GiveOpinion(opinion=Opinion.favorable, motivation="Solide."),
-        MAY,
+        opinion=Opinion.favorable,
+        motivation="Solide.",
+        now=MAY,
     )
     return dossier_id
 
@@ -113,16 +113,17 @@ async def assessed(
         campaigns,
         dossier_id,
         INSTRUCTOR,
-        RecordAssessment(
-            scores=scores, proposed_eur=Decimal("100000.00"), comment="Plusieurs leviers."
-        ),
-        JUNE,
+        scores=scores,
+        proposed_eur=Decimal("100000.00"),
+        comment="Plusieurs leviers.",
+        now=JUNE,
     )
     return dossier_id
 
 
-def grant(amount: str) -> Decide:
-    return Decide(outcome=Outcome.selected, granted_eur=Decimal(amount), motivation="Retenu.")
+def grant(amount: str) -> dict[str, Any]:
+    """The President's decision to select, with the amount granted."""
+    return {"outcome": Outcome.selected, "granted_eur": Decimal(amount), "motivation": "Retenu."}
 
 
 async def events_count(pool: asyncpg.Pool) -> int:
@@ -138,7 +139,7 @@ async def test_concurrent_decisions_never_exceed_the_campaigns_envelope(pool, st
     # when the President selects all five at once
     outcomes = await asyncio.gather(
         *[
-            handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE)
+            handlers.decide(pool, store, campaigns, d, PRESIDENT, **grant("100000.00"), now=JUNE)
             for d in dossiers
         ],
         return_exceptions=True,
@@ -166,7 +167,7 @@ async def test_a_refused_decision_stores_nothing(pool, store):
     before = await events_count(pool)
     with pytest.raises(AssessmentMissing):
         await handlers.decide(
-            pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE
+            pool, store, campaigns, dossier_id, PRESIDENT, **grant("100000.00"), now=JUNE
         )
     assert await events_count(pool) == before
 
@@ -194,8 +195,9 @@ async def test_a_withdrawal_heard_from_the_applications_log_stops_every_command(
             store,
             dossier_id,
             PREFECTURE,
-            GiveOpinion(opinion=Opinion.favorable, motivation="x"),
-            MAY,
+            opinion=Opinion.favorable,
+            motivation="x",
+            now=MAY,
         )
     assert await events_count(pool) == before
     # and whoever reads the dossier sees it withdrawn
@@ -246,7 +248,9 @@ async def test_a_withdrawal_heard_after_the_selection_gives_the_grant_back_to_th
     campaigns = campaign(envelope_eur=Decimal("250000.00"))
     [campaign_id] = campaigns
     dossier_id = await assessed(pool, store, campaigns)
-    await handlers.decide(pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE)
+    await handlers.decide(
+        pool, store, campaigns, dossier_id, PRESIDENT, **grant("100000.00"), now=JUNE
+    )
 
     await hear_withdrawal(pool, store, campaigns, dossier_id)
     await hear_withdrawal(
@@ -270,7 +274,7 @@ async def test_a_withdrawal_and_a_decision_that_cross_never_leave_a_grant_counte
     [campaign_id] = campaigns
     dossiers = [await assessed(pool, store, campaigns) for _ in range(6)]
     decisions = [
-        handlers.decide(pool, store, campaigns, d, PRESIDENT, grant("100000.00"), JUNE)
+        handlers.decide(pool, store, campaigns, d, PRESIDENT, **grant("100000.00"), now=JUNE)
         for d in dossiers
     ]
     withdrawals = [hear_withdrawal(pool, store, campaigns, d) for d in dossiers]
@@ -293,7 +297,9 @@ async def test_a_withdrawal_and_a_decision_that_cross_never_leave_a_grant_counte
 async def test_the_third_signature_binds_the_convention_in_the_same_append(pool, store):
     campaigns = campaign()
     dossier_id = await assessed(pool, store, campaigns)
-    await handlers.decide(pool, store, campaigns, dossier_id, PRESIDENT, grant("100000.00"), JUNE)
+    await handlers.decide(
+        pool, store, campaigns, dossier_id, PRESIDENT, **grant("100000.00"), now=JUNE
+    )
     applicant = Actor(
         Role.applicant, "maire@roubaix.example.fr", siren=await _siren(pool, dossier_id)
     )
@@ -353,7 +359,9 @@ async def test_the_ranking_orders_the_assessed_dossiers_by_weighted_score_with_t
     )
     stronger = await assessed(pool, store, campaigns)
     tied = await assessed(pool, store, campaigns)  # filed after `stronger`: ranked after it
-    await handlers.decide(pool, store, campaigns, stronger, PRESIDENT, grant("100000.00"), JUNE)
+    await handlers.decide(
+        pool, store, campaigns, stronger, PRESIDENT, **grant("100000.00"), now=JUNE
+    )
     for dossier_id in (weaker, stronger, tied):
         await project(pool, store, dossier_id)
     ranking = await queries.ranking(pool, next(iter(campaigns.values())))
@@ -425,20 +433,28 @@ async def test_a_selection_without_its_amount_is_refused_naming_the_field(client
     assert [e["field"] for e in response.json()["errors"]] == ["granted_eur"]
 
 
-async def test_a_prefecture_of_another_departement_is_refused_by_name_and_may_not_read(
+async def test_a_prefecture_of_another_departement_is_answered_as_for_a_dossier_that_does_not_exist(
     client, pool, store, settings, campaigns
 ):
     dossier_id = await eligible(pool, store, campaigns)
     await project(pool, store, dossier_id)
-    other = bearer(settings, Role.prefecture, departement="13")
-    response = await client.post(
-        f"/dossiers/{dossier_id}/prefecture-opinion",
-        headers=other,
-        json={"opinion": "favorable", "motivation": "x"},
-    )
-    assert response.status_code == 403
-    assert response.json()["reason"] == "NotYourDepartement"
-    assert (await client.get(f"/dossiers/{dossier_id}", headers=other)).status_code == 403
+    other, nobody = bearer(settings, Role.prefecture, departement="13"), uuid4()
+
+    async def both(method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, httpx.Response]:
+        mine = await client.request(method, path.format(dossier_id), headers=other, **kwargs)
+        none = await client.request(method, path.format(nobody), headers=other, **kwargs)
+        return mine, none
+
+    opinion = {"opinion": "favorable", "motivation": "x"}
+    for method, path, kwargs in (
+        ("POST", "/dossiers/{}/prefecture-opinion", {"json": opinion}),
+        ("GET", "/dossiers/{}", {}),
+    ):
+        existing, unknown = await both(method, path, **kwargs)
+        # the same status and the same words as for a dossier that does not exist
+        assert existing.status_code == unknown.status_code == 404
+        assert existing.text == unknown.text.replace(str(nobody), str(dossier_id))
+        assert "59" not in existing.json()["detail"]
     own = await client.get(
         f"/dossiers/{dossier_id}", headers=bearer(settings, Role.prefecture, departement="59")
     )

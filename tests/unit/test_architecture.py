@@ -14,12 +14,49 @@ def imports_of(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
+            # `from shared.kernel import db` imports the module shared.kernel.db
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
-def test_the_kernel_never_imports_a_service():
+def under(modules: set[str], *prefixes: str) -> set[str]:
+    return {m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes)}
+
+
+# --- shared/: the language, the contracts, the kernel, the auditors' tools ------------------------
+
+# What each part of shared/ may import of shared/: the language imports nothing else, the
+# contracts speak the language, the kernel runs on both, the auditors' tools on all three.
+SHARED_MAY_IMPORT = {
+    "language": {"shared.language"},
+    "contracts": {"shared.language", "shared.contracts"},
+    "kernel": {"shared.language", "shared.contracts", "shared.kernel"},
+    "audit": {"shared.language", "shared.contracts", "shared.kernel", "shared.audit"},
+}
+
+
+def test_shared_has_a_home_for_every_module_and_no_loose_one():
+    loose = [p.name for p in (ROOT / "shared").glob("*.py") if p.name != "__init__.py"]
+    assert loose == []
+    assert {
+        p.name for p in (ROOT / "shared").iterdir() if p.is_dir() and p.name != "__pycache__"
+    } == set(SHARED_MAY_IMPORT)
+
+
+def test_each_part_of_shared_imports_only_the_parts_below_it():
+    for part, allowed in SHARED_MAY_IMPORT.items():
+        for path in (ROOT / "shared" / part).rglob("*.py"):
+            mine = under(imports_of(path), "shared")
+            wrong = {m for m in mine if m != "shared" and not under({m}, *allowed)}
+            assert not wrong, f"{path} imports {wrong}: {part} may import only {allowed}"
+
+
+def test_the_kernel_never_imports_a_service_nor_the_cli():
     for path in (ROOT / "shared").rglob("*.py"):
-        assert not [m for m in imports_of(path) if m.startswith("services")], path
+        assert not under(imports_of(path), "services", "cli"), path
+
+
+# --- services/ ----------------------------------------------------------------------------------
 
 
 def test_services_never_import_each_other():
@@ -33,6 +70,22 @@ def test_services_never_import_each_other():
             assert not others, f"{path} imports {others}: services meet only on the bus"
 
 
+def test_every_service_has_the_same_homes():
+    for service in SERVICES:
+        folder = ROOT / "services" / service
+        for home in (
+            "domain",
+            "errors",
+            "handlers",
+            "projections",
+            "queries",
+            "consumers",
+            "api",
+            "main",
+        ):
+            assert (folder / f"{home}.py").exists(), f"{service} has no {home}.py"
+
+
 # The adapters of a service: everything else in its folder is its pure domain core.
 ADAPTERS = {
     "__init__",
@@ -44,6 +97,27 @@ ADAPTERS = {
     "mailer",
     "queries",
     "audit_trail",
+    "decisions",
+    "numbering",
+    "withdrawals",
+    "envelopes",
+}
+
+IO = {"asyncpg", "aiokafka", "faststream", "fastapi", "starlette", "httpx", "aiosmtplib", "uvicorn"}
+KERNEL_IO = {
+    "shared.kernel.eventstore",
+    "shared.kernel.outbox",
+    "shared.kernel.runtime",
+    "shared.kernel.db",
+    "shared.kernel.consumer",
+    "shared.kernel.app",
+    "shared.kernel.aggregate",
+    "shared.kernel.auth",
+    "shared.kernel.projection",
+    "shared.kernel.topics",
+    "shared.kernel.http",
+    "shared.kernel.deps",
+    "shared.kernel.idempotency",
 }
 
 
@@ -62,19 +136,6 @@ def test_a_domain_core_does_no_io():
         "__future__",
         "zoneinfo",
     }
-    forbidden = {
-        "shared.kernel.eventstore",
-        "shared.kernel.outbox",
-        "shared.kernel.runtime",
-        "shared.kernel.db",
-        "shared.kernel.consumer",
-        "shared.kernel.app",
-        "shared.kernel.aggregate",
-        "shared.kernel.auth",
-        "shared.kernel.projection",
-        "shared.kernel.topics",
-        "shared.kernel.http",
-    }
     checked = 0
     for service in SERVICES:
         for path in (ROOT / "services" / service).glob("*.py"):
@@ -82,9 +143,123 @@ def test_a_domain_core_does_no_io():
                 continue
             modules = imports_of(path)
             assert {m.split(".")[0] for m in modules} <= allowed_roots, path
-            assert not modules & forbidden, path
-            assert not [
+            assert not modules & KERNEL_IO, path
+            assert not under(modules, "shared.audit"), path
+            adapters = [
                 m for m in modules if m.startswith("services.") and m.split(".")[-1] in ADAPTERS
-            ], f"{path} imports an adapter"
+            ]
+            assert not adapters, f"{path} imports an adapter: {adapters}"
             checked += 1
-    assert checked >= 10
+    assert checked >= 14
+
+
+# What each adapter may not reach: routes and consumers go through handlers and queries.
+MAY_NOT_IMPORT = {
+    "api": {
+        "asyncpg",
+        "aiokafka",
+        "faststream",
+        "shared.kernel.eventstore",
+        "shared.kernel.outbox",
+        "shared.kernel.runtime",
+        "shared.kernel.db",
+        "shared.kernel.aggregate",
+        "shared.kernel.consumer",
+        "shared.kernel.projection",
+        "shared.kernel.topics",
+    },
+    "consumers": {
+        "aiokafka",
+        "faststream",
+        "fastapi",
+        "starlette",
+        "shared.kernel.runtime",
+        "shared.kernel.db",
+        "shared.kernel.outbox",
+        "shared.kernel.aggregate",
+        "shared.kernel.app",
+        "shared.kernel.deps",
+        "shared.kernel.http",
+    },
+    "handlers": {
+        "aiokafka",
+        "faststream",
+        "fastapi",
+        "starlette",
+        "shared.kernel.runtime",
+        "shared.kernel.db",
+        "shared.kernel.outbox",
+        "shared.kernel.app",
+        "shared.kernel.deps",
+        "shared.kernel.http",
+        "shared.kernel.consumer",
+    },
+    "projections": {
+        "aiokafka",
+        "faststream",
+        "fastapi",
+        "starlette",
+        "shared.kernel.runtime",
+        "shared.kernel.aggregate",
+        "shared.kernel.outbox",
+        "shared.kernel.app",
+    },
+    "queries": {
+        "aiokafka",
+        "faststream",
+        "fastapi",
+        "starlette",
+        "shared.kernel.runtime",
+        "shared.kernel.aggregate",
+        "shared.kernel.outbox",
+        "shared.kernel.eventstore",
+    },
+}
+
+
+def violations(path: Path) -> set[str]:
+    forbidden = MAY_NOT_IMPORT.get(path.stem, set())
+    return under(imports_of(path), *forbidden) if forbidden else set()
+
+
+def test_routes_consumers_handlers_projections_and_queries_import_only_what_they_should():
+    checked = 0
+    for service in SERVICES:
+        for path in (ROOT / "services" / service).glob("*.py"):
+            assert not violations(path), f"{path} imports {violations(path)}"
+            checked += path.stem in MAY_NOT_IMPORT
+    assert checked == 5 * len(SERVICES)
+
+
+def test_the_rule_fails_a_route_that_reaches_into_the_event_store(tmp_path):
+    route = tmp_path / "api.py"
+    route.write_text("from shared.kernel.eventstore import read_stream\nimport asyncpg\n")
+    assert violations(route) == {
+        "shared.kernel.eventstore",
+        "shared.kernel.eventstore.read_stream",
+        "asyncpg",
+    }
+    consumer = tmp_path / "consumers.py"
+    consumer.write_text("from faststream.kafka import KafkaBroker\n")
+    assert violations(consumer) == {"faststream.kafka", "faststream.kafka.KafkaBroker"}
+
+
+# --- cli/: not a service; it wires them ---------------------------------------------------------
+
+
+def test_the_cli_reaches_a_service_only_through_its_wiring():
+    checked = 0
+    for path in (ROOT / "cli").rglob("*.py"):
+        deeper = [
+            m
+            for m in under(imports_of(path), "services")
+            if m != "services" and not m.endswith(".main") and m.count(".") >= 2
+        ]
+        assert not deeper, f"{path} imports {deeper}: the CLI may import a service's main only"
+        checked += 1
+    assert checked >= 4
+
+
+def test_no_service_imports_the_cli():
+    for path in (ROOT / "services").rglob("*.py"):
+        assert not under(imports_of(path), "cli"), path

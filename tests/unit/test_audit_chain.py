@@ -12,7 +12,7 @@ def selection_stream() -> list[AuditEvent]:
 
 
 def rehashed(e: AuditEvent, with_actor: bool = True) -> str:
-    who = dict(actor=e.actor, causation_id=e.causation_id) if with_actor else {}
+    who = {"actor": e.actor, "causation_id": e.causation_id} if with_actor else {}
     return hashchain.link(
         e.prev_hash,
         stream_id=e.stream_id,

@@ -90,8 +90,8 @@ class Life:
 def a_whole_life(campaign: str = "mildeca-2024", granted: str = "120000.00") -> Life:
     life = Life()
     d = Dossier.model_validate(eligible_dossier())
-    ids = dict(dossier_id=life.dossier_id, reference="AAP-2024-00042", campaign_id=campaign)
-    who = dict(siren=d.applicant.siren, departement="59")
+    ids = {"dossier_id": life.dossier_id, "reference": "AAP-2024-00042", "campaign_id": campaign}
+    who = {"siren": d.applicant.siren, "departement": "59"}
     applicant, prefecture = f"applicant:{d.applicant.siren}:maire", "prefecture:59:cdp"
     submitted = life.record(
         "applications",

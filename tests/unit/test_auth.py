@@ -10,8 +10,8 @@ from shared.language.actors import (
     Role,
     require_own_departement,
     require_own_dossier,
-    require_reader,
     require_role,
+    within_binding,
 )
 from shared.language.errors import Forbidden
 
@@ -95,4 +95,18 @@ def test_an_applicant_acts_on_its_own_dossiers_only():
 
 def test_instructors_the_president_and_auditors_read_every_dossier():
     for role in (Role.instructor, Role.president, Role.auditor):
-        require_reader(Actor(role, "x"), siren="217500016", departement="59")
+        assert within_binding(Actor(role, "x"), siren="217500016", departement="59")
+
+
+def test_an_applicant_reads_the_dossiers_of_its_own_siren_only():
+    applicant = Actor(Role.applicant, "a", siren="217500016")
+    assert within_binding(applicant, siren="217500016", departement="59")
+    assert not within_binding(applicant, siren="200000172", departement="59")
+    assert not within_binding(applicant, departement="59")  # a dossier whose SIREN is not known
+
+
+def test_a_prefecture_reads_the_dossiers_of_its_own_departement_only():
+    prefecture = Actor(Role.prefecture, "p", departement="59")
+    assert within_binding(prefecture, siren="217500016", departement="59")
+    assert not within_binding(prefecture, siren="217500016", departement="62")
+    assert not within_binding(prefecture, siren="217500016")  # a dossier of no known département

@@ -1,4 +1,5 @@
-"""The published contract: the committed JSON Schemas and AsyncAPI documents are those of the code."""
+"""The published contract: the committed JSON Schemas and AsyncAPI documents are those of the
+code."""
 
 import importlib
 import json

@@ -156,14 +156,14 @@ def test_a_record_whose_payload_breaks_its_contract_is_malformed():
 
 # --- hash chain ----------------------------------------------------------------------------
 
-LINK = dict(
-    stream_id="6f1c2d3e-0000-4000-8000-000000000001",
-    version=1,
-    event_id="6f1c2d3e-0000-4000-8000-000000000002",
-    event_type="fr.gouv.mildeca.aap.ApplicationSubmitted.v1",
-    occurred_at="2024-04-01T10:30:00+02:00",
-    data={"reference": "AAP-2024-00042", "requested_eur": "160000.00"},
-)
+LINK = {
+    "stream_id": "6f1c2d3e-0000-4000-8000-000000000001",
+    "version": 1,
+    "event_id": "6f1c2d3e-0000-4000-8000-000000000002",
+    "event_type": "fr.gouv.mildeca.aap.ApplicationSubmitted.v1",
+    "occurred_at": "2024-04-01T10:30:00+02:00",
+    "data": {"reference": "AAP-2024-00042", "requested_eur": "160000.00"},
+}
 
 
 def test_a_link_is_deterministic():

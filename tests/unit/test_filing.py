@@ -8,15 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.applications.domain import (
-    AlreadySubmitted,
-    CallClosed,
-    CallNotOpen,
-    DossierState,
-    evolve,
-    reference_for,
-    submit,
-)
+from services.applications.commands import Submit
+from services.applications.domain import DossierState, decide, evolve, reference_for
+from services.applications.errors import AlreadySubmitted, CallClosed, CallNotOpen
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
 from shared.language.actors import Actor, Role
 from shared.language.campaigns import Campaign, load_campaigns
@@ -40,18 +34,20 @@ def applicant_of(dossier: Dossier) -> Actor:
 def file(
     campaign: Campaign,
     now: datetime,
-    state: DossierState = DossierState(),
+    state: DossierState = DossierState(),  # noqa: B008 (frozen: a value, never shared state)
     actor: Actor | None = None,
 ):
     dossier = Dossier.model_validate(eligible_dossier())
-    return submit(
+    return decide(
         state,
-        actor=actor or applicant_of(dossier),
-        dossier_id=uuid4(),
-        reference="AAP-2024-00001",
-        campaign=campaign,
-        dossier=dossier,
-        now=now,
+        Submit(
+            actor=actor or applicant_of(dossier),
+            dossier_id=uuid4(),
+            reference="AAP-2024-00001",
+            campaign=campaign,
+            dossier=dossier,
+            now=now,
+        ),
     )
 
 
@@ -132,14 +128,16 @@ def test_the_submission_records_the_dossier_campaign_reference_and_time(campaign
     dossier_id, dossier = uuid4(), Dossier.model_validate(eligible_dossier())
     now = DEADLINE - timedelta(days=1)
     # when it is submitted
-    [event] = submit(
+    [event] = decide(
         DossierState(),
-        actor=applicant_of(dossier),
-        dossier_id=dossier_id,
-        reference="AAP-2024-00042",
-        campaign=campaign,
-        dossier=dossier,
-        now=now,
+        Submit(
+            actor=applicant_of(dossier),
+            dossier_id=dossier_id,
+            reference="AAP-2024-00042",
+            campaign=campaign,
+            dossier=dossier,
+            now=now,
+        ),
     )
     # then the event carries what was filed
     assert (event.dossier_id, event.reference, event.campaign_id) == (

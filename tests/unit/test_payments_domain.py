@@ -1,4 +1,5 @@
-"""The payments of one dossier: committed at signature, paid by instalments, closed by the balance."""
+"""The payments of one dossier: committed at signature, paid by instalments, closed by the
+balance."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -8,15 +9,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.payments import domain
-from services.payments.domain import PaymentsState, evolve
-from services.payments.refusals import (
+from services.payments.commands import (
+    CommitFunds,
+    GiveOpinion,
+    PayInstalment,
+    ReleaseBalance,
+    SubmitFinalReport,
+)
+from services.payments.domain import PaymentsState, decide, evolve
+from services.payments.errors import (
     BalanceIsNext,
     BalanceSettled,
     BalanceWithheldError,
     NothingCommitted,
-    NotYourDepartement,
-    NotYourDossier,
     OpinionAlreadyGiven,
     OpinionMissing,
     ReportAlreadySubmitted,
@@ -63,14 +68,14 @@ def signed(granted: str = "100000.00") -> ConventionSigned:
     )
 
 
-def fold(events: list[DomainEvent], state: PaymentsState = PaymentsState()) -> PaymentsState:
+def fold(events: list[DomainEvent], state: PaymentsState = PaymentsState()) -> PaymentsState:  # noqa: B008
     for event in events:
         state = evolve(state, event)
     return state
 
 
 def committed(campaign: Campaign, granted: str = "100000.00") -> PaymentsState:
-    return fold(domain.commit(PaymentsState(), signed(granted), campaign, NOW))
+    return fold(decide(PaymentsState(), CommitFunds(signed(granted), campaign, NOW)))
 
 
 def dossier(state: PaymentsState) -> UUID:
@@ -80,40 +85,56 @@ def dossier(state: PaymentsState) -> UUID:
 
 def pay(state: PaymentsState, times: int = 1) -> PaymentsState:
     for _ in range(times):
-        state = fold(domain.pay_instalment(state, INSTRUCTOR, dossier(state), NOW), state)
+        state = fold(decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW)), state)
     return state
+
+
+def final_report(
+    actor: Actor, dossier_id: UUID, justified: str = "100000.00", summary: str = "x"
+) -> SubmitFinalReport:
+    return SubmitFinalReport(
+        actor=actor,
+        dossier_id=dossier_id,
+        justified_spending_eur=Decimal(justified),
+        summary=summary,
+        now=NOW,
+    )
 
 
 def report(state: PaymentsState, justified: str = "100000.00") -> PaymentsState:
     return fold(
-        domain.submit_final_report(
+        decide(
             state,
-            APPLICANT,
-            dossier(state),
-            justified_spending_eur=Decimal(justified),
-            summary="Actions menées, effets mesurés.",
-            now=NOW,
+            final_report(
+                APPLICANT, dossier(state), justified, summary="Actions menées, effets mesurés."
+            ),
         ),
         state,
     )
 
 
+def departmental_opinion(
+    actor: Actor, dossier_id: UUID, verdict: DepartmentalOpinion, motivation: str
+) -> GiveOpinion:
+    return GiveOpinion(
+        actor=actor, dossier_id=dossier_id, opinion=verdict, motivation=motivation, now=NOW
+    )
+
+
 def opinion(state: PaymentsState, verdict: DepartmentalOpinion = FAVORABLE) -> PaymentsState:
     return fold(
-        domain.give_opinion(
+        decide(
             state,
-            PREFECTURE,
-            dossier(state),
-            opinion=verdict,
-            motivation="Évaluation du CLSPD : actions efficaces.",
-            now=NOW,
+            departmental_opinion(
+                PREFECTURE, dossier(state), verdict, "Évaluation du CLSPD : actions efficaces."
+            ),
         ),
         state,
     )
 
 
 def release(state: PaymentsState) -> BalanceReleased:
-    [released] = domain.release_balance(state, INSTRUCTOR, dossier(state), NOW)
+    [released] = decide(state, ReleaseBalance(INSTRUCTOR, dossier(state), NOW))
     assert isinstance(released, BalanceReleased)
     return released
 
@@ -125,7 +146,7 @@ def test_a_signed_convention_commits_the_grant_with_the_campaigns_plan(campaign)
     # given a convention signed for 100,000 EUR
     signature = signed("100000.00")
     # when payments reacts to it
-    [event] = domain.commit(PaymentsState(), signature, campaign, NOW)
+    [event] = decide(PaymentsState(), CommitFunds(signature, campaign, NOW))
     # then the grant is committed, to be paid 50 / 30 / 20 %
     assert isinstance(event, FundsCommitted)
     assert (event.dossier_id, event.siren, event.departement, event.committed_eur) == (
@@ -142,7 +163,7 @@ def test_a_signed_convention_commits_the_grant_with_the_campaigns_plan(campaign)
 
 
 def test_the_plan_adds_up_exactly_to_the_grant_with_odd_cents(campaign):
-    [event] = domain.commit(PaymentsState(), signed("100000.01"), campaign, NOW)
+    [event] = decide(PaymentsState(), CommitFunds(signed("100000.01"), campaign, NOW))
     assert isinstance(event, FundsCommitted)
     assert sum(p.amount_eur for p in event.plan) == Decimal("100000.01")
     # the instalments are rounded down to the cent, the balance takes the rest
@@ -155,8 +176,8 @@ def test_the_plan_adds_up_exactly_to_the_grant_with_odd_cents(campaign):
 
 def test_a_redelivered_convention_signature_commits_once(campaign):
     signature = signed()
-    state = fold(domain.commit(PaymentsState(), signature, campaign, NOW))
-    assert domain.commit(state, signature, campaign, NOW) == []
+    state = fold(decide(PaymentsState(), CommitFunds(signature, campaign, NOW)))
+    assert decide(state, CommitFunds(signature, campaign, NOW)) == []
 
 
 # Instalments
@@ -164,8 +185,8 @@ def test_a_redelivered_convention_signature_commits_once(campaign):
 
 def test_instalments_are_paid_in_the_order_of_the_plan(campaign):
     state = committed(campaign, "100000.01")
-    [first] = domain.pay_instalment(state, INSTRUCTOR, dossier(state), NOW)
-    [second] = domain.pay_instalment(pay(state), INSTRUCTOR, dossier(state), NOW)
+    [first] = decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
+    [second] = decide(pay(state), PayInstalment(INSTRUCTOR, dossier(state), NOW))
     assert isinstance(first, InstalmentPaid) and isinstance(second, InstalmentPaid)
     assert (first.number, first.amount_eur, first.paid_total_eur) == (
         1,
@@ -182,19 +203,19 @@ def test_instalments_are_paid_in_the_order_of_the_plan(campaign):
 def test_the_balance_is_not_an_instalment(campaign):
     state = pay(committed(campaign), times=2)
     with pytest.raises(BalanceIsNext, match="/balance"):
-        domain.pay_instalment(state, INSTRUCTOR, dossier(state), NOW)
+        decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
 
 
 def test_nothing_is_paid_before_the_funds_are_committed():
     with pytest.raises(NothingCommitted, match="no convention signed yet"):
-        domain.pay_instalment(PaymentsState(), INSTRUCTOR, uuid4(), NOW)
+        decide(PaymentsState(), PayInstalment(INSTRUCTOR, uuid4(), NOW))
 
 
 @pytest.mark.parametrize("role", [Role.auditor, Role.president])
 def test_auditor_and_president_cannot_record_payments(campaign, role):
     state = committed(campaign)
     with pytest.raises(Forbidden, match="record payments"):
-        domain.pay_instalment(state, Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW)
+        decide(state, PayInstalment(Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW))
 
 
 @pytest.mark.parametrize("verdict", [FAVORABLE, UNFAVORABLE])
@@ -203,37 +224,42 @@ def test_no_instalment_is_paid_once_the_balance_is_settled(campaign, verdict):
     if verdict is FAVORABLE:
         state = fold([release(state)], state)
     with pytest.raises(BalanceSettled):
-        domain.pay_instalment(state, INSTRUCTOR, dossier(state), NOW)
+        decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
 
 
 # Final report
 
 
-def test_an_applicant_cannot_report_for_another_siren(campaign):
+def without(detail: str, dossier_id: UUID) -> str:
+    """The detail with the dossier's id taken out: a SIREN or a département code may be
+    written in the digits of a UUID."""
+    return detail.replace(str(dossier_id), "<dossier>")
+
+
+def test_an_applicant_of_another_siren_reporting_is_answered_as_for_a_dossier_that_does_not_exist(
+    campaign,
+):
+    # given a dossier committed for one SIREN, and the same report on a dossier payments never knew
     state = committed(campaign)
     stranger = Actor(Role.applicant, "maire@ailleurs.example.fr", siren=random_siren())
-    with pytest.raises(NotYourDossier, match=SIREN):
-        domain.submit_final_report(
-            state,
-            stranger,
-            dossier(state),
-            justified_spending_eur=Decimal("1.00"),
-            summary="x",
-            now=NOW,
-        )
+    command = final_report(stranger, dossier(state), "1.00")
+    with pytest.raises(NothingCommitted) as unknown:
+        decide(PaymentsState(), command)
+    # when an applicant of another SIREN submits its final report
+    with pytest.raises(NothingCommitted) as caught:
+        decide(state, command)
+    # then it is answered exactly as the unknown dossier: 404, naming neither SIREN
+    assert caught.value.status == 404
+    assert type(caught.value) is type(unknown.value)
+    assert caught.value.detail == unknown.value.detail
+    detail = without(caught.value.detail, dossier(state))
+    assert SIREN not in detail and stranger.siren not in detail
 
 
 def test_only_the_applicant_submits_the_final_report(campaign):
     state = committed(campaign)
     with pytest.raises(Forbidden, match="only the applicant"):
-        domain.submit_final_report(
-            state,
-            INSTRUCTOR,
-            dossier(state),
-            justified_spending_eur=Decimal("1.00"),
-            summary="x",
-            now=NOW,
-        )
+        decide(state, final_report(INSTRUCTOR, dossier(state), "1.00"))
 
 
 def test_a_second_final_report_is_refused(campaign):
@@ -245,13 +271,26 @@ def test_a_second_final_report_is_refused(campaign):
 # Departmental opinion
 
 
-def test_a_prefecture_of_another_departement_cannot_give_the_opinion(campaign):
+def test_a_prefecture_of_another_departement_is_answered_as_for_a_dossier_that_does_not_exist(
+    campaign,
+):
+    # given a reported dossier of département 59, and the same opinion on a dossier payments
+    # never knew
     state = report(committed(campaign))
     other = Actor(Role.prefecture, "chef-de-projet@bdr.example.fr", departement="13")
-    with pytest.raises(NotYourDepartement, match="a préfecture acts on its own département only"):
-        domain.give_opinion(
-            state, other, dossier(state), opinion=FAVORABLE, motivation="x", now=NOW
-        )
+    command = departmental_opinion(other, dossier(state), FAVORABLE, "x")
+    with pytest.raises(NothingCommitted) as unknown:
+        decide(PaymentsState(), command)
+    # when the préfecture of département 13 gives its opinion
+    with pytest.raises(NothingCommitted) as caught:
+        decide(state, command)
+    # then it is answered exactly as the unknown dossier: 404, naming neither département
+    assert caught.value.status == 404
+    assert type(caught.value) is type(unknown.value)
+    assert caught.value.detail == unknown.value.detail
+    assert "a préfecture acts on its own département only" not in caught.value.detail
+    detail = without(caught.value.detail, dossier(state))
+    assert "59" not in detail and "13" not in detail
 
 
 def test_the_departmental_opinion_awaits_the_final_report(campaign):
@@ -269,22 +308,18 @@ def test_a_second_departmental_opinion_is_refused(campaign):
 def test_the_departmental_opinion_is_motivated(campaign):
     state = report(committed(campaign))
     with pytest.raises(ValidationError, match="motivation"):
-        domain.give_opinion(
-            state, PREFECTURE, dossier(state), opinion=FAVORABLE, motivation="  ", now=NOW
-        )
+        decide(state, departmental_opinion(PREFECTURE, dossier(state), FAVORABLE, "  "))
 
 
 def test_the_balance_is_withheld_after_an_unfavourable_opinion(campaign):
     # given a dossier paid 80,000 of 100,000 EUR, whose final report justifies 95,000 EUR
     state = report(pay(committed(campaign), times=2), justified="95000.00")
     # when the préfecture gives an unfavourable opinion
-    given, withheld = domain.give_opinion(
+    given, withheld = decide(
         state,
-        PREFECTURE,
-        dossier(state),
-        opinion=UNFAVORABLE,
-        motivation="Aucune action menée dans les halls.",
-        now=NOW,
+        departmental_opinion(
+            PREFECTURE, dossier(state), UNFAVORABLE, "Aucune action menée dans les halls."
+        ),
     )
     # then the balance that would have been due is withheld, with the opinion's motivation
     assert isinstance(given, DepartmentalOpinionGiven) and given.opinion is UNFAVORABLE
@@ -348,6 +383,6 @@ def test_a_second_balance_is_refused(campaign):
 def test_auditor_and_president_cannot_release_the_balance(campaign, role):
     state = opinion(report(pay(committed(campaign), times=2)))
     with pytest.raises(Forbidden, match="release the balance"):
-        domain.release_balance(
-            state, Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW
+        decide(
+            state, ReleaseBalance(Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW)
         )

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.selection.domain import SelectionState, check_eligibility, evolve
+from services.selection.commands import CheckEligibility
+from services.selection.domain import SelectionState, decide, evolve
+from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, Dossier
 from shared.contracts.selection import EligibilityChecked, PrefectureOpinionRequested
 from shared.language.campaigns import Campaign, load_campaigns
@@ -32,11 +34,21 @@ def submitted(payload: dict) -> ApplicationSubmitted:
     )
 
 
+def check(
+    state: SelectionState,
+    application: ApplicationSubmitted,
+    campaign: Campaign,
+    *,
+    withdrawn: bool = False,
+) -> list[DomainEvent]:
+    return decide(state, CheckEligibility(application, campaign, withdrawn, NOW))
+
+
 def test_an_eligible_dossier_is_checked_eligible_with_no_failed_rule(campaign):
     # given a submitted eligible dossier
     application = submitted(eligible_dossier())
     # when its eligibility is checked
-    event = check_eligibility(SelectionState(), application, campaign, NOW)[0]
+    event = check(SelectionState(), application, campaign)[0]
     # then it is found eligible
     assert isinstance(event, EligibilityChecked)
     assert event.eligible is True
@@ -53,7 +65,7 @@ def test_an_eligible_dossier_is_sent_to_the_prefecture_of_its_departement_in_the
     campaign,
 ):
     application = submitted(eligible_dossier(applicant__departement="13"))
-    checked, requested = check_eligibility(SelectionState(), application, campaign, NOW)
+    checked, requested = check(SelectionState(), application, campaign)
     assert isinstance(checked, EligibilityChecked)
     assert requested == PrefectureOpinionRequested(
         dossier_id=application.dossier_id,
@@ -68,7 +80,7 @@ def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules_and_g
     campaign,
 ):
     application = submitted(dossier_failing_several_rules())
-    [event] = check_eligibility(SelectionState(), application, campaign, NOW)
+    [event] = check(SelectionState(), application, campaign)
     assert isinstance(event, EligibilityChecked)
     assert event.eligible is False
     assert [f.rule for f in event.failed_rules] == ["E1", "E3", "E4", "E5", "E6", "E7"]
@@ -76,7 +88,7 @@ def test_an_ineligible_dossier_is_checked_ineligible_with_its_failed_rules_and_g
 
 def test_no_prefecture_is_asked_about_a_dossier_withdrawn_before_its_check(campaign):
     application = submitted(eligible_dossier())
-    [event] = check_eligibility(SelectionState(withdrawn=True), application, campaign, NOW)
+    [event] = check(SelectionState(), application, campaign, withdrawn=True)
     assert isinstance(event, EligibilityChecked)
     assert event.eligible is True
 
@@ -85,17 +97,15 @@ def test_a_second_delivery_of_the_submission_changes_nothing(campaign):
     # given a dossier whose check has been recorded
     application = submitted(eligible_dossier())
     state = SelectionState()
-    for event in check_eligibility(state, application, campaign, NOW):
+    for event in check(state, application, campaign):
         state = evolve(state, event)
     # when the same submission arrives again
-    again = check_eligibility(state, application, campaign, NOW)
+    again = check(state, application, campaign)
     # then nothing more happens
     assert again == []
     assert state.checked is not None and state.checked.eligible is True
 
 
 def test_an_ineligible_check_is_remembered_as_ineligible(campaign):
-    [event] = check_eligibility(
-        SelectionState(), submitted(dossier_failing_several_rules()), campaign, NOW
-    )
+    [event] = check(SelectionState(), submitted(dossier_failing_several_rules()), campaign)
     assert evolve(SelectionState(), event) == SelectionState(checked=event)

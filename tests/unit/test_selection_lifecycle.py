@@ -12,10 +12,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.selection import convention, decision, errors, instruction
-from services.selection.commands import Decide, GiveOpinion, RecordAssessment
-from services.selection.domain import SelectionState, evolve
+from services.selection import errors, instruction
+from services.selection.api import DecisionBody
+from services.selection.commands import (
+    Decide,
+    GiveOpinion,
+    RecordAssessment,
+    ReleaseOnWithdrawal,
+    Sign,
+)
+from services.selection.domain import SelectionState, decide, evolve
 from shared.contracts import DomainEvent
+from shared.contracts.applications import ApplicationWithdrawn
 from shared.contracts.selection import (
     CommitteeAssessmentRecorded,
     ConventionSignatureAdded,
@@ -51,33 +59,55 @@ INSTRUCTOR = Actor(Role.instructor, "instruction@mildeca.example.gouv.fr")
 PRESIDENT = Actor(Role.president, "president@mildeca.example.gouv.fr")
 AUDITOR = Actor(Role.auditor, "audit@ccomptes.example.fr")
 
-FAVORABLE = GiveOpinion(
-    opinion=Opinion.favorable, motivation="Plan partenarial solide, CLSPD actif."
-)
-SCORES = Scores(
-    adequacy=4, innovation=3, team_competence=5, methodology=2, partnership=4, prefecture_opinion=5
-)
-SELECT = Decide(
-    outcome=Outcome.selected,
-    granted_eur=Decimal("150000.00"),
-    motivation="Projet global, fortement partenarial.",
-)
-REJECT = Decide(
-    outcome=Outcome.rejected, motivation="Actions ponctuelles, partenariat à construire."
-)
-
 
 def campaigns(**changes: Any) -> dict[str, Campaign]:
     campaign = CAMPAIGN.model_copy(update=changes)
     return {campaign.id: campaign}
 
 
+# Each command as the actor who may give it, lawful in its place; `replace` varies it.
+FAVORABLE = GiveOpinion(
+    actor=PREFECTURE,
+    opinion=Opinion.favorable,
+    motivation="Plan partenarial solide, CLSPD actif.",
+    withdrawn=False,
+    now=MAY,
+)
+SCORES = Scores(
+    adequacy=4, innovation=3, team_competence=5, methodology=2, partnership=4, prefecture_opinion=5
+)
+SELECT = Decide(
+    actor=PRESIDENT,
+    outcome=Outcome.selected,
+    granted_eur=Decimal("150000.00"),
+    motivation="Projet global, fortement partenarial.",
+    campaigns=campaigns(),
+    granted_so_far=NOTHING_GRANTED,
+    withdrawn=False,
+    now=JUNE,
+)
+REJECT = replace(
+    SELECT,
+    outcome=Outcome.rejected,
+    granted_eur=None,
+    motivation="Actions ponctuelles, partenariat à construire.",
+)
+
+
 def assess(proposed: str = "150000.00", scores: Scores = SCORES) -> RecordAssessment:
-    return RecordAssessment(scores=scores, proposed_eur=Decimal(proposed), comment="Solide.")
+    return RecordAssessment(
+        actor=INSTRUCTOR,
+        scores=scores,
+        proposed_eur=Decimal(proposed),
+        comment="Solide.",
+        campaigns=campaigns(),
+        withdrawn=False,
+        now=JUNE,
+    )
 
 
-def history(*events: DomainEvent, withdrawn: bool = False) -> SelectionState:
-    return replace(reduce(evolve, events, SelectionState()), withdrawn=withdrawn)
+def history(*events: DomainEvent) -> SelectionState:
+    return reduce(evolve, events, SelectionState())
 
 
 def checked(
@@ -111,21 +141,17 @@ def given_checked(**kwargs: Any) -> SelectionState:
 
 def given_opinion(**kwargs: Any) -> SelectionState:
     state = given_checked(**kwargs)
-    return then(state, instruction.give_opinion(state, PREFECTURE, FAVORABLE, MAY))
+    return then(state, decide(state, FAVORABLE))
 
 
 def given_assessed(**kwargs: Any) -> SelectionState:
     state = given_opinion(**kwargs)
-    return then(
-        state, instruction.record_assessment(state, INSTRUCTOR, assess(), campaigns(), JUNE)
-    )
+    return then(state, decide(state, assess()))
 
 
 def given_decided(command: Decide = SELECT) -> SelectionState:
     state = given_assessed()
-    return then(
-        state, decision.decide(state, PRESIDENT, command, campaigns(), NOTHING_GRANTED, JUNE)
-    )
+    return then(state, decide(state, command))
 
 
 # --- the préfecture's opinion -------------------------------------------------------------------
@@ -133,37 +159,45 @@ def given_decided(command: Decide = SELECT) -> SelectionState:
 
 def test_the_prefecture_of_the_dossiers_departement_gives_its_opinion():
     state = given_checked()
-    [event] = instruction.give_opinion(state, PREFECTURE, FAVORABLE, MAY)
+    [event] = decide(state, FAVORABLE)
     assert isinstance(event, PrefectureOpinionGiven)
     assert (event.departement, event.opinion, event.given_at) == ("59", Opinion.favorable, MAY)
     assert event.motivation == FAVORABLE.motivation
 
 
-def test_a_prefecture_of_another_departement_may_not_give_the_opinion_and_is_told_both():
-    with pytest.raises(errors.NotYourDepartement) as refusal:
-        instruction.give_opinion(given_checked(), OTHER_PREFECTURE, FAVORABLE, MAY)
-    assert refusal.value.status == 403
-    assert "13" in refusal.value.detail and "59" in refusal.value.detail
+def test_a_prefecture_of_another_departement_is_answered_as_for_a_dossier_that_does_not_exist():
+    # given a dossier of département 59, and the same opinion on a dossier selection does not know
+    command = replace(FAVORABLE, actor=OTHER_PREFECTURE)
+    with pytest.raises(errors.UnknownDossier) as unknown:
+        decide(SelectionState(), command)
+    # when the préfecture of département 13 gives its opinion on it
+    with pytest.raises(errors.UnknownDossier) as refusal:
+        decide(given_checked(), command)
+    # then it is answered exactly as for a dossier that does not exist, naming neither département
+    assert refusal.value.status == 404
+    assert type(refusal.value) is type(unknown.value)
+    assert refusal.value.detail == unknown.value.detail
+    assert "13" not in refusal.value.detail and "59" not in refusal.value.detail
 
 
 def test_only_a_prefecture_gives_the_prefecture_opinion():
     with pytest.raises(Forbidden, match="only the prefecture may"):
-        instruction.give_opinion(given_checked(), INSTRUCTOR, FAVORABLE, MAY)
+        decide(given_checked(), replace(FAVORABLE, actor=INSTRUCTOR))
 
 
 def test_an_opinion_on_an_ineligible_dossier_is_refused():
     with pytest.raises(errors.NotEligible, match="E4"):
-        instruction.give_opinion(given_checked(eligible=False), PREFECTURE, FAVORABLE, MAY)
+        decide(given_checked(eligible=False), FAVORABLE)
 
 
 def test_the_prefecture_gives_its_opinion_once():
     with pytest.raises(errors.OpinionAlreadyGiven):
-        instruction.give_opinion(given_opinion(), PREFECTURE, FAVORABLE, MAY)
+        decide(given_opinion(), FAVORABLE)
 
 
 def test_an_opinion_on_a_dossier_selection_does_not_know_is_refused_as_not_found():
     with pytest.raises(errors.UnknownDossier) as refusal:
-        instruction.give_opinion(SelectionState(), PREFECTURE, FAVORABLE, MAY)
+        decide(SelectionState(), FAVORABLE)
     assert refusal.value.status == 404
 
 
@@ -174,7 +208,7 @@ def test_the_committee_scores_a_dossier_with_the_campaigns_weights():
     # given the 2024 weights: 1 for five criteria, 2 for the préfecture's opinion
     state = given_opinion()
     # when the committee scores 4, 3, 5, 2, 4 and 5 for the opinion
-    [event] = instruction.record_assessment(state, INSTRUCTOR, assess(), campaigns(), JUNE)
+    [event] = decide(state, assess())
     # then the weighted score is (4 + 3 + 5 + 2 + 4 + 2 × 5) / 7 = 4.00
     assert isinstance(event, CommitteeAssessmentRecorded)
     assert event.weighted_score == Decimal("4.00")
@@ -188,12 +222,9 @@ def test_the_committee_scores_a_dossier_with_the_campaigns_weights():
 def test_the_weighted_score_changes_with_the_campaigns_weights():
     heavy_opinion = {**CAMPAIGN.criteria_weights, "prefecture_opinion": Decimal(5)}
     scores = SCORES.model_copy(update={"prefecture_opinion": 0})
-    [event] = instruction.record_assessment(
+    [event] = decide(
         given_opinion(),
-        INSTRUCTOR,
-        assess(scores=scores),
-        campaigns(criteria_weights=heavy_opinion),
-        JUNE,
+        replace(assess(scores=scores), campaigns=campaigns(criteria_weights=heavy_opinion)),
     )
     assert isinstance(event, CommitteeAssessmentRecorded)
     assert event.weighted_score == Decimal("1.80")  # 18 / 10
@@ -215,52 +246,43 @@ def test_the_weighted_score_is_rounded_half_up_to_the_hundredth():
 
 def test_an_assessment_before_the_prefectures_opinion_is_refused():
     with pytest.raises(errors.OpinionMissing):
-        instruction.record_assessment(given_checked(), INSTRUCTOR, assess(), campaigns(), JUNE)
+        decide(given_checked(), assess())
 
 
 def test_a_later_assessment_replaces_the_earlier_one():
     state = given_assessed()
-    revised = instruction.record_assessment(
-        state, INSTRUCTOR, assess("120000.00"), campaigns(), JUNE
-    )
+    revised = decide(state, assess("120000.00"))
     assert then(state, revised).assessment == revised[0]
 
 
 def test_the_committee_may_not_propose_more_than_was_requested():
-    with pytest.raises(errors.OverRequest, match="160000.00"):
-        instruction.record_assessment(
-            given_opinion(), INSTRUCTOR, assess("160000.01"), campaigns(), JUNE
-        )
+    with pytest.raises(errors.OverRequest, match=r"160000\.00"):
+        decide(given_opinion(), assess("160000.01"))
 
 
 def test_the_committee_may_not_propose_more_than_the_campaigns_cap():
-    with pytest.raises(errors.OverCap, match="100000.00"):
-        instruction.record_assessment(
+    with pytest.raises(errors.OverCap, match=r"100000\.00"):
+        decide(
             given_opinion(),
-            INSTRUCTOR,
-            assess("150000.00"),
-            campaigns(cap_eur=Decimal("100000.00")),
-            JUNE,
+            replace(assess("150000.00"), campaigns=campaigns(cap_eur=Decimal("100000.00"))),
         )
 
 
 def test_only_an_instructor_records_the_committees_assessment():
     with pytest.raises(Forbidden, match="only the instructor may"):
-        instruction.record_assessment(given_opinion(), PRESIDENT, assess(), campaigns(), JUNE)
+        decide(given_opinion(), replace(assess(), actor=PRESIDENT))
 
 
 def test_no_assessment_once_the_president_decided():
     with pytest.raises(errors.AlreadyDecided):
-        instruction.record_assessment(given_decided(), INSTRUCTOR, assess(), campaigns(), JUNE)
+        decide(given_decided(), assess())
 
 
 # --- the President's decision -------------------------------------------------------------------
 
 
 def test_the_president_selects_an_assessed_dossier_granting_an_amount():
-    [event] = decision.decide(
-        given_assessed(), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE
-    )
+    [event] = decide(given_assessed(), SELECT)
     assert isinstance(event, SelectionDecided)
     assert (event.outcome, event.granted_eur, event.requested_eur) == (
         Outcome.selected,
@@ -271,96 +293,89 @@ def test_the_president_selects_an_assessed_dossier_granting_an_amount():
 
 
 def test_a_rejection_records_a_grant_of_zero():
-    [event] = decision.decide(
-        given_assessed(), PRESIDENT, REJECT, campaigns(), NOTHING_GRANTED, JUNE
-    )
+    [event] = decide(given_assessed(), REJECT)
     assert isinstance(event, SelectionDecided)
     assert (event.outcome, event.granted_eur) == (Outcome.rejected, Decimal("0.00"))
 
 
 def test_a_decision_before_the_prefectures_opinion_is_refused():
     with pytest.raises(errors.OpinionMissing):
-        decision.decide(given_checked(), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE)
+        decide(given_checked(), SELECT)
 
 
 def test_a_decision_before_the_committees_assessment_is_refused():
     with pytest.raises(errors.AssessmentMissing):
-        decision.decide(given_opinion(), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE)
+        decide(given_opinion(), SELECT)
 
 
 def test_the_president_may_not_grant_more_than_was_requested():
-    over = SELECT.model_copy(update={"granted_eur": Decimal("160000.01")})
+    over = replace(SELECT, granted_eur=Decimal("160000.01"))
     with pytest.raises(errors.OverRequest):
-        decision.decide(given_assessed(), PRESIDENT, over, campaigns(), NOTHING_GRANTED, JUNE)
+        decide(given_assessed(), over)
 
 
 def test_the_president_may_not_grant_more_than_the_campaigns_cap():
     with pytest.raises(errors.OverCap):
-        decision.decide(
-            given_assessed(),
-            PRESIDENT,
-            SELECT,
-            campaigns(cap_eur=Decimal("100000.00")),
-            NOTHING_GRANTED,
-            JUNE,
-        )
+        decide(given_assessed(), replace(SELECT, campaigns=campaigns(cap_eur=Decimal("100000.00"))))
 
 
 def test_the_president_may_not_grant_more_than_remains_of_the_envelope():
     # given a campaign of 2,000,000.00 that granted 1,900,000.00 already
-    with pytest.raises(errors.OverEnvelope, match="100000.00 EUR remain"):
-        decision.decide(
-            given_assessed(), PRESIDENT, SELECT, campaigns(), Decimal("1900000.00"), JUNE
-        )
+    with pytest.raises(errors.OverEnvelope, match=r"100000\.00 EUR remain"):
+        decide(given_assessed(), replace(SELECT, granted_so_far=Decimal("1900000.00")))
 
 
 def test_the_president_may_grant_exactly_what_remains_of_the_envelope():
-    [event] = decision.decide(
-        given_assessed(), PRESIDENT, SELECT, campaigns(), Decimal("1850000.00"), JUNE
-    )
+    [event] = decide(given_assessed(), replace(SELECT, granted_so_far=Decimal("1850000.00")))
     assert isinstance(event, SelectionDecided) and event.granted_eur == Decimal("150000.00")
 
 
 def test_a_project_acting_on_a_single_objective_cannot_be_selected():
     state = given_assessed(objectives=("prevent_entry",))
     with pytest.raises(errors.SingleLever):
-        decision.decide(state, PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE)
+        decide(state, SELECT)
 
 
 def test_a_project_acting_on_a_single_objective_may_be_rejected():
     state = given_assessed(objectives=("prevent_entry",))
-    [event] = decision.decide(state, PRESIDENT, REJECT, campaigns(), NOTHING_GRANTED, JUNE)
+    [event] = decide(state, REJECT)
     assert isinstance(event, SelectionDecided) and event.outcome is Outcome.rejected
 
 
 def test_the_president_decides_once():
     with pytest.raises(errors.AlreadyDecided):
-        decision.decide(
-            given_decided(REJECT), PRESIDENT, SELECT, campaigns(), NOTHING_GRANTED, JUNE
-        )
+        decide(given_decided(REJECT), SELECT)
 
 
 def test_only_the_president_decides():
     with pytest.raises(Forbidden, match="only the president may"):
-        decision.decide(given_assessed(), INSTRUCTOR, SELECT, campaigns(), NOTHING_GRANTED, JUNE)
+        decide(given_assessed(), replace(SELECT, actor=INSTRUCTOR))
 
 
 def test_a_selection_names_the_amount_granted():
     with pytest.raises(ValidationError, match="granted_eur"):
-        Decide(outcome=Outcome.selected, motivation="Retenu.")
+        DecisionBody(outcome=Outcome.selected, motivation="Retenu.")
 
 
 def test_a_rejection_grants_nothing():
     with pytest.raises(ValidationError, match="granted_eur"):
-        Decide(outcome=Outcome.rejected, granted_eur=Decimal("10.00"), motivation="Non retenu.")
-    assert Decide(outcome=Outcome.rejected, granted_eur=Decimal("0.00"), motivation="Non retenu.")
+        DecisionBody(
+            outcome=Outcome.rejected, granted_eur=Decimal("10.00"), motivation="Non retenu."
+        )
+    assert DecisionBody(
+        outcome=Outcome.rejected, granted_eur=Decimal("0.00"), motivation="Non retenu."
+    )
 
 
 # --- the tripartite convention ------------------------------------------------------------------
 
 
+def signature(actor: Actor, now: datetime = SEPTEMBER) -> Sign:
+    return Sign(actor=actor, campaigns=campaigns(), withdrawn=False, now=now)
+
+
 def sign(state: SelectionState, actor: Actor, now: datetime = SEPTEMBER) -> list[DomainEvent]:
-    return convention.sign(state, actor, campaigns(), now)
+    return decide(state, signature(actor, now))
 
 
 @pytest.mark.parametrize(
@@ -416,14 +431,35 @@ def test_only_a_selected_dossier_has_a_convention_to_sign(state: SelectionState)
         sign(state, APPLICANT)
 
 
-def test_an_applicant_signs_only_the_convention_of_its_own_siren():
-    with pytest.raises(errors.NotYourDossier, match=SIREN):
+def test_a_signature_by_another_siren_is_answered_as_for_a_dossier_that_does_not_exist():
+    # given a selected dossier of one SIREN, and the same signature on a dossier selection does
+    # not know
+    with pytest.raises(errors.UnknownDossier) as unknown:
+        sign(SelectionState(), OTHER_APPLICANT)
+    # when an applicant of another SIREN signs its convention
+    with pytest.raises(errors.UnknownDossier) as refusal:
         sign(given_decided(), OTHER_APPLICANT)
+    # then it is answered exactly as for a dossier that does not exist, naming neither SIREN
+    assert refusal.value.status == 404
+    assert type(refusal.value) is type(unknown.value)
+    assert refusal.value.detail == unknown.value.detail
+    assert OTHER_APPLICANT.siren is not None
+    assert SIREN not in refusal.value.detail and OTHER_APPLICANT.siren not in refusal.value.detail
 
 
-def test_a_prefecture_signs_only_the_conventions_of_its_own_departement():
-    with pytest.raises(errors.NotYourDepartement):
+def test_a_signature_by_another_departement_is_answered_as_for_a_dossier_that_does_not_exist():
+    # given a selected dossier of département 59, and the same signature on a dossier selection
+    # does not know
+    with pytest.raises(errors.UnknownDossier) as unknown:
+        sign(SelectionState(), OTHER_PREFECTURE)
+    # when the préfecture of département 13 signs its convention
+    with pytest.raises(errors.UnknownDossier) as refusal:
         sign(given_decided(), OTHER_PREFECTURE)
+    # then it is answered exactly as for a dossier that does not exist, naming neither département
+    assert refusal.value.status == 404
+    assert type(refusal.value) is type(unknown.value)
+    assert refusal.value.detail == unknown.value.detail
+    assert "13" not in refusal.value.detail and "59" not in refusal.value.detail
 
 
 @pytest.mark.parametrize("actor", [INSTRUCTOR, AUDITOR], ids=["instructor", "auditor"])
@@ -436,60 +472,61 @@ def test_instructors_and_auditors_are_no_party_to_the_convention(actor: Actor):
 
 # Each command, on the state in which it would be lawful, by the actor who may give it.
 COMMANDS = {
-    "opinion": (
-        given_checked,
-        PREFECTURE,
-        lambda s, a: instruction.give_opinion(s, a, FAVORABLE, MAY),
-    ),
-    "assessment": (
-        given_opinion,
-        INSTRUCTOR,
-        lambda s, a: instruction.record_assessment(s, a, assess(), campaigns(), JUNE),
-    ),
-    "decision": (
-        given_assessed,
-        PRESIDENT,
-        lambda s, a: decision.decide(s, a, SELECT, campaigns(), NOTHING_GRANTED, JUNE),
-    ),
-    "signature": (given_decided, APPLICANT, lambda s, a: sign(s, a)),
+    "opinion": (given_checked, FAVORABLE),
+    "assessment": (given_opinion, assess()),
+    "decision": (given_assessed, SELECT),
+    "signature": (given_decided, signature(APPLICANT)),
 }
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_each_command_is_lawful_in_its_place(command: str):
-    given, actor, run = COMMANDS[command]
-    assert run(given(), actor)
+    given, lawful = COMMANDS[command]
+    assert decide(given(), lawful)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_an_auditor_writes_nothing(command: str):
-    given, _, run = COMMANDS[command]
+    given, lawful = COMMANDS[command]
     with pytest.raises(Forbidden, match="the auditor may not"):
-        run(given(), AUDITOR)
+        decide(given(), replace(lawful, actor=AUDITOR))
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_on_a_withdrawn_dossier_is_refused(command: str):
-    given, actor, run = COMMANDS[command]
+    given, lawful = COMMANDS[command]
     with pytest.raises(errors.DossierWithdrawn):
-        run(replace(given(), withdrawn=True), actor)
+        decide(given(), replace(lawful, withdrawn=True))
 
 
-def test_a_dossier_withdrawn_before_selection_knew_it_is_refused_as_withdrawn():
-    with pytest.raises(errors.DossierWithdrawn):
-        instruction.give_opinion(SelectionState(withdrawn=True), PREFECTURE, FAVORABLE, MAY)
+def test_a_dossier_withdrawn_before_selection_checked_it_is_answered_as_not_known_yet():
+    # selection knows neither its holder nor its département: it cannot tell whose it is, so it
+    # tells nobody that it exists
+    with pytest.raises(errors.UnknownDossier) as refusal:
+        decide(SelectionState(), replace(FAVORABLE, withdrawn=True))
+    assert refusal.value.status == 404
 
 
 # --- a withdrawal that crossed the decision on the bus ------------------------------------------
 
 
-def withdrawn(state: SelectionState) -> SelectionState:
-    return replace(state, withdrawn=True)
+# The applications' log said the dossier was withdrawn: selection gives back a grant decided
+# meanwhile.
+WITHDRAWN = ReleaseOnWithdrawal(
+    ApplicationWithdrawn(
+        dossier_id=uuid4(),
+        reference="AAP-2024-00042",
+        campaign_id=CAMPAIGN.id,
+        withdrawn_at=SEPTEMBER,
+        reason="Le conseil municipal a retiré le projet.",
+    ),
+    now=SEPTEMBER,
+)
 
 
 def test_a_dossier_withdrawn_after_its_selection_gives_its_grant_back_to_the_envelope():
     state = given_decided()
-    [released] = decision.release_on_withdrawal(withdrawn(state), SEPTEMBER)
+    [released] = decide(state, WITHDRAWN)
     assert isinstance(released, GrantReleased)
     assert (
         released.released_eur,
@@ -501,16 +538,16 @@ def test_a_dossier_withdrawn_after_its_selection_gives_its_grant_back_to_the_env
 
 
 def test_a_grant_is_given_back_once():
-    state = withdrawn(given_decided())
-    state = then(state, decision.release_on_withdrawal(state, SEPTEMBER))
-    assert decision.release_on_withdrawal(state, SEPTEMBER) == []
+    state = given_decided()
+    state = then(state, decide(state, WITHDRAWN))
+    assert decide(state, WITHDRAWN) == []
 
 
 @pytest.mark.parametrize(
     "state", [given_assessed(), given_decided(REJECT)], ids=["not decided", "rejected"]
 )
 def test_a_withdrawal_without_a_grant_gives_nothing_back(state: SelectionState):
-    assert decision.release_on_withdrawal(withdrawn(state), SEPTEMBER) == []
+    assert decide(state, WITHDRAWN) == []
 
 
 def test_once_the_convention_binds_a_withdrawal_gives_nothing_back_here():
@@ -518,8 +555,15 @@ def test_once_the_convention_binds_a_withdrawal_gives_nothing_back_here():
     for party in (PRESIDENT, APPLICANT, PREFECTURE):
         state = then(state, sign(state, party))
     assert state.convention_signed
-    assert decision.release_on_withdrawal(withdrawn(state), SEPTEMBER) == []
+    assert decide(state, WITHDRAWN) == []
 
 
-def test_a_dossier_still_in_the_running_gives_nothing_back():
-    assert decision.release_on_withdrawal(given_decided(), SEPTEMBER) == []
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_dossier_still_in_the_running_gives_nothing_back(command: str):
+    # a grant goes back on a withdrawal only (`ReleaseOnWithdrawal`, which selection gives itself
+    # on hearing one): no command on a dossier still in the running gives anything back
+    given, lawful = COMMANDS[command]
+    state = given()
+    events = decide(state, lawful)
+    assert [e for e in events if isinstance(e, GrantReleased)] == []
+    assert not then(state, events).released

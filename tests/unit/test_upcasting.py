@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.contracts import UnknownEventVersion, read_event, registered_types, upcast
+from shared.contracts import UnknownEventVersion, Upcaster, read_event, registered_types, upcast
 from shared.contracts.notifications import NotificationFailed, NotificationSent, NotificationSentV1
-from shared.contracts.upcasting import missing_upcasters, upcaster, versions_of
+from shared.contracts.upcasting import missing_upcasters, versions_of
 from shared.kernel.envelope import MalformedEnvelope, unwrap, wrap
 
 WHEN = datetime(2024, 6, 20, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
@@ -116,4 +116,4 @@ def test_every_older_version_of_an_event_type_has_its_upcaster_and_none_is_skipp
 
 def test_an_upcaster_goes_from_one_version_to_the_next_only():
     with pytest.raises(ValueError, match="from one version to the next"):
-        upcaster(NotificationSentV1, NotificationFailed)
+        Upcaster(NotificationSentV1, NotificationFailed, dict)

@@ -1,0 +1,28 @@
+"""What applications heard of the President's decisions: the input of the withdrawal rule.
+
+Not a read model (a rebuild never drops it): the first decision on a dossier closes the door
+to its withdrawal. Written by the `decisions` consumer with its tracking row.
+"""
+
+from uuid import UUID
+
+import asyncpg
+
+from services.applications.commands import Decision
+from shared.contracts.selection import SelectionDecided
+
+_RECORD = """
+INSERT INTO decisions (dossier_id, outcome, decided_at) VALUES ($1, $2, $3)
+ON CONFLICT (dossier_id) DO NOTHING
+"""
+
+_OF = "SELECT outcome, decided_at FROM decisions WHERE dossier_id = $1"
+
+
+async def record(conn: asyncpg.Connection, decided: SelectionDecided) -> None:
+    await conn.execute(_RECORD, decided.dossier_id, decided.outcome.value, decided.decided_at)
+
+
+async def of(conn: asyncpg.Connection, dossier_id: UUID) -> Decision | None:
+    row = await conn.fetchrow(_OF, dossier_id)
+    return Decision(row["outcome"], row["decided_at"]) if row else None

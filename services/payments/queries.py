@@ -1,0 +1,73 @@
+"""Payments' read side: one dossier's commitment, plan, payments and balance."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+_DOSSIER = "SELECT * FROM payments_dossiers WHERE dossier_id = $1"
+_PLAN = "SELECT * FROM payments_instalments WHERE dossier_id = $1 ORDER BY number"
+
+
+async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None:
+    """The read model of one dossier, as the API shows it; None when payments knows none."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(_DOSSIER, dossier_id)
+        if row is None:
+            return None
+        plan = await conn.fetch(_PLAN, dossier_id)
+    d = dict(row)
+    report = None
+    if d["report_submitted_at"] is not None:
+        report = {
+            "justified_spending_eur": _eur(d["justified_spending_eur"]),
+            "summary": d["report_summary"],
+            "submitted_at": d["report_submitted_at"].isoformat(),
+        }
+    opinion = None
+    if d["opinion"] is not None:
+        opinion = {
+            "opinion": d["opinion"],
+            "motivation": d["opinion_motivation"],
+            "given_at": d["opinion_given_at"].isoformat(),
+        }
+    return {
+        "dossier_id": str(d["dossier_id"]),
+        "reference": d["reference"],
+        "campaign_id": d["campaign_id"],
+        "siren": d["siren"],
+        "departement": d["departement"],
+        "committed_eur": _eur(d["committed_eur"]),
+        "committed_at": d["committed_at"].isoformat(),
+        "plan": [
+            {
+                "number": p["number"],
+                "label": p["label"],
+                "due_on": p["due_on"],
+                "amount_eur": _eur(p["amount_eur"]),
+                "paid": p["paid_at"] is not None,
+                "paid_eur": _eur(p["paid_eur"]),
+                "paid_at": _time(p["paid_at"]),
+            }
+            for p in plan
+        ],
+        "paid_total_eur": _eur(d["paid_total_eur"]),
+        "remaining_eur": _eur(d["committed_eur"] - d["paid_total_eur"]),
+        "final_report": report,
+        "departmental_opinion": opinion,
+        "balance": {
+            "status": d["balance_status"],
+            "amount_eur": _eur(d["balance_eur"]),
+            "settled_at": _time(d["balance_settled_at"]),
+        },
+    }
+
+
+def _eur(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

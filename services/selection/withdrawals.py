@@ -1,0 +1,28 @@
+"""The dossiers their applicants withdrew, as selection heard them from the applications' log.
+
+Not a read model (a rebuild never drops it): the input of every command's withdrawal rule.
+Recorded by whichever of selection's consumers hears the withdrawal first, in the transaction
+of its own effects: whoever reads the dossier withdrawn can count on every command refusing it.
+"""
+
+from uuid import UUID
+
+import asyncpg
+
+from shared.contracts.applications import ApplicationWithdrawn
+
+_RECORD = """
+INSERT INTO withdrawals (dossier_id, withdrawn_at) VALUES ($1, $2)
+ON CONFLICT (dossier_id) DO NOTHING
+"""
+
+_WITHDRAWN = "SELECT EXISTS (SELECT 1 FROM withdrawals WHERE dossier_id = $1)"
+
+
+async def record(conn: asyncpg.Connection, withdrawn: ApplicationWithdrawn) -> None:
+    await conn.execute(_RECORD, withdrawn.dossier_id, withdrawn.withdrawn_at)
+
+
+async def withdrawn(conn: asyncpg.Connection, dossier_id: UUID) -> bool:
+    answer: bool = await conn.fetchval(_WITHDRAWN, dossier_id)
+    return answer
