@@ -12,6 +12,7 @@ Keys belong to whoever sent them (role, binding and subject of the token): one a
 reads another's answer. They are kept `KEPT` after the first request.
 """
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -89,9 +90,15 @@ async def record(conn: asyncpg.Connection, stored: list[StoredEvent]) -> None:
     raise KeyTaken(f"another request with {HEADER} {claim.key!r} was recorded first")
 
 
-async def prune(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as conn:
-        await conn.execute(_PRUNE, KEPT)
+async def prune_forever(pool: asyncpg.Pool, every_seconds: float = 3600) -> None:
+    """Forget the keys older than KEPT, every hour; an outage only delays it."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                await conn.execute(_PRUNE, KEPT)
+        except outages.DATABASE_AWAY as error:
+            log.warning("idempotency keys not pruned (%s); next try in %s s", error, every_seconds)
+        await asyncio.sleep(every_seconds)
 
 
 @dataclass

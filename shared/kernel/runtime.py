@@ -18,7 +18,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from shared.kernel import db, health, topics
+from shared.kernel import db, health, idempotency, topics
 from shared.kernel.consumer import Subscription, consume_record, dead_letter_headers
 from shared.kernel.eventstore import EventStore
 from shared.kernel.metrics import Metrics, event_name
@@ -116,6 +116,9 @@ class Runtime:
                 ),
                 name="metrics-sampling",
             )
+        )
+        self.tasks.append(
+            asyncio.create_task(idempotency.prune_forever(self.pool), name="idempotency-pruning")
         )
         for job in self.spec.background:
             self.tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))

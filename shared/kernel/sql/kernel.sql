@@ -63,3 +63,18 @@ CREATE TABLE IF NOT EXISTS processed_events (
     processed_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- Idempotency-Key of command requests (shared/kernel/idempotency.py): written in the command's
+-- transaction with its events; the first answer kept to be answered again.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope        TEXT        NOT NULL,  -- who sent the key: role, binding and subject
+    key          TEXT        NOT NULL,
+    fingerprint  TEXT        NOT NULL,  -- the request's route and body
+    recorded     JSONB       NOT NULL,  -- the events the command recorded
+    status       INTEGER,               -- the first answer, once sent
+    headers      JSONB,
+    body         BYTEA,
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);
