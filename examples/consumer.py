@@ -6,7 +6,7 @@ first time, and prints one line per event. Delivery is at least once: the id of 
 it has processed (`ce_id`) is kept in a SQLite file, in the same transaction as its effect
 (here, the dossiers it has seen), so that a redelivered event has no second effect.
 
-    python examples/consumer.py --bootstrap 127.0.0.1:59092 --prefix aap
+    python examples/consumer.py --bootstrap 127.0.0.1:29092 --prefix aap
 """
 
 import argparse
@@ -104,7 +104,7 @@ async def consume(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bootstrap", default="127.0.0.1:59092", help="Kafka bootstrap servers")
+    parser.add_argument("--bootstrap", default="127.0.0.1:29092", help="Kafka bootstrap servers")
     parser.add_argument("--prefix", default="aap", help="topic prefix: <prefix>.<service>.events")
     parser.add_argument("--group", default="example-consumer", help="this consumer's group id")
     parser.add_argument("--db", default="example-consumer.sqlite3", help="SQLite file of its state")

@@ -50,8 +50,8 @@ def servers() -> Iterator[Servers]:
     else:
         # Started by `./dev test` (deploy/local/kafka.sh and postgres.sh).
         yield Servers(
-            os.environ.get("AAP_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
-            os.environ.get("AAP_PG_ADMIN_DSN", "postgresql://aap@127.0.0.1:55432/postgres"),
+            os.environ.get("AAP_KAFKA_BOOTSTRAP", "127.0.0.1:29092"),
+            os.environ.get("AAP_PG_ADMIN_DSN", "postgresql://aap@127.0.0.1:25432/postgres"),
         )
 
 

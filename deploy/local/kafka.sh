@@ -18,8 +18,8 @@ LOG4J_VERSION="${LOG4J_VERSION:-2.24.3}"
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT="${AAP_KAFKA_PORT:-59092}"
-CONTROLLER_PORT="${AAP_KAFKA_CONTROLLER_PORT:-59093}"
+PORT="${AAP_KAFKA_PORT:-29092}"
+CONTROLLER_PORT="${AAP_KAFKA_CONTROLLER_PORT:-29093}"
 STATE="$AAP_VAR/kafka"
 RUN_DIR="$AAP_VAR/run"
 LOG_DIR="$AAP_VAR/log"
@@ -93,6 +93,19 @@ cmd_fetch() {
 }
 
 is_running() { pid_alive "$PIDFILE" && port_open 127.0.0.1 "$PORT"; }
+
+# A broker stopped an instant ago leaves its sockets in TIME-WAIT on its port for a while; the
+# new one binds with SO_REUSEADDR, but a client's socket connected to itself there blocks it.
+wait_port_free() {
+  local port="$1" i
+  for ((i = 0; i < 120; i++)); do
+    port_held "$port" || return 0
+    ss -Htan "( sport = :$port and dport = :$port )" 2>/dev/null | grep -q . || return 0
+    (( i == 0 )) && say "port $port is held by a socket connected to itself (a client's retry); waiting"
+    sleep 0.5
+  done
+  die "port $port stayed held for 60 s: $(ss -Htan "( sport = :$port )" | head -3)"
+}
 
 write_config() {
   mkdir -p "$STATE" "$DATA_DIR" "$RUN_DIR" "$LOG_DIR"
@@ -171,6 +184,11 @@ cmd_start() {
   if port_open 127.0.0.1 "$PORT"; then
     die "port $PORT is already in use by another process"
   fi
+  if ephemeral_port "$PORT"; then
+    say "WARNING: port $PORT lies in the kernel's range of client source ports" \
+        "($(tr '\t' '-' < /proc/sys/net/ipv4/ip_local_port_range)): a client retrying it can take it"
+  fi
+  wait_port_free "$PORT"
   cmd_fetch >/dev/null
   local lib; lib="$(lib_dir "$KAFKA_VERSION")"
   command -v java >/dev/null || die "java not found"

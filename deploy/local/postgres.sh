@@ -4,13 +4,13 @@
 #
 # Data:   ${AAP_VAR:-<repo>/var}/postgres/data  (or /var/lib/aap/<hash>/ if the postgres
 #         OS user cannot traverse to the repo)
-# Port:   ${AAP_PG_PORT:-55432} on 127.0.0.1, superuser "aap", trust auth (no password).
+# Port:   ${AAP_PG_PORT:-25432} on 127.0.0.1, superuser "aap", trust auth (no password).
 set -euo pipefail
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT="${AAP_PG_PORT:-55432}"
+PORT="${AAP_PG_PORT:-25432}"
 PG_USER="aap"
 PG_OS_USER="${AAP_PG_OS_USER:-postgres}"
 

@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 say() { echo "[smtp] $*"; }
-PORT="${AAP_SMTP_PORT:-58025}"
+PORT="${AAP_SMTP_PORT:-25025}"
 PIDFILE="$AAP_VAR/run/smtp.pid"
 MAILDIR="$AAP_VAR/mail"
 mkdir -p "$AAP_VAR/run" "$AAP_VAR/log" "$MAILDIR"/{tmp,new,cur}

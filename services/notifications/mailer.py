@@ -1,11 +1,14 @@
-"""The mailer: sends queued mail by SMTP, and records each outcome as an event.
+"""The mailer: sends queued mail by SMTP, once, and records each outcome as an event.
 
-Mail is claimed with a lease (so two instances never send the same one together), sent
-outside any transaction, then recorded. Its parties (applicant, préfecture, MILDECA) become
-addresses only at send time: a mail queued before its dossier's recipients are known waits for
-them. A mail server that is down delays mail and loses none: the lease expires and the mail
-is tried again, with a growing delay. The Message-ID is derived from the notification id, so
-the rare resend after a crash is recognisable.
+Mail is claimed with a lease (two instances never send the same one together) and sent outside
+any transaction. Each mail is marked *handed over* in a commit of its own just before its final
+line goes to the server (services/notifications/smtp.py), then recorded as sent once the server
+said so: a mailer killed at any instant, or whose database went away, never sends a mail twice.
+A mail handed over whose sender stopped before the server's answer is recorded as sent by a
+later pass (AAP_MAIL_SETTLE_SECONDS after), never sent again. Its parties (applicant,
+préfecture, MILDECA) become addresses only at send time: a mail queued before its dossier's
+recipients are known waits for them. A mail server that is down delays mail and loses none: the lease expires and the mail is
+tried again, with a growing delay.
 """
 
 import asyncio
@@ -20,9 +23,14 @@ from email.utils import format_datetime
 from typing import Any
 
 import aiosmtplib
+import asyncpg
 
 from services.notifications import domain, handlers, templates
+from services.notifications.smtp import NotHandedOver, Session
 from shared.contracts.notifications import NotificationFailed, NotificationSent
+from shared.kernel import outages
+from shared.kernel.backoff import Backoff
+from shared.kernel.eventstore import EventStore
 from shared.kernel.runtime import Runtime
 from shared.kernel.settings import Settings
 
@@ -31,17 +39,38 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 REPORT_FAILURE_AT_ATTEMPT = 3
 
-_CLAIM = """
+_CLAIMED = """
+m.notification_id, m.dossier_id, m.template, m.facts, m.attempts, m.event_time, m.to_parties,
+m.cc_parties, m.handed_over_at, r.reference, r.email, r.name, r.holder, r.siren, r.departement
+"""
+
+_CLAIM = f"""
 UPDATE mails m SET next_attempt_at = now() + $2::interval, attempts = attempts + 1
 FROM recipients r
 WHERE m.notification_id IN (
     SELECT notification_id FROM mails
-    WHERE sent_at IS NULL AND next_attempt_at <= now()
+    WHERE sent_at IS NULL AND handed_over_at IS NULL AND next_attempt_at <= now()
       AND EXISTS (SELECT 1 FROM recipients WHERE recipients.dossier_id = mails.dossier_id)
     ORDER BY event_time LIMIT $1 FOR UPDATE SKIP LOCKED)
   AND r.dossier_id = m.dossier_id
-RETURNING m.notification_id, m.dossier_id, m.template, m.facts, m.attempts, m.event_time,
-          m.to_parties, m.cc_parties, r.reference, r.email, r.name, r.holder, r.siren, r.departement
+RETURNING {_CLAIMED}
+"""
+
+# Handed over by a sender that never heard the server's answer (it stopped, or its database
+# went away): the mail went out, it is recorded as such.
+_UNSETTLED = f"""
+SELECT {_CLAIMED} FROM mails m JOIN recipients r USING (dossier_id)
+WHERE m.sent_at IS NULL AND m.handed_over_at <= now() - $1::interval
+ORDER BY m.handed_over_at LIMIT 100 FOR UPDATE OF m SKIP LOCKED
+"""
+
+_HANDED_OVER = "UPDATE mails SET handed_over_at = $2 WHERE notification_id = $1"
+
+_SENT = "UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1"
+
+_FAILED = """
+UPDATE mails SET next_attempt_at = now() + $2::interval, last_error = $3
+WHERE notification_id = $1
 """
 
 
@@ -50,68 +79,84 @@ def message_id(notification_id: str) -> str:
 
 
 async def run_mailer(rt: Runtime) -> None:
+    """Send what is due, forever; a database that goes away is waited for, quietly."""
+    waiting = Backoff("PostgreSQL (mailer)", logger=log)
     while True:
         try:
-            if not await send_due(rt):
+            sent = await settle(rt.db(), rt.store, rt.settings, rt.clock())
+            sent += await send_due(rt)
+            waiting.succeeded()
+            if not sent:
                 await asyncio.sleep(0.3)
         except asyncio.CancelledError:
             raise
+        except outages.DATABASE_AWAY as error:
+            await waiting.pause(error)
         except Exception:
             log.exception("mailer pass failed; trying again in 1 s")
             await asyncio.sleep(1)
 
 
 async def send_due(rt: Runtime, batch: int = 20) -> int:
-    async with rt.db().acquire() as conn:
+    pool = rt.db()
+    async with pool.acquire() as conn:
         claimed = await conn.fetch(_CLAIM, batch, LEASE)
     if not claimed:
         return 0
-    async with _Connection(rt.settings) as smtp:
+    async with Session(rt.settings) as smtp:
         # The acknowledgement before the verdict, even when the verdict was queued first.
         for row in sorted(claimed, key=lambda r: r["event_time"]):
-            try:
-                mail, to, cc = compose(row, rt.settings, rt.clock())
-                await smtp.send(mail)
-            # A mail that cannot be written yet (an unknown département) fails like one not sent.
-            except (aiosmtplib.SMTPException, OSError, ValueError, KeyError) as error:
-                await _failed(rt, row, f"{type(error).__name__}: {error}")
-            else:
-                await _sent(rt, row, to, cc, mail["Message-ID"])
+            await _send_one(rt, smtp, row)
     return len(claimed)
 
 
-class _Connection:
-    """One SMTP session for a claimed batch, opened at its first mail and opened again after
-    a failure (bench/profiles: a session per mail halved the mails sent per second)."""
+async def _send_one(rt: Runtime, smtp: Session, row: Mapping[str, Any]) -> None:
+    pool, notification_id = rt.db(), row["notification_id"]
+    try:
+        mail, to, cc = compose(row, rt.settings, rt.clock())
+    # A mail that cannot be written yet (an unknown département) fails like one not sent.
+    except (ValueError, KeyError) as error:
+        await _failed(rt, row, f"{type(error).__name__}: {error}")
+        return
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.smtp: aiosmtplib.SMTP | None = None
+    async def handed_over() -> None:
+        async with pool.acquire() as conn:
+            await conn.execute(_HANDED_OVER, notification_id, rt.clock())
 
-    async def send(self, mail: EmailMessage) -> None:
-        if self.smtp is None:
-            smtp = aiosmtplib.SMTP(
-                hostname=self.settings.smtp_host, port=self.settings.smtp_port, timeout=10
+    try:
+        await smtp.hand_over(mail, handed_over)
+    except NotHandedOver as refused:
+        await _failed(rt, row, str(refused))
+        return
+    except (aiosmtplib.SMTPException, OSError) as error:
+        # After the final line: the server may have the mail. Counted as sent, never resent.
+        log.warning(
+            "mail %s handed over, but the server's answer was lost (%s): counted as sent",
+            notification_id,
+            error,
+        )
+    try:
+        await record_sent(pool, rt.store, row, to, cc, mail["Message-ID"], rt.clock())
+    except outages.DATABASE_AWAY as error:
+        # Handed over already: the next pass records it (`settle`), nothing is sent again.
+        log.warning("mail %s sent, its record waits for the database: %s", notification_id, error)
+
+
+async def settle(pool: asyncpg.Pool, store: EventStore, settings: Settings, now: datetime) -> int:
+    """Record as sent the mails handed over by a sender that stopped before the answer."""
+    settled_after = timedelta(seconds=settings.mail_settle_seconds)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(_UNSETTLED, settled_after)
+        for row in rows:
+            mail, to, cc = compose(row, settings, row["handed_over_at"])
+            log.warning(
+                "mail %s was handed over when its sender stopped: recorded as sent",
+                row["notification_id"],
             )
-            await smtp.connect()
-            self.smtp = smtp
-        try:
-            await self.smtp.send_message(mail)
-        except BaseException:
-            self.smtp.close()  # whatever the session's state, the next mail starts afresh
-            self.smtp = None
-            raise
-
-    async def __aenter__(self) -> "_Connection":
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self.smtp is not None:
-            try:
-                await self.smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                self.smtp.close()
-            self.smtp = None
+            await _record_sent_in(
+                conn, store, row, to, cc, mail["Message-ID"], row["handed_over_at"], now
+            )
+    return len(rows)
 
 
 def compose(
@@ -153,31 +198,40 @@ def compose(
     return mail, to_addresses, cc_addresses
 
 
-async def _sent(
-    rt: Runtime, row: Mapping[str, Any], to: list[str], cc: list[str], mid: str
+async def record_sent(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    row: Mapping[str, Any],
+    to: list[str],
+    cc: list[str],
+    mid: str,
+    now: datetime,
 ) -> None:
-    now = rt.clock()
-    async with rt.db().acquire() as conn, conn.transaction():
-        await conn.execute(
-            "UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1",
-            row["notification_id"],
-            now,
-            mid,
-        )
-        await handlers.record(
-            conn,
-            rt.store,
-            NotificationSent(
-                dossier_id=row["dossier_id"],
-                notification_id=row["notification_id"],
-                template=row["template"],
-                to=to,
-                cc=cc,
-                message_id=mid,
-                sent_at=now,
-            ),
-            now,
-        )
+    async with pool.acquire() as conn, conn.transaction():
+        await _record_sent_in(conn, store, row, to, cc, mid, now, now)
+
+
+async def _record_sent_in(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    row: Mapping[str, Any],
+    to: list[str],
+    cc: list[str],
+    mid: str,
+    sent_at: datetime,
+    now: datetime,
+) -> None:
+    await conn.execute(_SENT, row["notification_id"], sent_at, mid)
+    sent = NotificationSent(
+        dossier_id=row["dossier_id"],
+        notification_id=row["notification_id"],
+        template=row["template"],
+        to=to,
+        cc=cc,
+        message_id=mid,
+        sent_at=sent_at,
+    )
+    await handlers.record(conn, store, sent, now)
 
 
 async def _failed(rt: Runtime, row: Mapping[str, Any], reason: str) -> None:
@@ -186,24 +240,14 @@ async def _failed(rt: Runtime, row: Mapping[str, Any], reason: str) -> None:
     delay = timedelta(seconds=min(2**attempts, 600))
     log.warning("mail %s not sent (attempt %s): %s", row["notification_id"], attempts, reason)
     async with rt.db().acquire() as conn, conn.transaction():
-        await conn.execute(
-            "UPDATE mails SET next_attempt_at = now() + $2::interval, last_error = $3 "
-            "WHERE notification_id = $1",
-            row["notification_id"],
-            delay,
-            reason,
-        )
+        await conn.execute(_FAILED, row["notification_id"], delay, reason)
         if attempts == REPORT_FAILURE_AT_ATTEMPT:  # said once; the mailer keeps trying
-            await handlers.record(
-                conn,
-                rt.store,
-                NotificationFailed(
-                    dossier_id=row["dossier_id"],
-                    notification_id=row["notification_id"],
-                    template=row["template"],
-                    attempts=attempts,
-                    reason=reason,
-                    failed_at=now,
-                ),
-                now,
+            failed = NotificationFailed(
+                dossier_id=row["dossier_id"],
+                notification_id=row["notification_id"],
+                template=row["template"],
+                attempts=attempts,
+                reason=reason,
+                failed_at=now,
             )
+            await handlers.record(conn, rt.store, failed, now)

@@ -30,6 +30,10 @@ ALTER TABLE mails ADD COLUMN IF NOT EXISTS event_time TIMESTAMPTZ NOT NULL DEFAU
 ALTER TABLE mails ADD COLUMN IF NOT EXISTS to_parties TEXT[] NOT NULL DEFAULT '{applicant}';
 ALTER TABLE mails ADD COLUMN IF NOT EXISTS cc_parties TEXT[] NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS mails_pending ON mails (next_attempt_at) WHERE sent_at IS NULL;
+-- The instant the mail's final line went to the mail server: from then on it is never sent again.
+ALTER TABLE mails ADD COLUMN IF NOT EXISTS handed_over_at TIMESTAMPTZ;
+CREATE INDEX IF NOT EXISTS mails_handed_over ON mails (handed_over_at)
+    WHERE sent_at IS NULL AND handed_over_at IS NOT NULL;
 
 -- Read model, rebuilt from the log: the mails sent for each dossier.
 CREATE TABLE IF NOT EXISTS notification_log (

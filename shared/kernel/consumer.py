@@ -5,7 +5,7 @@ a redelivered event finds its row and has no second effect. The Kafka offset is 
 only after that transaction (FastStream's NACK_ON_ERROR policy acks after the handler).
 An event that cannot be read, or whose handler keeps failing, goes to the dead-letter
 topic with the reason, and the consumer carries on. An outage of PostgreSQL is no reason
-to give up an event: the offset is not committed and the event comes back.
+to give up an event: it is held and tried again, with a growing wait, until it comes back.
 """
 
 import asyncio
@@ -18,6 +18,8 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 
 from shared.contracts import DomainEvent
+from shared.kernel import outages
+from shared.kernel.backoff import Backoff
 from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
 
 log = logging.getLogger(__name__)
@@ -31,15 +33,6 @@ _TRACK = """
 INSERT INTO processed_events (consumer, event_id, topic, kafka_partition, kafka_offset)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1
 """
-
-# Failures of the infrastructure, not of the event: retried until it comes back.
-TRANSIENT = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
 
 
 @dataclass(frozen=True)
@@ -108,7 +101,9 @@ async def consume_record(
     retries: int,
     backoff_seconds: float = 0.2,
 ) -> Outcome:
-    """Apply one record, or dead-letter it; raises only on transient failures (redelivery)."""
+    """Apply one record, or dead-letter it. While the database is away the record is held
+    (its offset uncommitted, the partition's later records behind it) and tried again with a
+    growing wait: the consumer goes on where it stopped when the database comes back."""
     try:
         envelope = unwrap(record.headers, record.value)
     except MalformedEnvelope as error:
@@ -116,12 +111,39 @@ async def consume_record(
         return "dead-lettered"
     if not consumer.handles(envelope):
         return "ignored"
+    waiting = _waiting.setdefault(
+        consumer.name, Backoff(f"PostgreSQL ({consumer.name})", logger=log)
+    )
+    while True:
+        try:
+            outcome = await _apply(
+                consumer, pool, envelope, record, dead_letter, retries, backoff_seconds
+            )
+        except outages.DATABASE_AWAY as error:
+            await waiting.pause(error)
+            continue
+        waiting.succeeded()
+        return outcome
+
+
+# One per consumer of the process: it says once that the database went, once that it came back.
+_waiting: dict[str, Backoff] = {}
+
+
+async def _apply(
+    consumer: Consumer,
+    pool: asyncpg.Pool,
+    envelope: Envelope,
+    record: ConsumerRecord,
+    dead_letter: DeadLetter,
+    retries: int,
+    backoff_seconds: float,
+) -> Outcome:
     reason = ""
     for attempt in range(1, retries + 1):
         try:
             return "applied" if await consumer.apply(pool, envelope, record) else "duplicate"
-        except TRANSIENT:
-            await asyncio.sleep(1)  # let the outage pass before the event comes back
+        except outages.DATABASE_AWAY:
             raise
         except MalformedEnvelope as error:
             reason = f"breaks its contract: {error}"

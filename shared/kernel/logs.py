@@ -8,6 +8,8 @@ from typing import Any, TextIO
 
 from opentelemetry import trace
 
+from shared.kernel.kafka_backoff import QuietWhileKafkaIsAway
+
 # Loggers that servers give handlers of their own: theirs go, ours takes over.
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream")
 # What every LogRecord has; anything else was passed as `extra` and goes into the line.
@@ -61,6 +63,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         root.removeHandler(handler)
     handler = _Stderr()
     handler.setFormatter(JsonLines(service))
+    handler.addFilter(QuietWhileKafkaIsAway())
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name in _SERVER_LOGGERS:

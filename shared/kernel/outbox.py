@@ -17,6 +17,10 @@ from time import perf_counter
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from shared.kernel import kafka_backoff
+from shared.kernel.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
+        retry_backoff_ms=kafka_backoff.RETRY_BACKOFF_MS,
     )
 
 
@@ -72,9 +77,14 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.5,
         on_published: Published | None = None,
+        renew: Callable[[], Awaitable[AIOKafkaProducer]] | None = None,
     ) -> None:
         self.pool = pool
         self.producer = producer
+        # After Kafka failed a batch, a producer whose sequence numbers the broker no longer
+        # accepts (the batches expired during an outage) would fail every batch after it.
+        self.renew = renew
+        self.waiting = Backoff(f"the outbox relay ({name}): PostgreSQL or Kafka", logger=log)
         self.name = name
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -116,14 +126,29 @@ class OutboxRelay:
                 return 0
             rows = await self.fetch()
             if not rows:
+                self.waiting.succeeded()
                 return 0
             started = perf_counter()
-            await self.publish(rows)
+            try:
+                await self.publish(rows)
+            except KafkaError:
+                await self._renew_producer()
+                raise  # the cursor did not move: the rows go again, readers dedup by event id
             acked = perf_counter() - started
             await self.mark(rows[-1])
+            self.waiting.succeeded()
         if self.on_published:
             self.on_published([row.topic for row in rows], acked)
         return len(rows)
+
+    async def _renew_producer(self) -> None:
+        if self.renew is None:
+            return
+        old, self.producer = self.producer, await self.renew()
+        try:
+            await asyncio.wait_for(old.stop(), 5)
+        except Exception as error:  # its batches failed already; nothing of it is kept
+            log.info("the relay's former producer did not stop cleanly: %s", error)
 
     async def fetch(self) -> list[OutboxRow]:
         async with self.pool.acquire() as conn:
@@ -174,7 +199,6 @@ async def run_relay_forever(
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise  # cancelled, and the cleanup failed on a dead connection: stop all the same
-            log.exception("outbox relay failed; restarting in 1 s")
             if on_error:
                 await on_error(error)
-            await asyncio.sleep(1)
+            await relay.waiting.pause(error)

@@ -6,7 +6,7 @@ Nothing connects before `start`.
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from shared.kernel import db, health, idempotency, topics
+from shared.kernel import db, health, idempotency, kafka_backoff, topics
 from shared.kernel.consumer import Subscription, consume_record, dead_letter_headers
 from shared.kernel.eventstore import EventStore
 from shared.kernel.metrics import Metrics, event_name
@@ -30,6 +30,7 @@ from shared.language.campaigns import Campaign, load_campaigns
 log = logging.getLogger(__name__)
 
 SHUTDOWN_SECONDS = 15.0  # for the event in hand, then for the relay's batch
+STOP_SECONDS = 20.0  # the whole stop, under the 30 s an orchestrator waits before SIGKILL
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Runtime:
             names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
             await topics.provision(s, names)
             await db.provision(s, self.name, self.spec.schema_sql)
+        kafka_backoff.install()
         self.pool = await db.open_pool(s, self.name)
         self.broker = KafkaBroker(
             s.kafka_bootstrap,
@@ -92,18 +94,19 @@ class Runtime:
             enable_idempotence=True,
             middlewares=[KafkaTelemetryMiddleware()],
             graceful_timeout=SHUTDOWN_SECONDS,
+            retry_backoff_ms=kafka_backoff.RETRY_BACKOFF_MS,
             logger=logging.getLogger("faststream.kafka"),  # through the process's handler
             log_level=logging.DEBUG,  # its per-message lines; ours (below) say what was done
         )
         for subscription in self.spec.subscriptions(self):
             self._subscribe(subscription)
-        self.producer = idempotent_producer(s.kafka_bootstrap, f"aap-{self.name}-relay")
-        await self.producer.start()
+        self.producer = await self._new_producer()
         self.relay = OutboxRelay(
             self.pool,
             self.producer,
             poll_seconds=s.relay_poll_seconds,
             on_published=self.metrics.published,
+            renew=self._new_producer,
         )
         self.tasks.append(asyncio.create_task(run_relay_forever(self.relay), name="outbox-relay"))
         self.tasks.append(
@@ -124,30 +127,53 @@ class Runtime:
             self.tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
         await self.broker.start()
 
+    async def _new_producer(self) -> AIOKafkaProducer:
+        """The relay's producer: a fresh one after a failure (new producer id, sequences anew)."""
+        producer = idempotent_producer(self.settings.kafka_bootstrap, f"aap-{self.name}-relay")
+        await producer.start()
+        self.producer = producer
+        return producer
+
     async def stop(self) -> None:
         """Take no new event, finish the one in hand and commit its offset, let the relay
-        finish its batch, then close everything."""
-        if self.broker is not None:
-            await self.broker.stop()  # waits up to SHUTDOWN_SECONDS for the handler in hand
-        if self.relay is not None:
+        finish its batch, then close everything: within STOP_SECONDS in all, Kafka or the
+        database away or not. What could not finish is done again at the next start."""
+        deadline = asyncio.get_running_loop().time() + STOP_SECONDS
+        unfinished: list[str] = []
+
+        async def within(what: str, step: Awaitable[object]) -> None:
+            left = max(deadline - asyncio.get_running_loop().time(), 0.1)
             try:
-                await asyncio.wait_for(self.relay.stop(), SHUTDOWN_SECONDS)
+                await asyncio.wait_for(step, left)
             except TimeoutError:
-                log.warning(
-                    "%s: the relay's batch did not finish in %s s; it will be published "
-                    "again at restart",
-                    self.name,
-                    SHUTDOWN_SECONDS,
-                )
+                unfinished.append(what)
+            except Exception as error:  # a broker or a database already gone
+                unfinished.append(f"{what} ({type(error).__name__})")
+
+        if self.broker is not None:  # waits up to SHUTDOWN_SECONDS for the handler in hand
+            await within("the consumers' last commits", self.broker.stop())
+        if self.relay is not None:
+            await within("the relay's batch", self.relay.stop())
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
-        if self.producer is not None:
-            await self.producer.stop()
+        if self.producer is not None:  # an idempotent producer's flush has no deadline of its own
+            await within("the producer's last batches", self.producer.stop())
         if self.pool is not None:
-            await self.pool.close()
-        log.info("%s stopped cleanly: consumers committed, relay idle, database closed", self.name)
+            await within("the database connections", self.pool.close())
+        if unfinished:
+            log.warning(
+                "%s stopped in %s s, leaving unfinished: %s (done again at the next "
+                "start: nothing is lost)",
+                self.name,
+                STOP_SECONDS,
+                "; ".join(unfinished),
+            )
+        else:
+            log.info(
+                "%s stopped cleanly: consumers committed, relay idle, database closed", self.name
+            )
 
     def group_consumers(self) -> list[tuple[str, AIOKafkaConsumer]]:
         return health.group_consumers(self.broker)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from shared.kernel.backoff import Backoff
 from shared.kernel.metrics import Samples
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,13 @@ async def sample(
 async def sample_forever(
     samples: Samples, pool: asyncpg.Pool, consumers: GroupConsumers, interval: float
 ) -> None:
+    failing = Backoff("the metrics' samples (lag, backlog, relay delay)", logger=log)
     while True:
         try:
             await sample(samples, pool, consumers, datetime.now(UTC))
+            failing.succeeded()
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the gauges keep their last values until the next sample
-            log.warning("metrics sampling failed: %s: %s", type(error).__name__, error)
+            failing.failed(error)  # said once, at the first failure
         await asyncio.sleep(interval)

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AAP_", extra="ignore")
 
-    kafka_bootstrap: str = "127.0.0.1:59092"
+    kafka_bootstrap: str = "127.0.0.1:29092"
     topic_prefix: str = "aap"
     topic_partitions: int = Field(default=3, ge=2)
     # Copies of each topic the platform creates, and how many must hold an event before it
@@ -17,14 +17,14 @@ class Settings(BaseSettings):
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_min_insync_replicas: int = Field(default=1, ge=1)
     # One database per service: the service name is appended to this prefix.
-    pg_admin_dsn: str = "postgresql://aap@127.0.0.1:55432/postgres"
+    pg_admin_dsn: str = "postgresql://aap@127.0.0.1:25432/postgres"
     pg_app_user: str = "aap_app"
     pg_app_password: str = "aap_app"
     pg_host: str = "127.0.0.1"
-    pg_port: int = 55432
+    pg_port: int = 25432
     db_prefix: str = "aap"
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 58025
+    smtp_port: int = 25025
     mail_from: str = "appels-a-projets@mildeca.example.gouv.fr"
     http_host: str = "127.0.0.1"
     consumer_retries: int = Field(default=3, ge=1)
@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # departmental project lead at each préfecture ({departement} is replaced by the code).
     mildeca_mailbox: str = "instruction-aap@mildeca.example.gouv.fr"
     prefecture_mailbox: str = "chef-de-projet-mildeca-{departement}@prefectures.example.gouv.fr"
+    # A mail handed over to the mail server by a mailer that stopped before the server's answer
+    # is recorded as sent this long after (beyond any live mailer's wait for that answer).
+    mail_settle_seconds: float = Field(default=30.0, gt=0)
     # A folder of extra campaign files (JSON), besides the editions shipped with aap.
     campaigns_dir: str = ""
     # Operations: log level, how often lag and backlog are sampled for the metrics, and whether

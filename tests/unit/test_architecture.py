@@ -101,6 +101,7 @@ ADAPTERS = {
     "numbering",
     "withdrawals",
     "envelopes",
+    "smtp",
 }
 
 IO = {"asyncpg", "aiokafka", "faststream", "fastapi", "starlette", "httpx", "aiosmtplib", "uvicorn"}
