@@ -7,8 +7,8 @@ said so: a mailer killed at any instant, or whose database went away, never send
 A mail handed over whose sender stopped before the server's answer is recorded as sent by a
 later pass (AAP_MAIL_SETTLE_SECONDS after), never sent again. Its parties (applicant,
 préfecture, MILDECA) become addresses only at send time: a mail queued before its dossier's
-recipients are known waits for them. A mail server that is down delays mail and loses none: the lease expires and the mail is
-tried again, with a growing delay.
+recipients are known waits for them. A mail server that is down delays mail and loses none: the
+lease expires and the mail is tried again, with a growing delay.
 """
 
 import asyncio
@@ -36,7 +36,8 @@ from shared.kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+# How long a claimed mail is its mailer's: a mailer killed meanwhile leaves it to the others.
+LEASE = timedelta(seconds=20)
 REPORT_FAILURE_AT_ATTEMPT = 3
 
 _CLAIMED = """
@@ -64,7 +65,12 @@ WHERE m.sent_at IS NULL AND m.handed_over_at <= now() - $1::interval
 ORDER BY m.handed_over_at LIMIT 100 FOR UPDATE OF m SKIP LOCKED
 """
 
-_HANDED_OVER = "UPDATE mails SET handed_over_at = $2 WHERE notification_id = $1"
+# Whoever marks it first sends it: a second mailer holding it (after the first's lease ran out)
+# gives it up before its final line.
+_HANDED_OVER = """
+UPDATE mails SET handed_over_at = $2 WHERE notification_id = $1 AND handed_over_at IS NULL
+RETURNING 1
+"""
 
 _SENT = "UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1"
 
@@ -103,14 +109,18 @@ async def send_due(rt: Runtime, batch: int = 20) -> int:
         claimed = await conn.fetch(_CLAIM, batch, LEASE)
     if not claimed:
         return 0
-    async with Session(rt.settings) as smtp:
+    # A connection of its own for the hand-over marks: between a mark's commit and the mail's
+    # final line, nothing else (not even handing the connection back to the pool) happens.
+    async with Session(rt.settings) as smtp, pool.acquire() as marks:
         # The acknowledgement before the verdict, even when the verdict was queued first.
         for row in sorted(claimed, key=lambda r: r["event_time"]):
-            await _send_one(rt, smtp, row)
+            await _send_one(rt, smtp, marks, row)
     return len(claimed)
 
 
-async def _send_one(rt: Runtime, smtp: Session, row: Mapping[str, Any]) -> None:
+async def _send_one(
+    rt: Runtime, smtp: Session, marks: asyncpg.Connection, row: Mapping[str, Any]
+) -> None:
     pool, notification_id = rt.db(), row["notification_id"]
     try:
         mail, to, cc = compose(row, rt.settings, rt.clock())
@@ -119,14 +129,19 @@ async def _send_one(rt: Runtime, smtp: Session, row: Mapping[str, Any]) -> None:
         await _failed(rt, row, f"{type(error).__name__}: {error}")
         return
 
+    taken = False
+
     async def handed_over() -> None:
-        async with pool.acquire() as conn:
-            await conn.execute(_HANDED_OVER, notification_id, rt.clock())
+        nonlocal taken
+        if not await marks.fetchval(_HANDED_OVER, notification_id, rt.clock()):
+            taken = True
+            raise NotHandedOver("another mailer handed this mail over first")
 
     try:
         await smtp.hand_over(mail, handed_over)
     except NotHandedOver as refused:
-        await _failed(rt, row, str(refused))
+        if not taken:  # a mail another mailer sends is no failure of this one
+            await _failed(rt, row, str(refused))
         return
     except (aiosmtplib.SMTPException, OSError) as error:
         # After the final line: the server may have the mail. Counted as sent, never resent.

@@ -9,16 +9,18 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from shared.kernel import db, health, idempotency, kafka_backoff, topics
+from shared.kernel import db, health, idempotency, kafka_backoff, outages, topics
+from shared.kernel.backoff import Backoff
 from shared.kernel.consumer import Subscription, consume_record, dead_letter_headers
 from shared.kernel.eventstore import EventStore
 from shared.kernel.metrics import Metrics, event_name
@@ -28,6 +30,7 @@ from shared.kernel.settings import Settings
 from shared.language.campaigns import Campaign, load_campaigns
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SHUTDOWN_SECONDS = 15.0  # for the event in hand, then for the relay's batch
 STOP_SECONDS = 20.0  # the whole stop, under the 30 s an orchestrator waits before SIGKILL
@@ -75,18 +78,22 @@ class Runtime:
         return self.pool
 
     async def start(self) -> None:
+        """Connect the parts in order; a server not there yet is waited for (quietly, with a
+        growing wait), a server that refuses the setup (a topic it will not create) stops it."""
         s = self.settings
         self.campaigns = load_campaigns(s.campaigns_dir)
+        kafka_backoff.install()
         if s.provision_on_start:
             own = [
                 topics.events_topic(s.topic_prefix, self.name),
                 topics.dead_letter_topic(s.topic_prefix, self.name),
             ]
             names = list(dict.fromkeys(topics.all_topics(s.topic_prefix) + own))
-            await topics.provision(s, names)
-            await db.provision(s, self.name, self.spec.schema_sql)
-        kafka_backoff.install()
-        self.pool = await db.open_pool(s, self.name)
+            await _waiting_for("Kafka (topics)", lambda: topics.provision(s, names))
+            await _waiting_for(
+                "PostgreSQL (schema)", lambda: db.provision(s, self.name, self.spec.schema_sql)
+            )
+        self.pool = await _waiting_for("PostgreSQL", lambda: db.open_pool(s, self.name))
         self.broker = KafkaBroker(
             s.kafka_bootstrap,
             client_id=f"aap-{self.name}",
@@ -100,7 +107,7 @@ class Runtime:
         )
         for subscription in self.spec.subscriptions(self):
             self._subscribe(subscription)
-        self.producer = await self._new_producer()
+        self.producer = await _waiting_for("Kafka (producer)", self._new_producer)
         self.relay = OutboxRelay(
             self.pool,
             self.producer,
@@ -125,7 +132,7 @@ class Runtime:
         )
         for job in self.spec.background:
             self.tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
-        await self.broker.start()
+        await self.broker.start()  # its clients wait for Kafka on their own (kafka_backoff)
 
     async def _new_producer(self) -> AIOKafkaProducer:
         """The relay's producer: a fresh one after a failure (new producer id, sequences anew)."""
@@ -235,6 +242,22 @@ class Runtime:
             title=f"{self.name}.{consumer.name}",
             decoder=raw_record,
         )(on_event)
+
+
+# The failures that mean "not there yet": the server is not up, or not reachable.
+_NOT_YET = (KafkaConnectionError, *outages.DATABASE_AWAY)
+
+
+async def _waiting_for(what: str, step: Callable[[], Awaitable[T]]) -> T:
+    waiting = Backoff(what, first=0.5, logger=log)
+    while True:
+        try:
+            done = await step()
+        except _NOT_YET as error:
+            await waiting.pause(error)
+            continue
+        waiting.succeeded()
+        return done
 
 
 async def raw_record(message: Any) -> ConsumerRecord:

@@ -66,13 +66,13 @@ class Service:
             ) from None
 
 
-def start(settings: Settings, name: str, logs: Path, **env: str) -> Service:
-    port = free_port()
+def start(settings: Settings, name: str, logs: Path, port: int = 0, **env: str) -> Service:
+    port = port or free_port()
     log = logs / f"{name}-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", name, "--port", str(port)],
         env={**os.environ, **settings_env(settings), "AAP_METRICS_INTERVAL_SECONDS": "0.5", **env},
-        stdout=log.open("wb"),
+        stdout=log.open("ab"),  # a restart on the same port goes on with the same log
         stderr=subprocess.STDOUT,
     )
     return Service(name, port, process, log)

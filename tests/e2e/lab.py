@@ -1,0 +1,146 @@
+"""A platform of its own to break: its own PostgreSQL and Kafka (deploy/local, in a folder and on
+ports of their own), its own mail server, the four services as processes. The fault tests stop,
+kill and restart its parts without touching the servers the rest of the suite runs on."""
+
+import asyncio
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+from shared.kernel.auth import generate_keypair
+from shared.kernel.settings import Settings
+from tests.e2e.conftest import SERVICES, MailSink
+from tests.e2e.processes import Service, ready, start
+
+LOCAL = Path(__file__).resolve().parents[2] / "deploy" / "local"
+
+
+def quiet_port() -> int:
+    """A free port below the kernel's range of client source ports (no retry can take it)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(20000, min(low, 32000))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+@dataclass
+class Lab:
+    root: Path
+    settings: Settings
+    mail: MailSink
+    pg_port: int
+    kafka_port: int
+    controller_port: int
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "AAP_VAR": str(self.root / "var"),
+            "AAP_PG_PORT": str(self.pg_port),
+            "AAP_KAFKA_PORT": str(self.kafka_port),
+            "AAP_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+        }
+
+    async def server(self, script: str, action: str) -> None:
+        """deploy/local/<script>.sh <action> for this lab's servers; fails loudly."""
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [str(LOCAL / f"{script}.sh"), action],
+            env=self._environment(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, f"{script}.sh {action}:\n{done.stdout}\n{done.stderr}"
+
+    def start_service(self, name: str) -> Service:
+        port = self.services[name].port if name in self.services else quiet_port()
+        service = start(
+            self.settings,
+            name,
+            self.root / "logs",
+            port=port,
+            AAP_SMTP_PORT=str(self.mail.port),
+            AAP_MAIL_SETTLE_SECONDS="3",
+        )
+        self.services[name] = service
+        return service
+
+    def kill(self, name: str) -> None:
+        """kill -9, and the process reaped."""
+        process = self.services[name].process
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    async def restart(self, name: str) -> Service:
+        return await ready(self.start_service(name))
+
+    async def connect(self, service: str) -> asyncpg.Connection:
+        return await asyncpg.connect(self.settings.admin_dsn(service))
+
+    def message_ids(self) -> Counter[str]:
+        return Counter(str(m["Message-ID"]) for m in self.mail.messages())
+
+    def log_lines(self, name: str) -> int:
+        return sum(1 for _ in self.services[name].log.open("rb"))
+
+
+@asynccontextmanager
+async def lab(root: Path) -> AsyncIterator[Lab]:
+    """The lab's servers started, then its services ready; everything stopped at the end."""
+    (root / "logs").mkdir(parents=True)
+    pg_port, kafka_port, controller_port, mail_port = (quiet_port() for _ in range(4))
+    private, public = generate_keypair()
+    (root / "private.pem").write_text(private)
+    namespace = "lab" + secrets.token_hex(3)
+    settings = Settings(
+        kafka_bootstrap=f"127.0.0.1:{kafka_port}",
+        pg_admin_dsn=f"postgresql://aap@127.0.0.1:{pg_port}/postgres",
+        pg_port=pg_port,
+        topic_prefix=namespace,
+        db_prefix=namespace,
+        relay_poll_seconds=0.2,
+        jwt_public_key=public,
+        jwt_private_key_file=str(root / "private.pem"),
+    )
+    controller = Controller(Mailbox(root / "Maildir"), hostname="127.0.0.1", port=mail_port)
+    controller.start()
+    the_lab = Lab(
+        root, settings, MailSink(root / "Maildir", mail_port), pg_port, kafka_port, controller_port
+    )
+    try:
+        await the_lab.server("postgres", "start")
+        await the_lab.server("kafka", "start")
+        for name in SERVICES:
+            the_lab.start_service(name)
+        await asyncio.gather(*(ready(s) for s in the_lab.services.values()))
+        yield the_lab
+    finally:
+        for service in the_lab.services.values():
+            if service.process.poll() is None:
+                service.process.kill()
+                service.process.wait()
+        controller.stop()
+        for script in ("kafka", "postgres"):  # their data lives in the lab's folder
+            try:
+                await the_lab.server(script, "stop")
+            except AssertionError:
+                pass
