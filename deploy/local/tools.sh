@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Tools the tests use besides Python: Debian's docker-compose (v1), which validates
-# docker-compose.yml without a Docker engine (installed without its recommended docker.io).
+# Tools the tests use besides Python, from Debian's packages, each installed only when missing:
+# docker-compose (v1), which validates docker-compose.yml without a Docker engine, and Chromium
+# (/usr/bin/chromium), the browser the tests in tests/browser drive through Playwright
+# (Playwright's own browser download is never used: it cannot be fetched on closed networks).
+# Both without their recommended packages (docker.io among them).
 # The Kubernetes manifests need nothing here: kubernetes-validate comes with the venv, and
 # `kubectl kustomize` is used when the machine has kubectl.
 set -euo pipefail
@@ -8,17 +11,27 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 say() { echo "[tools] $*"; }
 
-command -v docker-compose >/dev/null 2>&1 && exit 0
+missing=()
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+(( ${#missing[@]} )) || exit 0
+without="${missing[*]} not installed (without docker-compose its test is skipped, without chromium the browser tests fail)"
 if ! command -v apt-get >/dev/null 2>&1; then
-  say "no apt-get: docker-compose not installed, its test will be skipped"
+  say "no apt-get: $without"
   exit 0
 fi
 SUDO=()
 if [[ "$(id -u)" != 0 ]]; then
-  command -v sudo >/dev/null || { say "not root and no sudo: docker-compose not installed"; exit 0; }
+  command -v sudo >/dev/null || { say "not root and no sudo: $without"; exit 0; }
   SUDO=(sudo -n)
 fi
-say "installing docker-compose (Debian's package, without a Docker engine)"
+say "installing ${missing[*]} (Debian's packages)"
 "${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
-say "docker-compose $(docker-compose version --short 2>/dev/null || echo '?') installed"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ " ${missing[*]} " == *" docker-compose "* ]]; then
+  say "docker-compose $(docker-compose version --short 2>/dev/null || echo '?') installed"
+fi
+if [[ " ${missing[*]} " == *" chromium "* ]]; then
+  say "$(/usr/bin/chromium --version 2>/dev/null || echo 'chromium ?') installed"
+fi

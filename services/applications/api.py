@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from services.applications import handlers, queries
@@ -20,11 +20,11 @@ from shared.kernel.deps import (
     StoreDep,
 )
 from shared.kernel.http import recorded
-from shared.kernel.openapi import READ_MANY, READ_ONE, Recorded, command, link_to
+from shared.kernel.openapi import READ_MANY, READ_ONE, Recorded, api_router, command, link_to
 from shared.language.actors import within_binding
 from shared.language.campaigns import find
 
-router = APIRouter()
+router = api_router()
 
 
 class Withdrawal(BaseModel):

@@ -3,15 +3,15 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from services.notifications import audit_trail, queries
 from services.notifications.errors import UnknownDossier
 from shared.kernel.deps import ActorDep, CampaignsDep, ClockDep, Instant, PoolDep
-from shared.kernel.openapi import READ_ONE, errors
+from shared.kernel.openapi import READ_ONE, api_router, errors
 from shared.language.actors import Role, require_role, within_binding
 
-router = APIRouter()
+router = api_router()
 
 
 @router.get("/dossiers/{dossier_id}/notifications", **READ_ONE)

@@ -1,11 +1,11 @@
 """The mailer: sends queued mail by SMTP, once, and records each outcome as an event.
 
-Mail is claimed with a lease (two instances never send the same one together) and sent outside
-any transaction. Each mail is marked *handed over* in a commit of its own just before its final
-line goes to the server (services/notifications/smtp.py), then recorded as sent once the server
-said so: a mailer killed at any instant, or whose database went away, never sends a mail twice.
-A mail handed over whose sender stopped before the server's answer is recorded as sent by a
-later pass (AAP_MAIL_SETTLE_SECONDS after), never sent again. Its parties (applicant,
+Mail is claimed with a lease (two instances never send the same one together). Each mail is
+marked *handed over* in a transaction whose COMMIT leaves in the same instant as the mail's final
+line (services/notifications/smtp.py), then recorded as sent once the server said so: a mailer
+killed at any instant never sends a mail twice, and never marks one it did not send. A mail
+handed over whose sender stopped before the server's answer is recorded as sent by a later pass
+(AAP_MAIL_SETTLE_SECONDS after), never sent again. Its parties (applicant,
 préfecture, MILDECA) become addresses only at send time: a mail queued before its dossier's
 recipients are known waits for them. A mail server that is down delays mail and loses none: the
 lease expires and the mail is tried again, with a growing delay.
@@ -24,6 +24,7 @@ from typing import Any
 
 import aiosmtplib
 import asyncpg
+from asyncpg.transaction import Transaction
 
 from services.notifications import domain, handlers, templates
 from services.notifications.smtp import NotHandedOver, Session
@@ -80,6 +81,13 @@ WHERE notification_id = $1
 """
 
 
+# What may fail once the final line is written: the server's answer, the record's commit.
+_AFTER_THE_FINAL_LINE: tuple[type[Exception], ...] = (
+    aiosmtplib.SMTPException,
+    *outages.DATABASE_AWAY,
+)
+
+
 def message_id(notification_id: str) -> str:
     return f"<{hashlib.sha256(notification_id.encode()).hexdigest()[:32]}@aap.mildeca.gouv.fr>"
 
@@ -129,32 +137,61 @@ async def _send_one(
         await _failed(rt, row, f"{type(error).__name__}: {error}")
         return
 
-    taken = False
-
-    async def handed_over() -> None:
-        nonlocal taken
-        if not await marks.fetchval(_HANDED_OVER, notification_id, rt.clock()):
-            taken = True
-            raise NotHandedOver("another mailer handed this mail over first")
-
+    record = _HandOver(marks, notification_id, rt.clock())
     try:
-        await smtp.hand_over(mail, handed_over)
+        await smtp.hand_over(mail, record)
     except NotHandedOver as refused:
-        if not taken:  # a mail another mailer sends is no failure of this one
+        if not record.taken:  # a mail another mailer sends is no failure of this one
             await _failed(rt, row, str(refused))
         return
-    except (aiosmtplib.SMTPException, OSError) as error:
-        # After the final line: the server may have the mail. Counted as sent, never resent.
+    except aiosmtplib.SMTPResponseException as refused:
+        if not record.sealed:
+            raise
+        # The server refused the mail at its final line: it has not got it.
+        await _not_handed_over(pool, notification_id)
+        await _failed(rt, row, f"{type(refused).__name__}: {refused}")
+        return
+    except _AFTER_THE_FINAL_LINE as error:
+        # After the final line: the server may have the mail. Counted as sent, never resent
+        # (when the record's commit failed too, a later claim sends it again: only then).
+        silent = "the mail server" if record.sealed else "the database"
         log.warning(
-            "mail %s handed over, but the server's answer was lost (%s): counted as sent",
-            notification_id,
-            error,
+            "mail %s handed over, but %s did not answer (%s)", notification_id, silent, error
         )
     try:
         await record_sent(pool, rt.store, row, to, cc, mail["Message-ID"], rt.clock())
     except outages.DATABASE_AWAY as error:
         # Handed over already: the next pass records it (`settle`), nothing is sent again.
         log.warning("mail %s sent, its record waits for the database: %s", notification_id, error)
+
+
+class _HandOver:
+    """The mark of a mail handed over: prepared under a row lock, sealed by the final line."""
+
+    def __init__(self, conn: asyncpg.Connection, notification_id: str, now: datetime) -> None:
+        self.conn, self.notification_id, self.now = conn, notification_id, now
+        self.transaction: Transaction | None = None
+        self.taken = self.sealed = False
+
+    async def prepare(self) -> None:
+        self.transaction = self.conn.transaction()
+        await self.transaction.start()
+        if not await self.conn.fetchval(_HANDED_OVER, self.notification_id, self.now):
+            await self.transaction.rollback()
+            self.taken = True
+            raise NotHandedOver("another mailer handed this mail over first")
+
+    async def seal(self) -> None:
+        assert self.transaction is not None
+        await self.transaction.commit()
+        self.sealed = True
+
+
+async def _not_handed_over(pool: asyncpg.Pool, notification_id: str) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE mails SET handed_over_at = NULL WHERE notification_id = $1", notification_id
+        )
 
 
 async def settle(pool: asyncpg.Pool, store: EventStore, settings: Settings, now: datetime) -> int:

@@ -1,18 +1,21 @@
-"""One SMTP session for a claimed batch of mails, which hands each mail over in two steps.
+"""One SMTP session for a claimed batch of mails, which hands each mail over with its record.
 
 A mail is delivered once the server has its final line (the lone dot after the content); the
-server then says so (250). Between the two, a sender that records "sent" after the answer
-sends the mail again if it stops before recording: the window of a double. This session
-writes everything but the final line, lets the mailer commit that the mail is being handed
-over, then writes the final line: a mailer that stops after that commit never sends the mail
-again. What remains is the instant between the commit and one write to the socket.
+server says so afterwards (250). A sender that records "sent" after that answer sends the mail
+again if it stops between the two: the window of a double, as long as the server takes to
+answer plus the record's commit. Here the mailer opens the record's transaction (the mail
+*handed over*) before the final line, and its COMMIT leaves on the wire in the same instant as
+the final line, without waiting for the answer: a mailer that stops before the final line
+commits nothing (the mail is sent later, once), one that stops after it committed (the mail is
+never sent again). What remains is the instant between two writes to two sockets.
 
-Built on aiosmtplib's session (connection, EHLO, MAIL, RCPT, and its own DATA framing),
-taking over only the end of the DATA command.
+Built on aiosmtplib's session (connection, EHLO, MAIL, RCPT, and its DATA framing), taking
+over only the end of the DATA command.
 """
 
-from collections.abc import Awaitable, Callable
+import asyncio
 from email.message import EmailMessage
+from typing import Protocol
 
 import aiosmtplib
 from aiosmtplib.email import extract_recipients, extract_sender, flatten_message
@@ -29,6 +32,17 @@ class NotHandedOver(Exception):
     """The mail did not reach the point of no return: it is neither sent nor lost."""
 
 
+class HandOver(Protocol):
+    """The record of a mail's hand-over, in two steps around its final line."""
+
+    async def prepare(self) -> None:
+        """Before the final line: open the record (it may refuse: NotHandedOver)."""
+
+    async def seal(self) -> None:
+        """Right after the final line: commit it. Its first write must leave at once, before
+        any wait (asyncpg's COMMIT does)."""
+
+
 class Session:
     """Opened at the batch's first mail; opened again after a failure."""
 
@@ -36,13 +50,12 @@ class Session:
         self.settings = settings
         self.smtp: aiosmtplib.SMTP | None = None
 
-    async def hand_over(self, mail: EmailMessage, before_the_end: Callable[[], Awaitable[None]]
-                        ) -> None:  # fmt: skip
-        """Deliver `mail`; `before_the_end` runs when only its final line remains to be sent.
+    async def hand_over(self, mail: EmailMessage, record: HandOver) -> None:
+        """Deliver `mail` with its record.
 
-        Raises NotHandedOver (with the cause) when `before_the_end` did not complete or the
-        server refused the mail before it; aiosmtplib's errors after it (the server's answer to
-        the final line) mean the mail may have been delivered.
+        Raises NotHandedOver (with the cause) when the record refused or the server did before
+        the final line: nothing was delivered nor recorded. After it, a failure of the record's
+        commit or of the server's answer raises as it comes: the mail may have been delivered.
         """
         try:
             smtp = await self._open()
@@ -60,16 +73,20 @@ class Session:
             protocol = smtp.protocol
             assert protocol is not None
             protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(content)))
-            await before_the_end()
+            await record.prepare()
         except BaseException as error:
             self._drop()  # the server discards a mail whose final line never came
             if isinstance(error, Exception):
                 raise NotHandedOver(f"{type(error).__name__}: {error}") from error
             raise
+        protocol.write(b".\r\n")
+        # The server's answer is awaited from now on (aiosmtplib drops what comes unasked)...
+        answering = asyncio.ensure_future(protocol.read_response(timeout=TIMEOUT_SECONDS))
         try:
-            protocol.write(b".\r\n")
-            answer = await protocol.read_response(timeout=TIMEOUT_SECONDS)
+            await record.seal()  # ...and the record's COMMIT is written now, with the dot
+            answer = await answering
         except BaseException:
+            answering.cancel()
             self._drop()
             raise
         if answer.code != COMPLETED:
@@ -78,9 +95,10 @@ class Session:
     async def _open(self) -> aiosmtplib.SMTP:
         if self.smtp is None:
             smtp = aiosmtplib.SMTP(
-                hostname=self.settings.smtp_host, port=self.settings.smtp_port,
+                hostname=self.settings.smtp_host,
+                port=self.settings.smtp_port,
                 timeout=TIMEOUT_SECONDS,
-            )  # fmt: skip
+            )
             await smtp.connect()
             await smtp.ehlo()
             self.smtp = smtp

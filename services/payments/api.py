@@ -3,7 +3,6 @@
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from services.payments import handlers, queries
@@ -12,10 +11,10 @@ from shared.contracts.payments import DepartmentalOpinion
 from shared.contracts.values import Euros, Motivation
 from shared.kernel.deps import ActorDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
-from shared.kernel.openapi import READ_ONE, command, link_to
+from shared.kernel.openapi import READ_ONE, api_router, command, link_to
 from shared.language.actors import within_binding
 
-router = APIRouter()
+router = api_router()
 # Every command on a dossier leads back to the dossier.
 _ON_DOSSIER = command(
     links={"ReadDossier": link_to("read_dossier", dossier_id="$request.path.dossier_id")}

@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body
+from fastapi import Body
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.selection import handlers, queries
@@ -13,11 +13,11 @@ from shared.contracts.selection import Opinion, Outcome, Scores
 from shared.contracts.values import Euros, Motivation
 from shared.kernel.deps import ActorDep, CampaignId, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
-from shared.kernel.openapi import READ_ONE, command, errors, link_to
+from shared.kernel.openapi import READ_ONE, api_router, command, errors, link_to
 from shared.language.actors import Role, require_role, within_binding
 from shared.language.campaigns import find
 
-router = APIRouter()
+router = api_router()
 Recorded = dict[str, Any]
 # Every command on a dossier leads back to the dossier.
 _ON_DOSSIER = command(

@@ -27,6 +27,8 @@ _EXAMPLE = 'a string of digits with at most two decimals, e.g. "1200.50"'
 def _exact_amount(value: Any) -> Any:
     """The amount as a Decimal, or the reason it is none: said in words, never a server error."""
     if isinstance(value, float):
+        if value.is_integer():  # 1200.0 is a whole number of euros, exactly
+            return Decimal(int(value))
         raise ValueError(f"amounts are exact: give {_EXAMPLE}, not a floating-point number")
     if isinstance(value, bool):
         raise ValueError("an amount is a number of euros, not a boolean")

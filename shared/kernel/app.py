@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.kernel.auth import TokenVerifier
+from shared.kernel.docs import install_docs
 from shared.kernel.http import install_error_handlers, operations_router
 from shared.kernel.idempotency import IdempotentCommands
 from shared.kernel.logs import configure_logging
@@ -34,10 +35,18 @@ def build_app(spec: ServiceSpec, settings: Settings, routers: Sequence[APIRouter
             tracer_provider.shutdown()
             meter_provider.shutdown()
 
-    app = FastAPI(title=f"aap {spec.name}", version="0.1.0", lifespan=lifespan)
+    # /docs from the service's own files (shared/kernel/docs.py); no ReDoc: one page is enough
+    app = FastAPI(
+        title=f"aap {spec.name}",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.metrics_registry = registry
     install_error_handlers(app)
+    install_docs(app, settings)
     app.include_router(operations_router())
     for router in routers:
         app.include_router(router)

@@ -8,7 +8,8 @@ detail, errors: [{field, reason}]}` (422), and the database away (503, with Retr
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import APIRouter, Depends, Header
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.kernel.idempotency import HEADER, KEY_PATTERN
@@ -122,3 +123,13 @@ def command(
 # A read of one resource, and of a list (whose filters may be invalid).
 READ_ONE: dict[str, Any] = {"responses": errors(401, 404, 422, 503)}
 READ_MANY: dict[str, Any] = {"responses": errors(401, 422, 503)}
+
+
+def operation_name(route: APIRoute) -> str:
+    """A route's operationId is its function's name: `read_dossier`, what links point to."""
+    return route.name
+
+
+def api_router() -> APIRouter:
+    """The router of a service's routes, with operationIds a person (and a link) can name."""
+    return APIRouter(generate_unique_id_function=operation_name)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     mail_settle_seconds: float = Field(default=30.0, gt=0)
     # A folder of extra campaign files (JSON), besides the editions shipped with aap.
     campaigns_dir: str = ""
+    # The front-end packages the services serve themselves (swagger-ui-dist for /docs): where
+    # `npm ci` installed them (deploy/local/assets.sh); a relative path is read from the
+    # project's folder.
+    assets_dir: str = "web/node_modules"
     # Operations: log level, how often lag and backlog are sampled for the metrics, and whether
     # a service creates its topics and migrates its database at start (off where a setup job
     # does it, so that services never hold the administrator's password).

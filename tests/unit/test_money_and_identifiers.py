@@ -47,8 +47,13 @@ def test_a_float_amount_is_refused_with_a_message_about_exactness():
     assert "exact" in caught.value.errors()[0]["msg"]
 
 
+def test_a_whole_number_written_as_a_float_is_that_many_euros_exactly():
+    # JSON Schema counts 160000.0 as an integer, as the services' documents say amounts may be
+    assert EUROS.validate_python(160000.0) == Decimal("160000.00")
+
+
 def test_a_float_amount_in_a_dossier_is_refused_at_its_field():
-    error = _refusal(eligible_dossier(requested_eur=160000.0))
+    error = _refusal(eligible_dossier(requested_eur=160000.5))
     assert error["loc"] == ("requested_eur",)
     assert "exact" in error["msg"]
 

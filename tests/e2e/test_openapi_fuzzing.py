@@ -1,0 +1,102 @@
+"""The services' OpenAPI documents say what the services do: schemathesis, run as an outside
+client would run it against the running services, once per role with a valid token, finds no
+server error, no answer outside what the documents say, no invalid input taken, no auth ignored.
+
+Bounded here (examples per operation, steps of the stateful phase, a fixed seed); the full run
+(`AAP_FUZZ_EXAMPLES=1000`) is the fault-injection suite's.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.language.actors import Role
+from tests.e2e.conftest import SERVICES, Platform
+from tests.helpers import bearer
+
+EXAMPLES = int(os.environ.get("AAP_FUZZ_EXAMPLES", "5"))
+
+ROLES: dict[Role, dict[str, str]] = {
+    Role.applicant: {"siren": "213186091"},
+    Role.prefecture: {"departement": "59"},
+    Role.instructor: {},
+    Role.president: {},
+    Role.auditor: {},
+}
+
+CONFIG = f"""
+seed = 1
+headers = {{ Authorization = "${{ST_AUTHORIZATION}}" }}
+
+[generation]
+max-examples = {EXAMPLES}
+database = "none"
+
+[checks]
+enabled = true
+
+[phases.stateful]
+max-steps = 5
+
+[warnings]
+# A mismatch between what the schema allows and what a rule refuses is said below, where it
+# is known; the other warnings that say a document is wrong fail the run.
+fail-on = ["unsupported_regex", "unresolvable_reference"]
+
+# Rules a JSON Schema cannot say: a SIREN's Luhn check digit (filing), and that a selection
+# names an amount above zero while a rejection grants none (decision). A schema-valid body may
+# break them: the 422 names the field, as for any invalid input.
+[[operations]]
+include-operation-id = ["file_dossier", "decide"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+"""
+
+
+def fuzz(url: str, authorization: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    config = workdir / "schemathesis.toml"
+    config.write_text(CONFIG)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(config),
+            "run",
+            f"{url}/openapi.json",
+            "--no-color",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(workdir / "report"),
+        ],
+        cwd=workdir,
+        env={**os.environ, "ST_AUTHORIZATION": authorization},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_schemathesis_finds_nothing_in_the_document_of_each_service_for_any_role(
+    platform: Platform, service: str, tmp_path: Path
+):
+    two_at_a_time = asyncio.Semaphore(2)  # two cores: the services need the rest
+
+    async def as_(
+        role: Role, binding: dict[str, str]
+    ) -> tuple[Role, subprocess.CompletedProcess[str]]:
+        workdir = tmp_path / role.value
+        workdir.mkdir()
+        token = bearer(platform.settings, role, **binding)["Authorization"]
+        async with two_at_a_time:
+            return role, await asyncio.to_thread(fuzz, platform.urls[service], token, workdir)
+
+    runs = await asyncio.gather(*(as_(role, binding) for role, binding in ROLES.items()))
+    failed = {role.value: done.stdout[-4000:] for role, done in runs if done.returncode != 0}
+    assert not failed, "\n\n".join(f"{service} as {role}:\n{out}" for role, out in failed.items())
