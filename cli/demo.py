@@ -2,11 +2,15 @@
 it."""
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +29,8 @@ SCORES = {
     "partnership": 5,
     "prefecture_opinion": 5,
 }
-GRANTED = "50000.00"  # small, so that many demos fit in the demo campaign's envelope
+GRANTED = Decimal("50000.00")  # small, so that many demos fit in the demo campaign's envelope
+LEAST = Decimal("1.00")  # below this, what remains of an envelope makes no demo
 MAX_INSTALMENTS = 12  # a bound on a loop that stops at the balance
 # What an event's line leaves out: said once at the top, or too long for a line.
 QUIET = {"dossier_id", "reference", "campaign_id", "dossier", "siren", "departement"}
@@ -57,7 +62,9 @@ class Walk:
     urls: Mapping[str, str]  # service name -> base URL
     sign: Sign
     campaign: str = "demo"
+    campaigns_dir: str = ""  # the services' AAP_CAMPAIGNS_DIR, where a campaign can be added
     timeout: float = 60.0
+    granted: Decimal = GRANTED
     console: Console = field(default_factory=Console)
     dossier: dict[str, Any] = field(default_factory=lambda: demo_dossier(random_siren()))
     dossier_id: str = ""
@@ -90,6 +97,7 @@ class Walk:
     def run(self) -> None:
         started = time.monotonic()
         with self.client:
+            self.envelope()
             self.the_call()
             self.filed()
             self.eligibility()
@@ -108,6 +116,48 @@ class Walk:
             f"[bold green]{self.reference}[/] went through every step in "
             f"{time.monotonic() - started:.1f} s (dossier {self.dossier_id})."
         )
+
+    def envelope(self) -> None:
+        """What remains of the campaign's envelope decides what this run grants: its usual
+        amount, what remains when less is left, or, once nothing is, a campaign of its own."""
+        response = self.call(
+            "selection", "GET", f"/campaigns/{self.campaign}/ranking", Role.president
+        )
+        ranking = self.answer(response, "selection", "the campaign's envelope")
+        remaining = Decimal(str(ranking.get("remaining_eur", "0")))
+        if remaining >= GRANTED:
+            return
+        self.step("The campaign's envelope", f"{remaining} EUR left of {ranking['envelope_eur']}")
+        if remaining >= LEAST:
+            self.granted = remaining
+            self.say(f"less than {GRANTED} EUR left: this run grants what remains, {remaining} EUR")
+            return
+        self.campaign = self.own_campaign()
+        self.say(
+            f"nothing left to grant: this run files in a campaign of its own, "
+            f"[bold]{self.campaign}[/] (a copy of the demo campaign, added to {self.campaigns_dir})"
+        )
+
+    def own_campaign(self) -> str:
+        """A copy of the demo campaign under a new id, in the folder the services read."""
+        if not self.campaigns_dir:
+            raise DemoStopped(
+                f"the envelope of {self.campaign!r} is spent and no campaigns folder is known to "
+                "add one: set AAP_CAMPAIGNS_DIR to the services' own (./dev demo does)"
+            )
+        campaign = json.loads(
+            resources.files("shared.language").joinpath("campaigns/demo.json").read_text()
+        )
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        campaign["id"] = f"demo-{stamp}"
+        campaign["title"] = f"{campaign['title']} (démo du {stamp[:8]} {stamp[8:]})"
+        campaign["reference_prefix"] = f"AAP-DEMO{stamp}"
+        folder = Path(self.campaigns_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = folder / f".{campaign['id']}.json.tmp"
+        written.write_text(json.dumps(campaign, ensure_ascii=False, indent=2))
+        os.replace(written, folder / f"{campaign['id']}.json")  # the services see it whole
+        return str(campaign["id"])
 
     def the_call(self) -> None:
         self.step("The call", "anyone may read the campaigns: no token needed")
@@ -181,7 +231,7 @@ class Walk:
             Role.instructor,
             {
                 "scores": SCORES,
-                "proposed_eur": GRANTED,
+                "proposed_eur": f"{self.granted:.2f}",
                 "comment": "Plusieurs leviers coordonnés, territoire et publics bien identifiés.",
             },
         )
@@ -211,7 +261,8 @@ class Walk:
 
     def decision(self) -> None:
         self.step(
-            "The President of MILDECA decides", f"selected, {GRANTED} EUR granted, as president"
+            "The President of MILDECA decides",
+            f"selected, {self.granted:.2f} EUR granted, as president",
         )
         self.command(
             "selection",
@@ -219,7 +270,7 @@ class Walk:
             Role.president,
             {
                 "outcome": "selected",
-                "granted_eur": GRANTED,
+                "granted_eur": f"{self.granted:.2f}",
                 "motivation": "Avis favorable de la préfecture et du comité de sélection.",
             },
         )

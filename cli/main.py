@@ -210,6 +210,7 @@ def demo(
             {name: url.rstrip("/") for name, url in urls.items()},
             sign,
             campaign=campaign,
+            campaigns_dir=settings.campaigns_dir,
             timeout=timeout,
             console=console,
         ).run()

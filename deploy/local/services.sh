@@ -7,6 +7,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # `./dev up` writes (`aap token keygen`); they refuse to start without a verifying key.
 export AAP_JWT_PUBLIC_KEY_FILE="${AAP_JWT_PUBLIC_KEY_FILE:-$AAP_VAR/jwt/public.pem}"
 export AAP_JWT_PRIVATE_KEY_FILE="${AAP_JWT_PRIVATE_KEY_FILE:-$AAP_VAR/jwt/private.pem}"
+# Campaigns added by the operator (or by `./dev demo` when the demo campaign's envelope is
+# spent): the services read a file put there when its campaign is first asked for.
+export AAP_CAMPAIGNS_DIR="${AAP_CAMPAIGNS_DIR:-$AAP_VAR/campaigns}"
+mkdir -p "$AAP_CAMPAIGNS_DIR"
 
 SERVICES=(applications selection payments notifications)
 declare -A PORT=([applications]=8001 [selection]=8002 [payments]=8003 [notifications]=8004)

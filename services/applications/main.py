@@ -5,6 +5,7 @@ from importlib import resources
 from fastapi import FastAPI
 
 from services.applications import api, consumers, projections
+from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
 from shared.kernel.runtime import Runtime, ServiceSpec
@@ -14,7 +15,7 @@ NAME = "applications"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [projections.dossiers(), consumers.decisions()]
+    return [projections.dossiers(), consumers.decisions(), published_heads(NAME)]
 
 
 def spec() -> ServiceSpec:
@@ -23,4 +24,4 @@ def spec() -> ServiceSpec:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(spec(), settings or Settings(), [api.router])
+    return build_app(spec(), settings or Settings(), [api.router, stream_audit_router(NAME)])

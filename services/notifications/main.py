@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.notifications import api, audit_trail, consumers, projections
 from services.notifications.mailer import run_mailer
+from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
 from shared.kernel.runtime import Runtime, ServiceSpec
@@ -15,7 +16,12 @@ NAME = "notifications"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [consumers.mail_requests(), projections.notification_log(), audit_trail.audit_trail()]
+    return [
+        consumers.mail_requests(),
+        projections.notification_log(),
+        audit_trail.audit_trail(),
+        published_heads(NAME),
+    ]
 
 
 def spec() -> ServiceSpec:
@@ -24,4 +30,4 @@ def spec() -> ServiceSpec:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(spec(), settings or Settings(), [api.router])
+    return build_app(spec(), settings or Settings(), [api.router, stream_audit_router(NAME)])

@@ -5,6 +5,7 @@ from importlib import resources
 from fastapi import FastAPI
 
 from services.selection import api, consumers, projections
+from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
 from shared.kernel.runtime import Runtime, ServiceSpec
@@ -18,6 +19,7 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
         consumers.eligibility(rt.store, rt.campaigns, rt.clock),
         consumers.withdrawals(rt.store, rt.campaigns, rt.clock),
         projections.dossiers(),
+        published_heads(NAME),
     ]
 
 
@@ -27,4 +29,4 @@ def spec() -> ServiceSpec:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(spec(), settings or Settings(), [api.router])
+    return build_app(spec(), settings or Settings(), [api.router, stream_audit_router(NAME)])

@@ -1,7 +1,7 @@
 """What a route receives, each on its own: the actor, the database, the store, the campaigns, the
 clock."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -48,7 +48,7 @@ def store_of(request: Request) -> EventStore:
     return _runtime(request).store
 
 
-def campaigns_of(request: Request) -> dict[str, Campaign]:
+def campaigns_of(request: Request) -> Mapping[str, Campaign]:
     return _runtime(request).campaigns
 
 
@@ -59,7 +59,7 @@ def clock_of(request: Request) -> Callable[[], datetime]:
 ActorDep = Annotated[Actor, Depends(actor_of)]
 PoolDep = Annotated[asyncpg.Pool, Depends(pool_of)]
 StoreDep = Annotated[EventStore, Depends(store_of)]
-CampaignsDep = Annotated[dict[str, Campaign], Depends(campaigns_of)]
+CampaignsDep = Annotated[Mapping[str, Campaign], Depends(campaigns_of)]
 ClockDep = Annotated[Callable[[], datetime], Depends(clock_of)]
 
 

@@ -6,7 +6,7 @@ Nothing connects before `start`.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,7 +27,7 @@ from shared.kernel.metrics import Metrics, event_name
 from shared.kernel.outbox import OutboxRelay, idempotent_producer, run_relay_forever
 from shared.kernel.sampling import sample_forever
 from shared.kernel.settings import Settings
-from shared.language.campaigns import Campaign, load_campaigns
+from shared.language.campaigns import Campaign, Campaigns
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,7 +53,7 @@ class Runtime:
     spec: ServiceSpec
     settings: Settings
     clock: Callable[[], datetime] = utc_now
-    campaigns: dict[str, Campaign] = field(default_factory=dict)
+    campaigns: Mapping[str, Campaign] = field(default_factory=dict)
     pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     producer: AIOKafkaProducer | None = None
@@ -81,7 +81,7 @@ class Runtime:
         """Connect the parts in order; a server not there yet is waited for (quietly, with a
         growing wait), a server that refuses the setup (a topic it will not create) stops it."""
         s = self.settings
-        self.campaigns = load_campaigns(s.campaigns_dir)
+        self.campaigns = Campaigns(s.campaigns_dir)
         kafka_backoff.install()
         if s.provision_on_start:
             own = [

@@ -1,7 +1,8 @@
 """Campaigns are data: one JSON file per edition of a call, read into a checked model."""
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
@@ -13,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from shared.language.errors import NotFound
 
 PARIS = ZoneInfo("Europe/Paris")
+log = logging.getLogger(__name__)
 
 
 # The committee's six criteria (DOMAIN.md), in the order of the call's text.
@@ -93,6 +95,45 @@ def load_campaigns(extra_dir: str = "") -> dict[str, Campaign]:
         if entry.name.endswith(".json")
     ]
     return {c.id: c for c in campaigns}
+
+
+class Campaigns(Mapping[str, Campaign]):
+    """The campaigns a service knows: those shipped with aap and those an operator puts in
+    AAP_CAMPAIGNS_DIR. A file added to that folder is read when its campaign is first asked
+    for (the folder is read again only when it changed), so a new call needs no restart; a
+    folder whose files do not all read as campaigns is said in the log, and the known ones stay."""
+
+    def __init__(self, extra_dir: str = "") -> None:
+        self.extra_dir = extra_dir
+        self._seen = self._version()
+        self._known = load_campaigns(extra_dir)
+
+    def _version(self) -> int:
+        try:
+            return Path(self.extra_dir).stat().st_mtime_ns if self.extra_dir else 0
+        except OSError:
+            return 0
+
+    def _refresh(self) -> None:
+        if self._version() == self._seen:
+            return
+        self._seen = self._version()
+        try:
+            self._known = load_campaigns(self.extra_dir)
+        except (OSError, ValueError) as error:
+            log.warning("the campaigns of %s were not read again: %s", self.extra_dir, error)
+
+    def __getitem__(self, campaign_id: str) -> Campaign:
+        if campaign_id not in self._known:
+            self._refresh()
+        return self._known[campaign_id]
+
+    def __iter__(self) -> Iterator[str]:
+        self._refresh()
+        return iter(dict(self._known))
+
+    def __len__(self) -> int:
+        return len(self._known)
 
 
 def find(campaigns: Mapping[str, Campaign], campaign_id: str) -> Campaign:

@@ -50,6 +50,15 @@ SMALL_CAMPAIGN = {
     ],
 }
 
+# An envelope for one demo and a little more (tests/e2e/test_demo.py).
+TINY_CAMPAIGN = {
+    **SMALL_CAMPAIGN,
+    "id": "tiny",
+    "title": "Campagne à enveloppe minuscule (tests)",
+    "reference_prefix": "AAP-TINY",
+    "envelope_eur": "60000.00",
+}
+
 
 @dataclass
 class MailSink:
@@ -86,6 +95,7 @@ class Platform:
     urls: dict[str, str]
     settings: Settings
     mail: MailSink
+    campaigns_dir: Path  # the services' AAP_CAMPAIGNS_DIR
 
     def url(self, service: str, path: str) -> str:
         return self.urls[service] + path
@@ -98,6 +108,7 @@ async def platform(
     logs = tmp_path_factory.mktemp("logs")
     campaigns = tmp_path_factory.mktemp("campaigns")
     (campaigns / "small.json").write_text(json.dumps(SMALL_CAMPAIGN))
+    (campaigns / "tiny.json").write_text(json.dumps(TINY_CAMPAIGN))
     env = {
         **os.environ,
         **settings_env(settings),
@@ -130,7 +141,7 @@ async def platform(
                         return False
 
                 await wait_for(ready, timeout=90, what=f"{service} to be ready")
-        yield Platform(urls, settings, mail_sink)
+        yield Platform(urls, settings, mail_sink, campaigns)
     finally:
         for process in processes.values():
             process.terminate()

@@ -85,7 +85,7 @@ async def test_the_trail_replays_a_dossier_as_the_stores_do(settings, pools, tra
     )
     assert now["events"] == [e.as_json() for e in from_stores]
     assert now["state"] == audit.to_json(audit.as_of(from_stores, at, envelope))
-    assert now["chain"] == {"verified": True, "breaks": []}
+    assert (now["published_trail"]["verified"], now["published_trail"]["breaks"]) == (True, [])
     assert now["state"]["envelope_remaining_eur"] == "1880000.00"
     # What the President saw a second before deciding: the assessment, the whole envelope.
     assert then["events"][-1]["type"] == "CommitteeAssessmentRecorded"
@@ -181,7 +181,7 @@ async def test_an_event_written_in_an_older_version_is_kept_as_written_and_its_c
     await followed(trail_pool, await published(pools, dossier))
     async with trail_pool.acquire() as conn:
         answer = await replay(conn, {}, dossier, datetime.now(UTC))
-    assert answer["chain"]["verified"] is True
+    assert answer["published_trail"]["verified"] is True
     assert answer["events"][0]["cloud_type"].endswith("NotificationSent.v1")
     assert answer["events"][0]["data"]["recipients"] == ["maire@roubaix.example.fr"]
 

@@ -78,3 +78,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (scope, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- Read model, rebuilt from the service's own topic (shared/audit/streams.py): the last version of
+-- each stream published on Kafka and its hash, to compare the store with what it published.
+CREATE TABLE IF NOT EXISTS published_heads (
+    stream_id  TEXT    PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    hash       TEXT    NOT NULL,
+    event_id   UUID    NOT NULL
+);
