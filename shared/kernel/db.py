@@ -54,7 +54,9 @@ async def drop_database(settings: Settings, service: str) -> None:
 
 
 async def open_pool(settings: Settings, service: str, *, size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(settings.app_dsn(service), min_size=1, max_size=size)
+    # No floor of idle connections: while the server is away, asyncpg would try to restore it
+    # every second and log each failure; a connection is opened when a request needs one.
+    pool = await asyncpg.create_pool(settings.app_dsn(service), min_size=0, max_size=size)
     assert pool is not None
     return pool
 

@@ -35,6 +35,9 @@ class Envelope:
     dataschema: str
     data: dict[str, Any]
     extensions: Mapping[str, str] = field(default_factory=dict)
+    # Its type and data are the latest version's (unwrapped with upcasting, or wrapped here):
+    # reading the event upcasts nothing again.
+    latest: bool = True
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -57,6 +60,8 @@ class Envelope:
     def event(self) -> DomainEvent:
         """The typed event; raises MalformedEnvelope when the payload breaks its contract."""
         try:
+            if self.latest:
+                return event_model(self.type).model_validate(self.data)
             return read_event(self.type, self.data)
         except Exception as error:  # pydantic.ValidationError or UnknownEventType
             raise MalformedEnvelope(f"{self.type}: {error}") from error
@@ -135,4 +140,5 @@ def unwrap(
         dataschema=dataschema,
         data=data,
         extensions=extensions,
+        latest=not as_written,
     )

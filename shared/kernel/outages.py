@@ -22,6 +22,8 @@ DATABASE_AWAY: tuple[type[Exception], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # a connection broken in the middle of an exchange (the server went away as it answered)
+    asyncpg.InternalClientError,
 )
 
 RETRY_AFTER_SECONDS = 5

@@ -204,3 +204,50 @@ async def test_a_database_away_answers_503_with_retry_after_and_a_retry_files_on
     await asyncio.gather(*(ready(s, timeout=60) for s in the_lab.services.values()))
     await mails_received(the_lab, before + MAILS_PER_DOSSIER)
     assert {mid: n for mid, n in the_lab.message_ids().items() if n > 1} == {}
+
+
+async def test_the_database_restarted_while_dossiers_are_filed_and_mailed_doubles_nothing(
+    the_lab: Lab,
+):
+    url = the_lab.services["applications"].url("/campaigns/demo/dossiers")
+    before = len(the_lab.message_ids())
+    unavailable: list[httpx.Response] = []
+
+    async def file_until_filed(client: httpx.AsyncClient) -> httpx.Response:
+        """A client as the README tells it to be: each filing with its key, sent again on 503."""
+        dossier = eligible_dossier()
+        headers = {
+            **bearer(the_lab.settings, Role.applicant, siren=dossier["applicant"]["siren"]),
+            "Idempotency-Key": str(uuid4()),
+        }
+        while True:
+            try:
+                answer = await client.post(url, json=dossier, headers=headers)
+            except httpx.TransportError:
+                await asyncio.sleep(0.5)
+                continue
+            if answer.status_code != 503:
+                return answer
+            unavailable.append(answer)
+            await asyncio.sleep(0.5)
+
+    async def filings(count: int) -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return [await file_until_filed(client) for _ in range(count)]
+
+    # given dossiers filed one after another, and mailed, while the database restarts
+    filing = asyncio.create_task(filings(40))
+    await asyncio.sleep(2)
+    await the_lab.server("postgres", "stop")
+    await asyncio.sleep(3)
+    await the_lab.server("postgres", "start")
+    answers = await filing
+    # then every filing was answered once it could be, each with a dossier of its own
+    assert [a.status_code for a in answers] == [201] * 40
+    assert len({a.json()["dossier_id"] for a in answers}) == 40
+    assert all(a.json()["error"] == "unavailable" for a in unavailable)
+    # and every mail arrives once, and is recorded once
+    await mails_received(the_lab, before + 40 * MAILS_PER_DOSSIER)
+    assert {mid: n for mid, n in the_lab.message_ids().items() if n > 1} == {}
+    recorded = await recorded_mails(the_lab)
+    assert len(recorded) == len(set(recorded))
