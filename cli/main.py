@@ -13,6 +13,7 @@ from rich.progress import Progress, ProgressColumn, Task
 from rich.text import Text
 
 from cli.audit import audit_app
+from cli.habilitations import habilitations_app
 from cli.tokens import private_key, token_app
 from shared.kernel import db, topics
 from shared.kernel.settings import Settings
@@ -27,15 +28,18 @@ if TYPE_CHECKING:
 app = typer.Typer(help="aap — the platform of a call for projects, on Kafka.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(habilitations_app, name="habilitations")
 console = Console()
 err = Console(stderr=True)
 
 PORTS = {"applications": 8001, "selection": 8002, "payments": 8003, "notifications": 8004}
+# The web console: not event-sourced, it calls the four services for the people logged in.
+SERVED = {"console": 8000, **PORTS}
 
 
 def _service(name: str) -> ModuleType:
-    if name not in PORTS:
-        raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(PORTS)}")
+    if name not in SERVED:
+        raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVED)}")
     return importlib.import_module(f"services.{name}.main")
 
 
@@ -54,7 +58,7 @@ def serve(
         lambda: module.create_app(settings),
         factory=True,
         host=host or settings.http_host,
-        port=port or PORTS[service],
+        port=port or SERVED[service],
         log_level="info",
         timeout_graceful_shutdown=20,
     )
@@ -69,9 +73,10 @@ def setup() -> None:
         await topics.provision(settings, topics.all_topics(settings.topic_prefix))
         for name in PORTS:
             await db.provision(settings, name, _service(name).spec().schema_sql)
+        await db.provision(settings, "console", _service("console").schema())
 
     asyncio.run(run())
-    console.print(f"topics and databases ready ({', '.join(PORTS)})")
+    console.print(f"topics and databases ready ({', '.join(SERVED)})")
 
 
 @app.command()

@@ -7,13 +7,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # `./dev up` writes (`aap token keygen`); they refuse to start without a verifying key.
 export AAP_JWT_PUBLIC_KEY_FILE="${AAP_JWT_PUBLIC_KEY_FILE:-$AAP_VAR/jwt/public.pem}"
 export AAP_JWT_PRIVATE_KEY_FILE="${AAP_JWT_PRIVATE_KEY_FILE:-$AAP_VAR/jwt/private.pem}"
+# The console signs its session cookie with a secret kept across restarts (sessions survive them).
+if [[ -z "${AAP_CONSOLE_SESSION_SECRET:-}" ]]; then
+  mkdir -p "$AAP_VAR/console"
+  [[ -s "$AAP_VAR/console/session-secret" ]] || (umask 077; head -c 32 /dev/urandom | base64 > "$AAP_VAR/console/session-secret")
+  export AAP_CONSOLE_SESSION_SECRET="$(cat "$AAP_VAR/console/session-secret")"
+fi
 # Campaigns added by the operator (or by `./dev demo` when the demo campaign's envelope is
 # spent): the services read a file put there when its campaign is first asked for.
 export AAP_CAMPAIGNS_DIR="${AAP_CAMPAIGNS_DIR:-$AAP_VAR/campaigns}"
 mkdir -p "$AAP_CAMPAIGNS_DIR"
 
-SERVICES=(applications selection payments notifications)
-declare -A PORT=([applications]=8001 [selection]=8002 [payments]=8003 [notifications]=8004)
+# The four services, then the web console (it calls them for the people logged in).
+SERVICES=(applications selection payments notifications console)
+declare -A PORT=([applications]=8001 [selection]=8002 [payments]=8003 [notifications]=8004 [console]=8000)
 mkdir -p "$AAP_VAR/run" "$AAP_VAR/log"
 
 start_one() {
@@ -42,7 +49,11 @@ case "${1:-}" in
       exit 1
     fi
     for s in "${SERVICES[@]}"; do start_one "$s"; done
-    for s in "${SERVICES[@]}"; do wait_ready "$s"; echo "[services] $s ready: http://127.0.0.1:${PORT[$s]}/docs"; done ;;
+    for s in "${SERVICES[@]}"; do
+      wait_ready "$s"
+      if [[ "$s" == console ]]; then echo "[services] $s ready: http://127.0.0.1:${PORT[$s]}/"
+      else echo "[services] $s ready: http://127.0.0.1:${PORT[$s]}/docs"; fi
+    done ;;
   stop)
     for s in "${SERVICES[@]}"; do
       pidfile="$AAP_VAR/run/$s.pid"

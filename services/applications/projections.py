@@ -8,8 +8,8 @@ from shared.kernel.envelope import Envelope
 
 _UPSERT = """
 INSERT INTO dossiers (dossier_id, reference, campaign_id, siren, applicant_name, departement,
-                      title, requested_eur, status, submitted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'submitted', $9)
+                      title, requested_eur, status, submitted_at, filed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'submitted', $9, $10::jsonb)
 ON CONFLICT (dossier_id) DO NOTHING
 """
 
@@ -27,6 +27,7 @@ async def on_submitted(conn: asyncpg.Connection, event: ApplicationSubmitted, _:
         d.project.title,
         d.requested_eur,
         event.submitted_at,
+        d.model_dump_json(),
     )
 
 

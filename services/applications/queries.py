@@ -26,7 +26,7 @@ _ALL = (
 async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_ONE, dossier_id)
-    return None if row is None else as_json(row)
+    return None if row is None else as_json(row, ("filed",))
 
 
 async def dossiers(
@@ -35,4 +35,4 @@ async def dossiers(
     """By reference; each filter applies when given."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(_ALL, campaign_id, siren, departement)
-    return [as_json(row) for row in rows]
+    return [{k: v for k, v in as_json(row).items() if k != "filed"} for row in rows]

@@ -21,6 +21,8 @@ CREATE INDEX IF NOT EXISTS dossiers_by_campaign ON dossiers (campaign_id, refere
 ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS withdrawn_at TIMESTAMPTZ;
 ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS withdrawal_reason TEXT;
 CREATE INDEX IF NOT EXISTS dossiers_by_siren ON dossiers (siren);
+-- The dossier as filed, whole: the préfecture and the committee read it in full.
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS filed JSONB;
 CREATE INDEX IF NOT EXISTS dossiers_by_departement ON dossiers (departement);
 
 -- Input of the withdrawal rule, not a read model: the decisions taken by the President of

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
+from fastapi.responses import JSONResponse
 
 from services.notifications import audit_trail, queries
 from services.notifications.errors import UnknownDossier
@@ -48,3 +49,24 @@ async def audit_dossier(
     require_role(actor, Role.auditor, to="replay a dossier's history")
     async with pool.acquire() as conn:
         return await audit_trail.replay(conn, campaigns, dossier_id, as_of or clock())
+
+
+@router.get("/audit/dossiers/{dossier_id}/bundle", responses=errors(401, 403, 404, 422, 503))
+async def audit_bundle(
+    dossier_id: UUID,
+    actor: ActorDep,
+    pool: PoolDep,
+    clock: ClockDep,
+    as_of: Annotated[
+        Instant | None, Query(description="only the history up to this instant")
+    ] = None,
+) -> JSONResponse:
+    """The dossier's history as published, as a self-contained bundle to keep and verify
+    offline with `aap audit check FILE`. Auditors only."""
+    require_role(actor, Role.auditor, to="export a dossier's history")
+    now = clock()
+    async with pool.acquire() as conn:
+        document = await audit_trail.bundle(conn, dossier_id, as_of or now, now)
+    name = f"aap-dossier-{dossier_id}-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
+    disposition = f'attachment; filename="{name}"'
+    return JSONResponse(document, headers={"Content-Disposition": disposition})

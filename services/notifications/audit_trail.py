@@ -162,3 +162,16 @@ async def replay(
             "heads": heads,
         },
     }
+
+
+async def bundle(
+    conn: asyncpg.Connection, dossier_id: UUID, at: datetime, now: datetime
+) -> dict[str, Any]:
+    """The dossier's history as published, up to `at`, as a bundle `aap audit check` verifies
+    offline (its digest, every link of its chains, every stream's head)."""
+    events = [e for e in await trail(conn, dossier_id) if e.occurred_at <= at]
+    if not events:
+        raise NothingInTheTrail(
+            f"the audit trail holds no event of dossier {dossier_id} (yet: it follows the log)"
+        )
+    return audit.export_bundle(events, dossier_id, now)

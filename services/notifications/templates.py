@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.notifications.domain import PARTIES, Party, Recipient
-from services.notifications.french import (
+from shared.language.french import (
     DUE_ON,
     OPINIONS,
     SIGNING_PARTIES,

@@ -1,16 +1,16 @@
 """HTTP routes of the selection service. Thin: parse, call the handler or the query, answer."""
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Body
+from fastapi import Body, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.selection import handlers, queries
 from services.selection.errors import UnknownDossier
 from shared.contracts.selection import Opinion, Outcome, Scores
-from shared.contracts.values import Euros, Motivation
+from shared.contracts.values import DepartementCode, Euros, Motivation
 from shared.kernel.deps import ActorDep, CampaignId, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_ONE, api_router, command, errors, link_to
@@ -158,6 +158,8 @@ async def sign_convention(
 
 @router.get("/dossiers/{dossier_id}", **READ_ONE)
 async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
+    """The dossier as selection knows it; the committee's deliberation (its scores and what it
+    proposed) only for MILDECA and the auditors: the others learn the decision."""
     view = await queries.dossier(pool, dossier_id)
     if view is None or not within_binding(
         actor, siren=view["siren"], departement=view["departement"]
@@ -165,7 +167,81 @@ async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict
         raise UnknownDossier(
             f"selection knows no dossier {dossier_id} (yet: the read model follows the log)"
         )
+    if actor.role in (Role.applicant, Role.prefecture):
+        return {k: v for k, v in view.items() if k not in queries.DELIBERATION}
     return view
+
+
+State = Literal[
+    "submitted",
+    "ineligible",
+    "awaiting_opinion",
+    "opinion_given",
+    "assessed",
+    "selected",
+    "rejected",
+    "convention_signed",
+    "withdrawn",
+]
+Sort = Literal[
+    "reference",
+    "submitted_at",
+    "departement",
+    "applicant",
+    "requested_eur",
+    "weighted_score",
+    "state",
+]
+
+
+@router.get("/campaigns/{campaign_id}/dossiers", responses=errors(401, 404, 422, 503))
+async def campaign_dossiers(
+    campaign_id: CampaignId,
+    actor: ActorDep,
+    pool: PoolDep,
+    campaigns: CampaignsDep,
+    state: Annotated[State | None, Query(description="only the dossiers in this state")] = None,
+    departement: Annotated[DepartementCode | None, Query()] = None,
+    sort: Annotated[Sort, Query()] = "reference",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """A campaign's dossiers as selection knows them, a page at a time: an applicant its
+    SIREN's, a préfecture its département's (whatever it asks), MILDECA and the auditors all."""
+    campaign = find(campaigns, campaign_id)
+    if actor.role is Role.prefecture:
+        departement = actor.departement
+    return await queries.campaign_dossiers(
+        pool,
+        campaign.id,
+        state=state,
+        departement=departement,
+        siren=actor.siren,
+        sort=sort,
+        descending=order == "desc",
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.get("/campaigns/{campaign_id}/summary", responses=errors(401, 403, 404, 422, 503))
+async def campaign_summary(
+    campaign_id: CampaignId, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+) -> dict[str, Any]:
+    """A campaign's dashboard: its dossiers by state and by département, its envelope. A
+    préfecture sees its département's."""
+    require_role(
+        actor,
+        Role.instructor,
+        Role.president,
+        Role.auditor,
+        Role.prefecture,
+        to="read a campaign's dashboard",
+    )
+    return await queries.campaign_summary(
+        pool, find(campaigns, campaign_id), departement=actor.departement
+    )
 
 
 @router.get("/campaigns/{campaign_id}/ranking", responses=errors(401, 403, 404, 422, 503))

@@ -51,3 +51,20 @@ ALTER TABLE selection_dossiers
     ADD COLUMN IF NOT EXISTS released_eur         NUMERIC(12, 2),
     ADD COLUMN IF NOT EXISTS released_at          TIMESTAMPTZ;
 CREATE INDEX IF NOT EXISTS selection_dossiers_by_campaign ON selection_dossiers (campaign_id);
+
+-- Where each dossier stands, said once for the lists, the filters and the dashboard.
+ALTER TABLE selection_dossiers ADD COLUMN IF NOT EXISTS state TEXT GENERATED ALWAYS AS (
+    CASE
+        WHEN withdrawn THEN 'withdrawn'
+        WHEN convention_signed_at IS NOT NULL THEN 'convention_signed'
+        WHEN outcome = 'selected' THEN 'selected'
+        WHEN outcome = 'rejected' THEN 'rejected'
+        WHEN weighted_score IS NOT NULL THEN 'assessed'
+        WHEN opinion IS NOT NULL THEN 'opinion_given'
+        WHEN eligible = false THEN 'ineligible'
+        WHEN eligible = true THEN 'awaiting_opinion'
+        ELSE 'submitted'
+    END
+) STORED;
+CREATE INDEX IF NOT EXISTS selection_dossiers_by_state
+    ON selection_dossiers (campaign_id, state, reference);

@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
     provision_on_start: bool = True
+    # The web console (services/console): where people reach it, the OpenID Connect provider
+    # that says who they are (ProConnect in production), the services it calls for them.
+    console_url: str = "http://127.0.0.1:8000"
+    oidc_issuer: str = "http://127.0.0.1:28080/realms/aap"
+    # Where the console reads the provider's discovery document, when it reaches the provider at
+    # another address than people's browsers do (in compose); empty: the issuer's.
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = "aap-console"
+    oidc_client_secret: str = "aap-console-dev-secret"
+    oidc_scope: str = "openid email profile"
+    # Signs the console's session cookie; empty: a new one at each start (sessions end with it).
+    console_session_secret: str = ""
+    console_session_minutes: int = Field(default=480, ge=1)
+    # The tokens the console mints for a person's requests to the services, short-lived.
+    console_token_seconds: int = Field(default=300, ge=30)
+    applications_url: str = "http://127.0.0.1:8001"
+    selection_url: str = "http://127.0.0.1:8002"
+    payments_url: str = "http://127.0.0.1:8003"
+    notifications_url: str = "http://127.0.0.1:8004"
 
     @model_validator(mode="after")
     def _replicas_can_be_in_sync(self) -> Self:

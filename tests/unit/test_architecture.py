@@ -264,3 +264,34 @@ def test_the_cli_reaches_a_service_only_through_its_wiring():
 def test_no_service_imports_the_cli():
     for path in (ROOT / "services").rglob("*.py"):
         assert not under(imports_of(path), "cli"), path
+
+
+# --- services/console/: a front, not a service of the call --------------------------------------
+
+
+def test_the_console_holds_no_rule_and_writes_no_store():
+    # it calls the four services over HTTP: none of the machinery that decides and records
+    forbidden = (
+        "shared.kernel.eventstore",
+        "shared.kernel.outbox",
+        "shared.kernel.aggregate",
+        "shared.kernel.decider",
+        "shared.kernel.consumer",
+        "shared.kernel.projection",
+        "shared.kernel.runtime",
+        "shared.kernel.topics",
+        "shared.contracts",
+        "aiokafka",
+        "faststream",
+        "services.applications",
+        "services.selection",
+        "services.payments",
+        "services.notifications",
+    )
+    checked = 0
+    for path in (ROOT / "services" / "console").rglob("*.py"):
+        assert not under(imports_of(path), *forbidden), (
+            f"{path} imports {under(imports_of(path), *forbidden)}"
+        )
+        checked += 1
+    assert checked >= 10

@@ -6,8 +6,8 @@ from uuid import uuid4
 import pytest
 
 from services.notifications.domain import mails_for
-from services.notifications.french import date, date_and_time, euros
 from services.notifications.templates import render
+from shared.language.french import date, date_and_time, euros
 from tests.unit.test_notifications_parties import EVENTS, RECIPIENT, REF, decided
 
 NBSP = "\u00a0"

@@ -1,10 +1,11 @@
-"""How amounts, dates and the domain's words read in a French letter. Pure."""
+"""How amounts, dates and the domain's words read in French, in a letter or on a page. Pure."""
 
 from datetime import datetime
 from decimal import Decimal
 
-from shared.contracts.values import CENT
 from shared.language.campaigns import PARIS
+
+CENT = Decimal("0.01")
 
 # No-break spaces: an amount is never split across two lines of a mail.
 NBSP = "\u00a0"

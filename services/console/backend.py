@@ -1,0 +1,96 @@
+"""The four services, as the console calls them for a person: with a token it mints for that
+person's habilitation (short-lived, signed with the key the services trust), over HTTP. The
+answers come back as the services gave them; the console shows them, refusals included."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from services.console.sessions import Person
+from shared.kernel.auth import mint
+from shared.kernel.settings import Settings
+
+SERVICES = ("applications", "selection", "payments", "notifications")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def detail(self) -> str:
+        """What a refusal says, in the service's words."""
+        return str(self.body.get("detail", "")) if isinstance(self.body, dict) else ""
+
+    def field_errors(self) -> dict[str, str]:
+        """An invalid input's reasons, by field (`budget.lines.0.amount_eur`)."""
+        if self.status != 422 or not isinstance(self.body, dict):
+            return {}
+        return {e["field"]: e["reason"] for e in self.body.get("errors", [])}
+
+
+class Services:
+    def __init__(self, settings: Settings, client: httpx.AsyncClient, private_key: str) -> None:
+        self.settings, self.client, self.private_key = settings, client, private_key
+        self.urls = {
+            "applications": settings.applications_url.rstrip("/"),
+            "selection": settings.selection_url.rstrip("/"),
+            "payments": settings.payments_url.rstrip("/"),
+            "notifications": settings.notifications_url.rstrip("/"),
+        }
+
+    def token(self, person: Person) -> str:
+        h = person.habilitation
+        assert h is not None, "a person without habilitation calls no service"
+        return mint(
+            self.private_key,
+            role=h.role,
+            subject=person.email,
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+            siren=h.siren,
+            departement=h.departement,
+            ttl=timedelta(seconds=self.settings.console_token_seconds),
+        )
+
+    async def get(
+        self, person: Person, service: str, path: str, params: dict[str, Any] | None = None
+    ) -> Answer:
+        return await self._call(person, "GET", service, path, params=params)
+
+    async def post(
+        self, person: Person, service: str, path: str, body: Any, idempotency_key: str | None = None
+    ) -> Answer:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return await self._call(person, "POST", service, path, json=body, headers=headers)
+
+    async def _call(
+        self, person: Person, method: str, service: str, path: str, **kwargs: Any
+    ) -> Answer:
+        headers = {"Authorization": f"Bearer {self.token(person)}", **kwargs.pop("headers", {})}
+        params = {
+            k: v for k, v in (kwargs.pop("params", None) or {}).items() if v not in (None, "")
+        }
+        try:
+            response = await self.client.request(
+                method, self.urls[service] + path, headers=headers, params=params, **kwargs
+            )
+        except httpx.TransportError as error:
+            return Answer(
+                503,
+                {"error": "unavailable", "detail": f"le service {service} ne répond pas ({error})"},
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"detail": response.text[:500]}
+        kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-disposition",)}
+        return Answer(response.status_code, body, kept)

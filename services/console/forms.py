@@ -1,0 +1,102 @@
+"""The filing form and the dossier the applications service takes: the form's fields become the
+dossier's JSON (rows left empty are no rows), and the service's reasons for refusing a field
+come back to the field of the form that held it. The rules themselves are the services'."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import FormData
+
+PARTNER_ROWS = 6
+BUDGET_ROWS = 8
+
+TEXTS = (
+    "applicant.name",
+    "applicant.kind",
+    "applicant.departement",
+    "representative.name",
+    "representative.role",
+    "representative.email",
+    "project.title",
+    "project.summary",
+    "project.territory",
+    "project.beneficiaries",
+)
+
+
+@dataclass
+class Filing:
+    """What the person typed (to show it again) and the dossier built from it."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    objectives: list[str] = field(default_factory=list)
+    dossier: dict[str, Any] = field(default_factory=dict)
+    # the form's row of each row of the dossier: a dossier's budget.lines.2 may be row 5
+    partner_rows: list[int] = field(default_factory=list)
+    line_rows: list[int] = field(default_factory=list)
+
+    def form_field(self, service_field: str) -> str:
+        """The form's name for a field the service names (`budget.lines.0.amount_eur`)."""
+        parts = service_field.split(".")
+        for prefix, rows in (
+            ("budget.lines", self.line_rows),
+            ("project.partners", self.partner_rows),
+        ):
+            head = prefix.split(".")
+            if parts[: len(head)] == head and len(parts) > len(head) and parts[len(head)].isdigit():
+                index = int(parts[len(head)])
+                row = rows[index] if index < len(rows) else index
+                return ".".join([*head, str(row), *parts[len(head) + 1 :]])
+        return service_field
+
+
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        node = out
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return out
+
+
+def filing(form: FormData, siren: str) -> Filing:
+    """The dossier of the form, the SIREN the person's own (never a field they can change)."""
+    values = {k: str(v).strip() for k, v in form.multi_items() if isinstance(v, str)}
+    result = Filing(values=values, objectives=[str(v) for v in form.getlist("project.objectives")])
+    flat: dict[str, Any] = {name: values.get(name, "") for name in TEXTS}
+    dossier = _nested(flat)
+    dossier["applicant"]["siren"] = siren
+    dossier["project"]["objectives"] = result.objectives
+    dossier["project"]["duration_months"] = _number(values.get("project.duration_months", ""))
+    partners = []
+    for row in range(PARTNER_ROWS):
+        name, kind = (
+            values.get(f"project.partners.{row}.name", ""),
+            values.get(f"project.partners.{row}.kind", ""),
+        )
+        if name or kind:
+            partners.append({"name": name, "kind": kind})
+            result.partner_rows.append(row)
+    dossier["project"]["partners"] = partners
+    lines = []
+    for row in range(BUDGET_ROWS):
+        cells = {
+            k: values.get(f"budget.lines.{row}.{k}", "")
+            for k in ("year", "category", "label", "amount_eur")
+        }
+        if any(cells.values()):
+            line: dict[str, Any] = {**cells, "year": _number(cells["year"])}
+            line["permanent_post"] = values.get(f"budget.lines.{row}.permanent_post") == "on"
+            lines.append(line)
+            result.line_rows.append(row)
+    dossier["budget"] = {"lines": lines, "total_cost_eur": values.get("budget.total_cost_eur", "")}
+    dossier["requested_eur"] = values.get("requested_eur", "")
+    result.dossier = dossier
+    return result
+
+
+def _number(text: str) -> Any:
+    """A whole number as typed; anything else as typed, for the service to name what is wrong."""
+    return int(text) if text.isdigit() else text

@@ -1,0 +1,245 @@
+"""A person's dossiers, and one dossier: all the services know of it, and what the person may do
+on it. Each action is one form, sent to the service that takes it; a refusal is shown next to
+the action, in the service's words, and nothing is recorded."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.console.context import ConsoleDep, PersonDep, page
+from services.console.pages.common import campaign_of, dossier, new_key, refusal
+from services.console.sessions import same_token
+from shared.language.actors import Role
+
+router = APIRouter(include_in_schema=False)
+
+Form = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Action:
+    service: str
+    path: str  # after /dossiers/{id}
+    roles: tuple[Role, ...]
+    body: Callable[[Form], Any]
+    done: str  # said once it is recorded
+
+
+def _scores(form: Form) -> dict[str, Any]:
+    return {
+        c: int(v) if (v := form.get(f"scores.{c}", "")).isdigit() else v
+        for c in (
+            "adequacy",
+            "innovation",
+            "team_competence",
+            "methodology",
+            "partnership",
+            "prefecture_opinion",
+        )
+    }
+
+
+def _decision(form: Form) -> dict[str, Any]:
+    body = {"outcome": form.get("outcome", ""), "motivation": form.get("motivation", "")}
+    if form.get("outcome") == "selected":
+        body["granted_eur"] = form.get("granted_eur", "")
+    return body
+
+
+ACTIONS: dict[str, Action] = {
+    "retrait": Action(
+        "applications",
+        "/withdrawal",
+        (Role.applicant,),
+        lambda f: {"reason": f.get("reason", "")},
+        "Le dossier est retiré.",
+    ),
+    "avis": Action(
+        "selection",
+        "/prefecture-opinion",
+        (Role.prefecture,),
+        lambda f: {"opinion": f.get("opinion", ""), "motivation": f.get("motivation", "")},
+        "L'avis de la préfecture est enregistré.",
+    ),
+    "evaluation": Action(
+        "selection",
+        "/assessment",
+        (Role.instructor,),
+        lambda f: {
+            "scores": _scores(f),
+            "proposed_eur": f.get("proposed_eur", ""),
+            "comment": f.get("comment", ""),
+        },
+        "L'évaluation du comité est enregistrée.",
+    ),
+    "decision": Action(
+        "selection", "/decision", (Role.president,), _decision, "La décision est enregistrée."
+    ),
+    "signature": Action(
+        "selection",
+        "/convention/signatures",
+        (Role.applicant, Role.prefecture, Role.president),
+        lambda f: {},
+        "Votre signature de la convention est enregistrée.",
+    ),
+    "versement": Action(
+        "payments", "/instalments", (Role.instructor,), lambda f: {}, "Le versement est enregistré."
+    ),
+    "rapport-final": Action(
+        "payments",
+        "/final-report",
+        (Role.applicant,),
+        lambda f: {
+            "justified_spending_eur": f.get("justified_spending_eur", ""),
+            "summary": f.get("summary", ""),
+        },
+        "Le rapport final est déposé.",
+    ),
+    "avis-solde": Action(
+        "payments",
+        "/departmental-opinion",
+        (Role.prefecture,),
+        lambda f: {"opinion": f.get("opinion", ""), "motivation": f.get("motivation", "")},
+        "L'avis motivé avant le solde est enregistré.",
+    ),
+    "solde": Action(
+        "payments", "/balance", (Role.instructor,), lambda f: {}, "Le solde est versé."
+    ),
+}
+
+DONE = {name: action.done for name, action in ACTIONS.items()} | {
+    "depot": "Votre dossier est déposé : un accusé de réception vous est envoyé par courriel."
+}
+
+
+@router.get("/dossiers")
+async def dossiers(request: Request, person: PersonDep, console: ConsoleDep) -> Response:
+    """The applicant's dossiers; the others' the campaign's table (pages/campaigns.py)."""
+    if person.role is not Role.applicant:
+        return RedirectResponse(f"/campagnes/tableau?{request.url.query}", status_code=303)
+    mine = await console.services.get(person, "applications", "/dossiers")
+    campaign = await campaign_of(console, person, request)
+    states: dict[str, str] = {}
+    listed = await console.services.get(
+        person, "selection", f"/campaigns/{campaign}/dossiers", {"per_page": 200}
+    )
+    if listed.ok:
+        states = {d["dossier_id"]: d["state"] for d in listed.body["dossiers"]}
+    rows = mine.body if mine.ok else []
+    for row in rows:
+        row["state"] = (
+            "withdrawn"
+            if row.get("status") == "withdrawn"
+            else states.get(row["dossier_id"], "submitted")
+        )
+    return page(
+        request,
+        "my_dossiers.html",
+        person=person,
+        dossiers=rows,
+        error=None if mine.ok else refusal(mine),
+    )
+
+
+async def _show(
+    request: Request,
+    person: Any,
+    console: Any,
+    dossier_id: str,
+    *,
+    status: int = 200,
+    errors: dict[str, Any] | None = None,
+    values: Form | None = None,
+) -> Response:
+    found = await dossier(console, person, dossier_id)
+    if not found.known:
+        return page(
+            request,
+            "refused.html",
+            status=404,
+            person=person,
+            title="Dossier introuvable",
+            heading="Aucun dossier à cette adresse",
+            reason="Ce dossier n'existe pas, ou n'est pas de votre ressort.",
+            back="/dossiers",
+        )
+    done = DONE.get(request.query_params.get("fait", ""))
+    return page(
+        request,
+        "dossier.html",
+        status=status,
+        person=person,
+        d=found,
+        done=done,
+        errors=errors or {},
+        values=values or {},
+        key=new_key(),
+    )
+
+
+@router.get("/dossiers/{dossier_id}")
+async def show(
+    dossier_id: str, request: Request, person: PersonDep, console: ConsoleDep
+) -> Response:
+    return await _show(request, person, console, dossier_id)
+
+
+@router.post("/dossiers/{dossier_id}/{name}")
+async def act(
+    dossier_id: str, name: str, request: Request, person: PersonDep, console: ConsoleDep
+) -> Response:
+    action = ACTIONS.get(name)
+    form: Form = {
+        k: str(v).strip() for k, v in (await request.form()).items() if isinstance(v, str)
+    }
+    if action is None:
+        return page(
+            request,
+            "refused.html",
+            status=404,
+            person=person,
+            reason="Cette action n'existe pas.",
+            back=f"/dossiers/{dossier_id}",
+        )
+    if not same_token(person.csrf, form.get("csrf")):
+        return await _show(
+            request,
+            person,
+            console,
+            dossier_id,
+            status=400,
+            values=form,
+            errors={
+                name: {
+                    "message": "Ce formulaire a expiré : rechargez la page et recommencez.",
+                    "fields": {},
+                }
+            },
+        )
+    answer = await console.services.post(
+        person,
+        action.service,
+        f"/dossiers/{dossier_id}{action.path}",
+        action.body(form),
+        idempotency_key=form.get("key") or None,
+    )
+    if answer.ok:
+        return RedirectResponse(f"/dossiers/{dossier_id}?fait={name}#actions", status_code=303)
+    fields = answer.field_errors()
+    message = (
+        "Le formulaire contient des erreurs : corrigez les champs signalés."
+        if fields
+        else refusal(answer)
+    )
+    return await _show(
+        request,
+        person,
+        console,
+        dossier_id,
+        status=answer.status,
+        values=form,
+        errors={name: {"message": message, "fields": fields}},
+    )
