@@ -19,6 +19,9 @@ class Sizes:
     latency_seconds: float  # surge: the half-rate phase lasts this long
     audit_logs: tuple[int, int]  # audit: events in the small and in the big log
     audit_queries: int
+    console_dossiers: int  # console: dossiers of the campaign behind the instructor's table
+    console_clients: int
+    console_seconds: float  # console: each round of each way lasts this long
 
 
 QUICK = Sizes(
@@ -32,6 +35,9 @@ QUICK = Sizes(
     latency_seconds=10,
     audit_logs=(10_000, 100_000),
     audit_queries=200,
+    console_dossiers=10_000,
+    console_clients=4,
+    console_seconds=5,
 )
 FULL = Sizes(
     writers=8,
@@ -44,6 +50,9 @@ FULL = Sizes(
     latency_seconds=30,
     audit_logs=(10_000, 1_000_000),
     audit_queries=200,
+    console_dossiers=10_000,
+    console_clients=4,
+    console_seconds=15,
 )
 
 

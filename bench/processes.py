@@ -53,11 +53,14 @@ class Processes:
         self.outputs.append((self.logs / f"{name}.log").open("wb"))
         return self.outputs[-1]
 
-    def start(self, name: str, module_args: Sequence[str]) -> str:
-        port = free_port()
+    def start(
+        self, name: str, module_args: Sequence[str], port: int | None = None, **env: str
+    ) -> str:
+        """Start `python -m module_args --port P` (a free port unless given), with `env` added."""
+        port = port or free_port()
         self.running[name] = subprocess.Popen(
             [sys.executable, "-m", *module_args, "--port", str(port)],
-            env=dict(self.env),
+            env={**self.env, **env},
             stdout=self._log(name),
             stderr=subprocess.STDOUT,
         )

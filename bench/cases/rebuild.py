@@ -8,13 +8,13 @@ replays them into `selection_dossiers`; the ceiling is an aiokafka consumer read
 topics from offset 0 to their end, doing nothing with the records.
 """
 
-import asyncio
+from collections.abc import Iterator
 from uuid import uuid4
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from bench.context import Bench
-from bench.lives import Lives
+from bench.lives import Lives, Record, publish
 from bench.measure import now
 from bench.results import Comparison, Outcome
 from services.selection import projections
@@ -26,33 +26,11 @@ TITLE = "Rebuild: events per second replayed into a read model from offset 0"
 SERVICES = ("applications", "selection")
 
 
-async def produce(bootstrap: str, topic_of: dict[str, str], count: int) -> float:
-    """Write `count` events of dossiers' lives; returns the rate it took."""
+def lives_of(count: int) -> Iterator[Record]:
+    """The records of whole dossiers' lives, `count` events or a few more."""
     lives = Lives(services=SERVICES)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks=1, linger_ms=50, max_batch_size=512 * 1024
-    )
-    await producer.start()
-    try:
-        start, sent, pending = now(), 0, []
-        while sent < count:
-            for record in lives.records(uuid4()):
-                pending.append(
-                    await producer.send(
-                        topic_of[record.service],
-                        value=record.value,
-                        key=record.key,
-                        headers=record.headers,
-                    )
-                )
-                sent += 1
-            if len(pending) >= 20_000:
-                await asyncio.gather(*pending)
-                pending.clear()
-        await asyncio.gather(*pending)
-        return sent / (now() - start)
-    finally:
-        await producer.stop()
+    for _ in range(-(-count // lives.per_dossier)):
+        yield from lives.records(uuid4())
 
 
 async def bare_read(bootstrap: str, names: list[str]) -> tuple[int, float]:
@@ -103,7 +81,7 @@ async def measure(bench: Bench) -> Outcome:
     }
     names = list(topic_of.values())
     await topics.ensure_topics(settings.kafka_bootstrap, names, settings.topic_partitions)
-    produced = await produce(settings.kafka_bootstrap, topic_of, count)
+    produced = await publish(settings.kafka_bootstrap, topic_of, lives_of(count))
     seen, bare_seconds = await bare_read(settings.kafka_bootstrap, names)
     await db.provision(settings, "selection", spec().schema_sql)
     pool = await db.open_pool(settings, "selection", size=2)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from services.console import reasons
 from services.console.sessions import Person
 from shared.kernel.auth import mint
 from shared.kernel.settings import Settings
@@ -30,11 +31,16 @@ class Answer:
         """What a refusal says, in the service's words."""
         return str(self.body.get("detail", "")) if isinstance(self.body, dict) else ""
 
+    @property
+    def rule(self) -> str:
+        """The rule that refused a command (`CallClosed`), as the service names it."""
+        return str(self.body.get("reason", "")) if isinstance(self.body, dict) else ""
+
     def field_errors(self) -> dict[str, str]:
-        """An invalid input's reasons, by field (`budget.lines.0.amount_eur`)."""
+        """An invalid input's reasons, by field (`budget.lines.0.amount_eur`), in French."""
         if self.status != 422 or not isinstance(self.body, dict):
             return {}
-        return {e["field"]: e["reason"] for e in self.body.get("errors", [])}
+        return {e["field"]: reasons.field(e) for e in self.body.get("errors", [])}
 
 
 class Services:

@@ -2,6 +2,7 @@
 dossier's JSON (rows left empty are no rows), and the service's reasons for refusing a field
 come back to the field of the form that held it. The rules themselves are the services'."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,50 @@ TEXTS = (
     "project.territory",
     "project.beneficiaries",
 )
+
+
+# The form's labels, by field: beside each field and in the list of errors at the top.
+LABELS = {
+    "campagne": "Appel à projets",
+    "applicant.name": "Nom de la collectivité",
+    "applicant.kind": "Nature",
+    "applicant.departement": "Département",
+    "representative.name": "Nom et prénom",
+    "representative.role": "Qualité",
+    "representative.email": "Adresse électronique",
+    "project.title": "Titre du projet",
+    "project.summary": "Résumé",
+    "project.territory": "Territoire",
+    "project.beneficiaries": "Publics bénéficiaires",
+    "project.objectives": "Finalités",
+    "project.duration_months": "Durée (mois)",
+    "project.partners": "Les partenaires",
+    "budget.lines": "Le budget prévisionnel",
+    "budget.total_cost_eur": "Coût total du projet (€)",
+    "requested_eur": "Subvention demandée (€)",
+}
+_ROWS = {
+    "project.partners": {"name": "Partenaire {n}", "kind": "Nature du partenaire {n}"},
+    "budget.lines": {
+        "year": "Année {n}",
+        "category": "Catégorie {n}",
+        "label": "Poste {n}",
+        "amount_eur": "Montant {n} (€)",
+        "permanent_post": "Poste pérenne {n}",
+    },
+}
+
+
+def label(name: str) -> str:
+    """The label of a field of the form (`budget.lines.2.amount_eur`: « Montant 3 (€) »)."""
+    for prefix, cells in _ROWS.items():
+        if name.startswith(prefix + "."):
+            row, _, cell = name.removeprefix(prefix + ".").partition(".")
+            if row.isdigit() and cell in cells:
+                return cells[cell].format(n=int(row) + 1)
+            if row.isdigit():
+                return LABELS[prefix] + f", ligne {int(row) + 1}"
+    return LABELS.get(name, name)
 
 
 @dataclass
@@ -87,14 +132,33 @@ def filing(form: FormData, siren: str) -> Filing:
             for k in ("year", "category", "label", "amount_eur")
         }
         if any(cells.values()):
-            line: dict[str, Any] = {**cells, "year": _number(cells["year"])}
+            line: dict[str, Any] = {
+                **cells,
+                "year": _number(cells["year"]),
+                "amount_eur": amount(cells["amount_eur"]),
+            }
             line["permanent_post"] = values.get(f"budget.lines.{row}.permanent_post") == "on"
             lines.append(line)
             result.line_rows.append(row)
-    dossier["budget"] = {"lines": lines, "total_cost_eur": values.get("budget.total_cost_eur", "")}
-    dossier["requested_eur"] = values.get("requested_eur", "")
+    dossier["budget"] = {
+        "lines": lines,
+        "total_cost_eur": amount(values.get("budget.total_cost_eur")),
+    }
+    dossier["requested_eur"] = amount(values.get("requested_eur"))
     result.dossier = dossier
     return result
+
+
+_FRENCH_AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")  # "1 200,50": spaces, no-break spaces, thin ones
+
+
+def amount(text: Any) -> str:
+    """An amount as a French person types it ("1 200,50", "120000", "1200.5 €") in the API's
+    form ("1200.50" stays as typed otherwise, for the service to say what is wrong)."""
+    typed = str(text or "").strip()
+    bare = _SPACES.sub("", typed).removesuffix("€").removesuffix("EUR")
+    return bare.replace(",", ".") if _FRENCH_AMOUNT.fullmatch(bare) else typed
 
 
 def _number(text: str) -> Any:

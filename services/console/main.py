@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
@@ -147,6 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
+        if request.headers.get("HX-Request") == "true":  # a part of a page: the whole page goes
+            shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+            back_to = shown.path + (f"?{shown.query}" if shown.query else "") or exc.back_to
+            return Response(status_code=204, headers={"HX-Redirect": login_url(back_to)})
         return RedirectResponse(login_url(exc.back_to), status_code=303)
 
     @app.exception_handler(NotForYou)

@@ -1,10 +1,12 @@
 """How the console writes what the services answer, in French: amounts, dates, where a dossier
 stands and who acts next, the DSFR badge of each state. Pure presentation: no rule."""
 
+import json
 from typing import Any
 
 from jinja2 import Environment
 
+from services.console import forms
 from shared.language.french import OPINIONS, date, date_and_time, euros
 
 ROLES = {
@@ -97,6 +99,31 @@ CATEGORIES = {
     "structure_operation": "Fonctionnement de structure",
 }
 
+# What each mail of notifications is, as the dossier's page lists them.
+MAILS = {
+    "acknowledgement": "Accusé de réception du dépôt",
+    "eligible": "Dossier éligible",
+    "ineligible": "Dossier non éligible",
+    "opinion_requested": "Demande d'avis à la préfecture",
+    "opinion_given": "Avis de la préfecture rendu",
+    "withdrawn": "Retrait du dossier",
+    "decision_selected": "Décision : projet retenu",
+    "decision_rejected": "Décision : projet non retenu",
+    "grant_released": "Subvention libérée après un retrait",
+    "signature_added": "Signature de la convention",
+    "convention_signed": "Convention signée par les trois parties",
+    "funds_committed": "Engagement des crédits",
+    "instalment_paid": "Versement d'une tranche",
+    "opinion_on_balance_requested": "Demande d'avis motivé avant le solde",
+    "departmental_opinion_given": "Avis motivé avant le solde rendu",
+    "balance_released": "Versement du solde",
+    "balance_withheld": "Solde non versé",
+}
+
+
+def mail_label(template: str) -> str:
+    return MAILS.get(template, template)
+
 
 def state_label(state: str | None) -> str:
     return STATES.get(state or "", (state or "—", "info"))[0]
@@ -118,11 +145,24 @@ def moment(iso: Any) -> str:
     return "—" if not iso else date_and_time(str(iso))
 
 
+def pretty(value: Any, indent: int = 2) -> str:
+    """JSON as an auditor reads it: indented, keys sorted, accents as they are (the page escapes
+    it as any text)."""
+    return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def install(env: Environment) -> None:
     env.filters.update(
-        money=money, day=day, moment=moment, state_label=state_label, state_badge=state_badge
+        money=money,
+        day=day,
+        moment=moment,
+        state_label=state_label,
+        state_badge=state_badge,
+        mail_label=mail_label,
+        pretty=pretty,
     )
     env.globals.update(
+        label=forms.label,
         stepper=stepper,
         ROLES=ROLES,
         STATES=STATES,

@@ -12,8 +12,9 @@ CREATE TABLE IF NOT EXISTS habilitations (
     CHECK ((role = 'prefecture') = (departement IS NOT NULL))
 );
 
--- A session: the person as the provider said it, the role and binding aap gave them, the ID
--- token (for the provider's logout), the form token (CSRF), until when.
+-- A session: the person as the provider said it, the ID token (for the provider's logout), the
+-- form token (CSRF), until when. The role is not kept here: it is read from the habilitations
+-- (or the SIRET) at every request, so that a revoked habilitation applies at once.
 CREATE TABLE IF NOT EXISTS sessions (
     id           TEXT PRIMARY KEY,
     subject      TEXT NOT NULL,
@@ -21,9 +22,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     given_name   TEXT NOT NULL DEFAULT '',
     usual_name   TEXT NOT NULL DEFAULT '',
     siret        TEXT,
-    role         TEXT,               -- NULL: no habilitation (the person sees a page saying so)
-    siren        TEXT,
-    departement  TEXT,
     id_token     TEXT NOT NULL,
     csrf         TEXT NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),

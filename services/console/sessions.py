@@ -1,6 +1,8 @@
 """Who is logged in: a session per login, kept in the console's database and named by a random
 id in the signed session cookie; it ends at logout or when it expires (the person logs in again).
-Each carries the token that every form of the session must send back (CSRF)."""
+Each carries the token that every form of the session must send back (CSRF). What the person may
+do is read from the habilitations at every request: a habilitation revoked or changed applies at
+once, not at the next login."""
 
 import secrets
 from dataclasses import dataclass
@@ -8,13 +10,14 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from services.console import habilitations
 from services.console.habilitations import Habilitation
 from shared.language.actors import Role
 
 _OPEN = """
-INSERT INTO sessions (id, subject, email, given_name, usual_name, siret, role, siren,
-                      departement, id_token, csrf, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+INSERT INTO sessions (id, subject, email, given_name, usual_name, siret, id_token, csrf,
+                      expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 _FIND = "SELECT * FROM sessions WHERE id = $1 AND expires_at > $2"
 _CLOSE = "DELETE FROM sessions WHERE id = $1 RETURNING id_token"
@@ -47,13 +50,11 @@ class Person:
 async def open_session(
     conn: asyncpg.Connection,
     claims: dict[str, str],
-    habilitation: Habilitation | None,
     id_token: str,
     now: datetime,
     minutes: int,
 ) -> str:
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    h = habilitation
     await conn.execute(
         _OPEN,
         session_id,
@@ -62,9 +63,6 @@ async def open_session(
         claims.get("given_name", ""),
         claims.get("usual_name", ""),
         claims.get("siret"),
-        h.role.value if h else None,
-        h.siren if h else None,
-        h.departement if h else None,
         id_token,
         csrf,
         now + timedelta(minutes=minutes),
@@ -77,9 +75,7 @@ async def person(conn: asyncpg.Connection, session_id: str, now: datetime) -> Pe
     row = await conn.fetchrow(_FIND, session_id, now)
     if row is None:
         return None
-    habilitation = None
-    if row["role"]:
-        habilitation = Habilitation(Role(row["role"]), row["siren"], row["departement"])
+    habilitation = await habilitations.of(conn, row["email"], row["siret"])
     return Person(
         row["id"],
         row["subject"],

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from services.selection import handlers, queries
 from services.selection.errors import UnknownDossier
 from shared.contracts.selection import Opinion, Outcome, Scores
-from shared.contracts.values import DepartementCode, Euros, Motivation
+from shared.contracts.values import DepartementCode, Euros, Motivation, refuse
 from shared.kernel.deps import ActorDep, CampaignId, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_ONE, api_router, command, errors, link_to
@@ -59,9 +59,12 @@ class DecisionBody(_Body):
     ) -> Decimal | None:
         outcome = info.data.get("outcome")
         if outcome is Outcome.selected and not granted:
-            raise ValueError("a selection names the amount granted, above 0.00")
+            refuse("granted_missing", "a selection names the amount granted, above 0.00")
         if outcome is Outcome.rejected and granted:
-            raise ValueError("a rejection grants nothing: leave granted_eur out, or 0.00")
+            refuse(
+                "granted_with_rejection",
+                "a rejection grants nothing: leave granted_eur out, or 0.00",
+            )
         return granted
 
 

@@ -116,7 +116,9 @@ async def on_decided(conn: asyncpg.Connection, e: SelectionDecided, _: Envelope)
 
 
 async def on_released(conn: asyncpg.Connection, e: GrantReleased, _: Envelope) -> None:
-    await _upsert(conn, e, released_eur=e.released_eur, released_at=e.released_at)
+    # a grant is released only for a withdrawn dossier: the view says so even before the
+    # withdrawal's own projection (another consumer, on applications' topic) has caught up
+    await _upsert(conn, e, released_eur=e.released_eur, released_at=e.released_at, withdrawn=True)
 
 
 async def on_signature(conn: asyncpg.Connection, e: ConventionSignatureAdded, _: Envelope) -> None:

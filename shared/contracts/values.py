@@ -1,8 +1,12 @@
-"""Value types shared by the contracts: exact money, free text, SIREN, département code."""
+"""Value types shared by the contracts: exact money, free text, SIREN, département code.
+
+Each refusal has a kind of its own (`amount_negative`, `text_empty`, `siren_invalid`, …): the
+422 answers name it beside the field and the reason, so that a client (the console) can say it
+in its own words."""
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from pydantic import (
     AfterValidator,
@@ -11,10 +15,16 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
 from shared.language.referentials import DEPARTEMENTS, siren_is_valid
 
 CENT = Decimal("0.01")
+
+
+def refuse(kind: str, reason: str, **context: str | int) -> NoReturn:
+    """Refuse a value: its kind (stable, for clients), the reason in words, what it depends on."""
+    raise PydanticCustomError(kind, reason, context)  # placeholders only of `context`
 
 
 # Every amount column is NUMERIC(12, 2): ten digits of euros, two of cents.
@@ -29,9 +39,9 @@ def _exact_amount(value: Any) -> Any:
     if isinstance(value, float):
         if value.is_integer():  # 1200.0 is a whole number of euros, exactly
             return Decimal(int(value))
-        raise ValueError(f"amounts are exact: give {_EXAMPLE}, not a floating-point number")
+        refuse("amount_inexact", f"amounts are exact: give {_EXAMPLE}, not a floating-point number")
     if isinstance(value, bool):
-        raise ValueError("an amount is a number of euros, not a boolean")
+        refuse("amount_invalid", "an amount is a number of euros, not a boolean")
     if isinstance(value, int):
         value = Decimal(value)
     if isinstance(value, str):
@@ -39,24 +49,26 @@ def _exact_amount(value: Any) -> Any:
             return Decimal(value)
         text = value.strip()
         if text.startswith("-") and _AMOUNT.match(text[1:]):
-            raise ValueError("an amount cannot be negative")
+            refuse("amount_negative", "an amount cannot be negative")
         if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
-            raise ValueError("an amount has at most two decimals (cents)")
+            refuse("amount_cents", "an amount has at most two decimals (cents)")
         if re.fullmatch(r"[0-9]{11,}(\.[0-9]*)?", text):
-            raise ValueError(f"an amount is at most {MAX_EUROS} EUR")
-        raise ValueError(f"{value[:40]!r} is not an amount in euros: give {_EXAMPLE}")
+            refuse(
+                "amount_too_large", f"an amount is at most {MAX_EUROS} EUR", max_eur=str(MAX_EUROS)
+            )
+        refuse("amount_invalid", f"{value[:40]!r} is not an amount in euros: give {_EXAMPLE}")
     return value
 
 
 def _two_places(value: Decimal) -> Decimal:
     if not value.is_finite():
-        raise ValueError("an amount must be finite")
+        refuse("amount_invalid", "an amount must be finite")
     if value < 0:
-        raise ValueError("an amount cannot be negative")
+        refuse("amount_negative", "an amount cannot be negative")
     if value > MAX_EUROS:
-        raise ValueError(f"an amount is at most {MAX_EUROS} EUR")
+        refuse("amount_too_large", f"an amount is at most {MAX_EUROS} EUR", max_eur=str(MAX_EUROS))
     if value != value.quantize(CENT):
-        raise ValueError("an amount has at most two decimals (cents)")
+        refuse("amount_cents", "an amount has at most two decimals (cents)")
     return value.quantize(CENT)
 
 
@@ -89,14 +101,14 @@ TEXT_PATTERN = r"^[^\x00]*\S[^\x00]*$"
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("a text cannot contain the NUL character (\\u0000)")
+        refuse("text_nul", "a text cannot contain the NUL character (\\u0000)")
     return value
 
 
 def _something_written(value: str) -> str:
     text = value.strip()
     if not text:
-        raise ValueError("write something: this text cannot be empty or only spaces")
+        refuse("text_empty", "write something: this text cannot be empty or only spaces")
     return text
 
 
@@ -121,7 +133,7 @@ Motivation = text(4000)
 
 def _siren(value: str) -> str:
     if not siren_is_valid(value):
-        raise ValueError("not a valid SIREN: nine digits with a correct check digit (Luhn)")
+        refuse("siren_invalid", "not a valid SIREN: nine digits with a correct check digit (Luhn)")
     return value
 
 
@@ -132,7 +144,10 @@ _DEPARTEMENT_CODES = sorted(DEPARTEMENTS | {"2a", "2b"})
 def _departement(value: str) -> str:
     code = value.upper()
     if code not in DEPARTEMENTS:
-        raise ValueError(f"unknown département code {value[:10]!r} (e.g. '13', '2A', '974')")
+        refuse(
+            "departement_unknown",
+            f"unknown département code {value[:10]!r} (e.g. '13', '2A', '974')",
+        )
     return code
 
 

@@ -1,6 +1,7 @@
 """HTTP conventions of every service: errors mapped once, health and metrics routes."""
 
 from collections.abc import Sequence
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -20,12 +21,23 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _context(ctx: dict[str, Any] | None) -> dict[str, str | int | float | bool]:
+    """What a refusal depends on (a maximum length, the values allowed), as JSON can say it."""
+    return {
+        k: v if isinstance(v, (int, float, bool)) else str(v)
+        for k, v in (ctx or {}).items()
+        if isinstance(v, (str, int, float, bool, Decimal))
+    }
+
+
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
             "field": _field(tuple(e.get("loc", ()))),
+            "type": str(e.get("type", "invalid")),
             "reason": str(e.get("msg", "")).removeprefix("Value error, "),
+            "context": _context(e.get("ctx")),
         }
         for e in exc.errors()
     ]

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 KEPT = timedelta(hours=24)
+ANSWER_WAIT_SECONDS = 2.0  # how long a retry waits for the first request's answer to be kept
 # An sf-string of the draft, as clients send them: printable ASCII, a UUID in practice.
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _KEY = re.compile(KEY_PATTERN)
@@ -209,6 +210,13 @@ async def _answer_again(
     """Answer a key already used: its first answer, or a refusal when the body differs."""
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_FIND, owner, key, KEPT)
+        # The first request keeps its answer a moment after its commit: a retry sent at the
+        # same instant waits for it rather than answer from the events alone.
+        waited = 0.0
+        while row is not None and row["body"] is None and waited < ANSWER_WAIT_SECONDS:
+            await asyncio.sleep(0.05)
+            waited += 0.05
+            row = await conn.fetchrow(_FIND, owner, key, KEPT)
     if row is None:
         return False
     if row["fingerprint"] != fingerprint:
@@ -219,7 +227,9 @@ async def _answer_again(
         body = {
             "error": "invalid",
             "detail": f"{HEADER}: {reason}",
-            "errors": [{"field": HEADER, "reason": reason}],
+            "errors": [
+                {"field": HEADER, "type": "idempotency_key_reused", "reason": reason, "context": {}}
+            ],
         }
         await _send_json(send, 422, body, [])
         return True

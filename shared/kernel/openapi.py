@@ -26,10 +26,17 @@ class Refusal(BaseModel):
 
 
 class FieldError(BaseModel):
+    """One field refused: where, of what kind (stable: pydantic's error types, and aap's own such
+    as `amount_negative`, `text_empty`, `siren_invalid`), why in words, and what it depends on."""
+
     model_config = ConfigDict(extra="forbid")
 
     field: str = Field(examples=["budget.lines.0.amount_eur"])
+    type: str = Field(examples=["amount_negative", "missing", "string_too_long"])
     reason: str
+    context: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, examples=[{"max_length": 200}]
+    )
 
 
 class Invalid(BaseModel):

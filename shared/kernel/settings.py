@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     oidc_discovery_url: str = ""
     oidc_client_id: str = "aap-console"
     oidc_client_secret: str = "aap-console-dev-secret"
-    oidc_scope: str = "openid email profile"
+    oidc_scope: str = "openid email given_name usual_name siret idp_id"
     # Signs the console's session cookie; empty: a new one at each start (sessions end with it).
     console_session_secret: str = ""
     console_session_minutes: int = Field(default=480, ge=1)

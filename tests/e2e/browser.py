@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Route, async_playwright, expect
 
 # deploy/local/tools.sh installs it; Playwright's own browser download is never used.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,7 +33,10 @@ def chromium_binary() -> Path:
 
 @pytest.fixture(scope="session")
 async def browser(chromium_binary: Path) -> AsyncIterator[Browser]:
-    """One Chromium for the session (Playwright gives it a fresh profile)."""
+    """One Chromium for the session (Playwright gives it a fresh profile). Assertions wait up to
+    15 s for what they expect: two cores shared by the services, the broker, the database and
+    the provider are sometimes slower than Playwright's 5 s."""
+    expect.set_options(timeout=15_000)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=chromium_binary, headless=True, args=FLAGS

@@ -170,13 +170,20 @@ async def test_a_form_with_bad_input_shows_each_error_beside_its_field_and_files
         await page.goto(console.at("/dossiers"))
         before = await page.locator("tbody tr").count()
         await page.goto(console.at("/deposer"))
-        await fill_dossier(page, requested="12,5")
+        await fill_dossier(page, requested="douze mille")
         await page.get_by_label("Titre du projet").fill("   ")
         await page.get_by_role("button", name="Déposer le dossier").click()
         await expect(page.get_by_text("Le formulaire contient des erreurs")).to_be_visible()
-        # each reason beside its field, in the group the DSFR marks as in error
-        for field in ("requested_eur", "project-title"):
+        # each reason beside its field, in French, in the group the DSFR marks as in error
+        for field, reason in (
+            ("requested_eur", "Indiquez un montant en euros"),
+            ("project-title", "Écrivez quelque chose"),
+        ):
             group = page.locator(f".fr-input-group--error:has(#{field})")
-            await expect(group.locator(".fr-message--error")).to_be_visible()
+            await expect(group.locator(".fr-message--error")).to_contain_text(reason)
+        # and listed at the top by their labels, each a link to its field
+        summary = page.locator(".fr-alert--error")
+        await expect(summary.get_by_role("link", name="Subvention demandée (€)")).to_be_visible()
+        await expect(summary.get_by_role("link", name="Titre du projet")).to_be_visible()
         await page.goto(console.at("/dossiers"))
         assert await page.locator("tbody tr").count() == before

@@ -99,6 +99,19 @@ async def rows(pool: asyncpg.Pool, query: str, *args: Any) -> int:
         return int(await conn.fetchval(query, *args))
 
 
+_UNHEARD = """
+SELECT count(*) FROM (SELECT stream_id, max(version) AS version FROM events GROUP BY stream_id) e
+LEFT JOIN published_heads p USING (stream_id)
+WHERE p.version IS DISTINCT FROM e.version
+"""
+
+
+async def heard_back(pool: asyncpg.Pool) -> bool:
+    """Every stream's last event read back from the service's own topic (`published_heads`):
+    the live read models are complete, not only the one a test looks at."""
+    return await rows(pool, _UNHEARD) == 0
+
+
 async def until(predicate: Callable[[], Awaitable[bool]], what: str) -> None:
     await wait_for(predicate, timeout=60, what=what)
 
@@ -134,7 +147,7 @@ async def test_the_applications_read_model_rebuilt_by_the_command_equals_the_liv
                         withdrawn,
                     )
                     == 3
-                )
+                ) and await heard_back(pool)
 
             await until(projected, "the dossiers in the live read model")
         live = await digest(pool, ["dossiers"])
@@ -157,7 +170,7 @@ async def test_the_selection_read_model_rebuilt_by_the_command_equals_the_live_o
                         pool, "SELECT count(*) FROM selection_dossiers WHERE eligible IS NOT NULL"
                     )
                     >= 3
-                )
+                ) and await heard_back(pool)
 
             await until(checked, "the eligibility checks in selection's read model")
         tables = await read_models(settings, selection)
@@ -211,7 +224,9 @@ async def test_the_notifications_read_models_rebuilt_by_the_command_equal_the_li
             await produce(own, topic, old)
 
             async def projected() -> bool:
-                return await rows(pool, "SELECT count(*) FROM notification_log") == 3
+                return await rows(
+                    pool, "SELECT count(*) FROM notification_log"
+                ) == 3 and await heard_back(pool)
 
             await until(projected, "the mails in the live notification log")
         tables = await read_models(own, notifications)

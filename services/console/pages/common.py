@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from services.console import reasons
 from services.console.backend import Answer
 from services.console.context import Console
 from services.console.sessions import Person
@@ -77,9 +78,12 @@ def new_key() -> str:
 
 
 def refusal(answer: Answer) -> str:
-    """What to tell the person of a command the service refused, in its words."""
+    """What to tell the person of a command the service refused: in French when the console words
+    the rule that refused it, else in the service's words."""
+    if answer.status == 403:
+        return "Votre rôle ne vous permet pas cette action sur ce dossier."
     if answer.status == 404:
         return "Ce dossier n'existe pas, ou n'est pas de votre ressort."
     if answer.status == 503:
         return "Le service ne répond pas pour le moment : réessayez dans quelques instants."
-    return answer.detail or f"Le service a répondu {answer.status}."
+    return reasons.command(answer.rule, answer.detail) or f"Le service a répondu {answer.status}."

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.console import forms
 from services.console.context import ConsoleDep, PersonDep, page
 from services.console.pages.common import campaign_of, dossier, new_key, refusal
 from services.console.sessions import same_token
@@ -45,7 +46,7 @@ def _scores(form: Form) -> dict[str, Any]:
 def _decision(form: Form) -> dict[str, Any]:
     body = {"outcome": form.get("outcome", ""), "motivation": form.get("motivation", "")}
     if form.get("outcome") == "selected":
-        body["granted_eur"] = form.get("granted_eur", "")
+        body["granted_eur"] = forms.amount(form.get("granted_eur", ""))
     return body
 
 
@@ -70,7 +71,7 @@ ACTIONS: dict[str, Action] = {
         (Role.instructor,),
         lambda f: {
             "scores": _scores(f),
-            "proposed_eur": f.get("proposed_eur", ""),
+            "proposed_eur": forms.amount(f.get("proposed_eur", "")),
             "comment": f.get("comment", ""),
         },
         "L'évaluation du comité est enregistrée.",
@@ -93,7 +94,7 @@ ACTIONS: dict[str, Action] = {
         "/final-report",
         (Role.applicant,),
         lambda f: {
-            "justified_spending_eur": f.get("justified_spending_eur", ""),
+            "justified_spending_eur": forms.amount(f.get("justified_spending_eur", "")),
             "summary": f.get("summary", ""),
         },
         "Le rapport final est déposé.",

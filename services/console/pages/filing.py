@@ -55,8 +55,12 @@ def _context(
 async def form(request: Request, person: PersonDep, console: ConsoleDep) -> Response:
     require(person, Role.applicant)
     open_campaigns = [c for c in await campaigns(console, person) if c.get("open")]
+    asked = request.query_params.get("campagne", "")  # a link to one call's form
+    chosen = {"campagne": asked} if asked in [str(c["id"]) for c in open_campaigns] else {}
     return page(
-        request, "filing.html", **_context(person, open_campaigns, forms.Filing(), {}, None)
+        request,
+        "filing.html",
+        **_context(person, open_campaigns, forms.Filing(values=chosen), {}, None),
     )
 
 

@@ -1,0 +1,102 @@
+"""What the services refuse, said in French: a field's refusal by its kind (the `type` of each
+422 error: pydantic's, or aap's own such as `amount_negative`), a command's by the rule that
+refused it (the 409's `reason`, the refusal's class name). The services decide; the console
+only words their answers for the people who read them. What has no wording here is shown in
+the service's own words."""
+
+import string
+from typing import Any
+
+# A field refused, by the kind of refusal; {placeholders} come from the refusal's context.
+FIELDS: dict[str, str] = {
+    "missing": "Ce champ est obligatoire.",
+    "text_empty": "Écrivez quelque chose : ce champ ne peut être ni vide ni fait d'espaces.",
+    "text_nul": "Ce texte contient un caractère invisible (NUL) : retirez-le.",
+    "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",
+    "string_too_short": "Ce texte est trop court : {min_length} caractères au moins.",
+    "string_type": "Écrivez un texte.",
+    "string_pattern_mismatch": "Ce texte n'a pas la forme attendue.",
+    "too_short": "Il en faut au moins {min_length}.",
+    "too_long": "Il en faut au plus {max_length}.",
+    "literal_error": "Choisissez une des valeurs proposées.",
+    "enum": "Choisissez une des valeurs proposées.",
+    "int_parsing": "Indiquez un nombre entier.",
+    "int_type": "Indiquez un nombre entier.",
+    "int_from_float": "Indiquez un nombre entier, sans décimales.",
+    "greater_than_equal": "Indiquez au moins {ge}.",
+    "greater_than": "Indiquez plus de {gt}.",
+    "less_than_equal": "Indiquez au plus {le}.",
+    "less_than": "Indiquez moins de {lt}.",
+    "bool_parsing": "Répondez par oui ou par non.",
+    "datetime_parsing": "Indiquez une date et une heure.",
+    "datetime_from_date_parsing": "Indiquez une date et une heure.",
+    "date_parsing": "Indiquez une date.",
+    "uuid_parsing": "Ce n'est pas un identifiant de dossier.",
+    "amount_inexact": "Indiquez un montant exact en euros, par exemple 1 200,50.",
+    "amount_invalid": "Indiquez un montant en euros, par exemple 1 200,50.",
+    "amount_negative": "Un montant ne peut pas être négatif.",
+    "amount_cents": "Un montant a au plus deux décimales (les centimes).",
+    "amount_too_large": "Ce montant dépasse ce qu'un dossier peut demander.",
+    "siren_invalid": "Ce SIREN n'est pas valide : neuf chiffres, dont le dernier est une clé.",
+    "departement_unknown": "Ce département n'existe pas : choisissez-en un de la liste.",
+    "granted_missing": "Un projet retenu reçoit un montant, au-dessus de 0,00 €.",
+    "granted_with_rejection": "Un projet non retenu ne reçoit rien : laissez le montant vide.",
+    "idempotency_key_reused": "Ce formulaire a déjà servi : rechargez la page.",
+}
+# What the e-mail validator of pydantic calls its refusals.
+_EMAIL = "Indiquez une adresse électronique valide (nom@domaine.fr)."
+
+# A command refused, by the rule that refused it (the refusal's `reason`).
+COMMANDS: dict[str, str] = {
+    "CallClosed": "L'appel à projets est clos : sa date limite de dépôt est passée.",
+    "CallNotOpen": "L'appel à projets n'est pas encore ouvert.",
+    "AlreadySubmitted": "Ce dossier a déjà été déposé.",
+    "AlreadyWithdrawn": "Ce dossier a déjà été retiré.",
+    "AlreadyDecided": "La présidence a déjà décidé de ce dossier.",
+    "DossierWithdrawn": "Ce dossier a été retiré par la collectivité : plus rien n'est fait.",
+    "NotEligible": "Ce dossier n'est pas éligible : il ne va pas plus loin.",
+    "OpinionAlreadyGiven": "L'avis a déjà été donné.",
+    "OpinionMissing": "L'avis de la préfecture est attendu d'abord.",
+    "AssessmentMissing": "L'évaluation du comité est attendue d'abord.",
+    "OverRequest": "Ce montant dépasse celui que la collectivité a demandé.",
+    "OverCap": "Ce montant dépasse le plafond d'aide par projet de l'appel.",
+    "OverEnvelope": "Ce montant dépasse ce qui reste de l'enveloppe de la campagne.",
+    "SingleLever": (
+        "Des actions ponctuelles et non coordonnées ne sont pas retenues : un projet retenu "
+        "actionne plusieurs leviers."
+    ),
+    "NotSelected": "Seul un projet retenu a une convention à signer.",
+    "AlreadySigned": "Cette partie a déjà signé la convention.",
+    "ConventionDeadlinePassed": "Le délai de signature de la convention est passé.",
+    "NothingCommitted": "Les crédits ne sont pas encore engagés pour ce dossier.",
+    "BalanceIsNext": "Toutes les tranches sont versées : reste le solde.",
+    "BalanceSettled": "Le solde a déjà été réglé : les paiements du dossier sont clos.",
+    "BalanceWithheldError": "Un avis défavorable a retenu le solde : il n'est pas versé.",
+    "ReportAlreadySubmitted": "Le rapport final a déjà été déposé.",
+    "ReportMissing": "Le rapport final de la collectivité est attendu d'abord.",
+    "DossierBusy": "Le dossier est modifié au même moment par quelqu'un d'autre : réessayez.",
+    "KeyTaken": "Ce formulaire est déjà en cours d'envoi : rechargez la page.",
+}
+
+
+class _Known(string.Formatter):
+    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        return (
+            kwargs.get(key, "…") if isinstance(key, str) else super().get_value(key, args, kwargs)
+        )
+
+
+def field(error: dict[str, Any]) -> str:
+    """A field's refusal (`{"field", "type", "reason", "context"}`), in French."""
+    kind, reason = str(error.get("type", "")), str(error.get("reason", ""))
+    if kind == "value_error" and "email" in reason:
+        return _EMAIL
+    wording = FIELDS.get(kind)
+    if wording is None:
+        return reason
+    return _Known().format(wording, **(error.get("context") or {}))
+
+
+def command(reason: str, detail: str) -> str:
+    """A command's refusal, in French when its rule is known here, else in the service's words."""
+    return COMMANDS.get(reason, detail)
