@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
 from services.applications import main as applications
 from services.notifications import handlers as notifications_handlers
@@ -29,6 +30,7 @@ from shared.kernel import db, topics
 from shared.kernel.envelope import wrap
 from shared.kernel.eventstore import EventStore
 from shared.kernel.projection import digest
+from shared.kernel.sampling import consumer_lag
 from shared.kernel.settings import Settings
 from shared.language.actors import Role
 from tests.conftest import own_namespace, settings_env
@@ -47,7 +49,8 @@ async def settings(settings: Settings) -> AsyncIterator[Settings]:
 
 @asynccontextmanager
 async def running(settings: Settings, service: ModuleType) -> AsyncIterator[httpx.AsyncClient]:
-    """The service in this process: HTTP, relay, consumers; stopped on exit."""
+    """The service in this process: HTTP, relay, consumers; stopped on exit (`http.app`: the
+    application, for `caught_up`)."""
     app = service.create_app(settings)
     async with (
         app.router.lifespan_context(app),
@@ -55,6 +58,7 @@ async def running(settings: Settings, service: ModuleType) -> AsyncIterator[http
             transport=httpx.ASGITransport(app=app), base_url=f"http://{service.NAME}"
         ) as http,
     ):
+        http.app = app  # type: ignore[attr-defined]
         yield http
 
 
@@ -99,17 +103,13 @@ async def rows(pool: asyncpg.Pool, query: str, *args: Any) -> int:
         return int(await conn.fetchval(query, *args))
 
 
-_UNHEARD = """
-SELECT count(*) FROM (SELECT stream_id, max(version) AS version FROM events GROUP BY stream_id) e
-LEFT JOIN published_heads p USING (stream_id)
-WHERE p.version IS DISTINCT FROM e.version
-"""
-
-
-async def heard_back(pool: asyncpg.Pool) -> bool:
-    """Every stream's last event read back from the service's own topic (`published_heads`):
-    the live read models are complete, not only the one a test looks at."""
-    return await rows(pool, _UNHEARD) == 0
+async def caught_up(app: FastAPI) -> bool:
+    """Every consumer group of the service has joined and committed the end of its topics:
+    all its live read models are complete, not only the one a test looks at."""
+    for group, consumer in app.state.runtime.group_consumers():
+        if not consumer.assignment() or any((await consumer_lag(group, consumer)).values()):
+            return False
+    return True
 
 
 async def until(predicate: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -147,7 +147,7 @@ async def test_the_applications_read_model_rebuilt_by_the_command_equals_the_liv
                         withdrawn,
                     )
                     == 3
-                ) and await heard_back(pool)
+                ) and await caught_up(http.app)
 
             await until(projected, "the dossiers in the live read model")
         live = await digest(pool, ["dossiers"])
@@ -162,7 +162,7 @@ async def test_the_applications_read_model_rebuilt_by_the_command_equals_the_liv
 async def test_the_selection_read_model_rebuilt_by_the_command_equals_the_live_one(settings):
     # given the dossiers of the test above, checked by selection and projected as it runs
     async with database(settings, selection) as pool:
-        async with running(settings, selection):
+        async with running(settings, selection) as http:
 
             async def checked() -> bool:
                 return (
@@ -170,7 +170,7 @@ async def test_the_selection_read_model_rebuilt_by_the_command_equals_the_live_o
                         pool, "SELECT count(*) FROM selection_dossiers WHERE eligible IS NOT NULL"
                     )
                     >= 3
-                ) and await heard_back(pool)
+                ) and await caught_up(http.app)
 
             await until(checked, "the eligibility checks in selection's read model")
         tables = await read_models(settings, selection)
@@ -195,7 +195,7 @@ async def test_the_notifications_read_models_rebuilt_by_the_command_equal_the_li
     async with own_namespace(settings) as own, database(own, notifications) as pool:
         topic = topics.events_topic(own.topic_prefix, "notifications")
         store = EventStore(source="/aap/notifications", topic=topic)
-        async with running(own, notifications):
+        async with running(own, notifications) as http:
             # given mails recorded as sent by today's mailer, and one by its version 1
             now = datetime.now(UTC)
             sent = [
@@ -226,7 +226,7 @@ async def test_the_notifications_read_models_rebuilt_by_the_command_equal_the_li
             async def projected() -> bool:
                 return await rows(
                     pool, "SELECT count(*) FROM notification_log"
-                ) == 3 and await heard_back(pool)
+                ) == 3 and await caught_up(http.app)
 
             await until(projected, "the mails in the live notification log")
         tables = await read_models(own, notifications)
