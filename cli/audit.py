@@ -187,7 +187,8 @@ def show(
 
 @audit_app.command()
 def verify(service: str = typer.Option("", help="one service (default: all four)")) -> None:
-    """Recompute the hash chain of every stream of every store; exit 1 on any break."""
+    """Recompute the hash chain of every stream of every store, and check the bytes of every
+    file the events name; exit 1 on any break."""
     if service and service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     settings, services = Settings(), [service] if service else list(SERVICES)
@@ -219,9 +220,12 @@ def verify(service: str = typer.Option("", help="one service (default: all four)
     breaks = asyncio.run(run())
     _print_breaks(breaks)
     if breaks:
-        err.print(f"[red]{len(breaks)} break(s)[/] in the chains of {', '.join(services)}")
+        err.print(
+            f"[red]{len(breaks)} break(s)[/] in the chains (and the files they name) of "
+            f"{', '.join(services)}"
+        )
         raise typer.Exit(1)
-    console.print(f"[green]every chain holds[/] in {', '.join(services)}")
+    console.print(f"[green]every chain holds[/] (and every file) in {', '.join(services)}")
 
 
 @audit_app.command()

@@ -50,6 +50,15 @@ def upcast(event_type: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         data = {**data, "to": data["recipients"], "cc": []}
         del data["recipients"]
         return "NotificationSent.v2", data
+    added_in_v2 = {  # v2 said a deadline, or what it follows from; v1 did not
+        "PrefectureOpinionRequested.v1": ("due_at",),
+        "ConventionSigned.v1": ("duration_months",),
+        "FundsCommitted.v1": ("final_report_due_at",),
+        "EligibilityChecked.v1": ("duration_months", "after_amendment"),
+    }
+    if event_type in added_in_v2:
+        added = dict.fromkeys(added_in_v2[event_type])
+        return event_type.replace(".v1", ".v2"), {**data, **added}
     return event_type, data
 
 

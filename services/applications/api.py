@@ -112,13 +112,19 @@ async def withdraw_dossier(
 
 
 @router.get("/dossiers/{dossier_id}", **READ_ONE)
-async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
+async def read_dossier(
+    dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+) -> dict[str, Any]:
+    """The dossier as it stands (as filed, then as amended), its amendments, the correction it
+    waits for, and whether it carries every file its call requires."""
     view = await queries.dossier(pool, dossier_id)
     if view is None or not within_binding(
         actor, siren=view["siren"], departement=view["departement"]
     ):
         raise UnknownDossier(dossier_id, reading=True)
-    return view
+    files = await queries.attachments(pool, dossier_id, agent=False)
+    required = find(campaigns, view["campaign_id"]).attachments.required
+    return {**view, **queries.completeness(files, required)}
 
 
 @router.get("/dossiers", **READ_MANY)

@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from shared.contracts.applications import Dossier
+from shared.contracts.values import Attachment
 from shared.language.actors import Actor
+from shared.language.attachments import Audience
 from shared.language.campaigns import Campaign
 
 
@@ -36,4 +39,141 @@ class Withdraw:
     decided: Decision | None  # heard from selection's log: the input of the withdrawal rule
 
 
-Command = Submit | Withdraw
+# --- the exchange: attachments, messages, notes -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddAttachment:
+    actor: Actor
+    dossier_id: UUID
+    attachment: Attachment
+    audience: Audience
+    now: datetime
+
+
+@dataclass(frozen=True)
+class PostMessage:
+    actor: Actor
+    dossier_id: UUID
+    message_id: UUID
+    text: str
+    attachments: list[UUID]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class AddNote:
+    actor: Actor
+    dossier_id: UUID
+    note_id: UUID
+    text: str
+    attachments: list[UUID]
+    now: datetime
+
+
+# --- corrections ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestCorrection:
+    actor: Actor
+    dossier_id: UUID
+    request_id: UUID
+    fields: list[str]
+    reason: str
+    due_at: datetime
+    now: datetime
+    decided: Decision | None
+
+
+@dataclass(frozen=True)
+class Amend:
+    actor: Actor
+    dossier_id: UUID
+    changes: dict[str, Any]  # field path → its new value, as JSON
+    now: datetime
+    decided: Decision | None
+
+
+@dataclass(frozen=True)
+class RemindOfCorrection:
+    """The schedule's: a reminder's instant before the correction's deadline came."""
+
+    dossier_id: UUID
+    due_at: datetime
+    window_days: int
+    reminder_days: tuple[int, ...]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MarkCorrectionOverdue:
+    """The schedule's: the correction's deadline came (nothing if it was answered)."""
+
+    dossier_id: UUID
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CloseIncomplete:
+    actor: Actor
+    dossier_id: UUID
+    motivation: str
+    now: datetime
+    decided: Decision | None
+
+
+# --- drafts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveDraft:
+    actor: Actor
+    dossier_id: UUID
+    campaign: Campaign
+    content: dict[str, Any]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ShareDraft:
+    actor: Actor
+    dossier_id: UUID
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CommentDraft:
+    actor: Actor
+    dossier_id: UUID
+    comment_id: UUID
+    text: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class FileDraft:
+    actor: Actor
+    dossier_id: UUID
+    reference: str
+    campaign: Campaign
+    now: datetime
+
+
+Command = (
+    Submit
+    | Withdraw
+    | AddAttachment
+    | PostMessage
+    | AddNote
+    | RequestCorrection
+    | Amend
+    | RemindOfCorrection
+    | MarkCorrectionOverdue
+    | CloseIncomplete
+    | SaveDraft
+    | ShareDraft
+    | CommentDraft
+    | FileDraft
+)

@@ -1,11 +1,20 @@
 """Applications' subscribers: what it must hear from the other services. Thin."""
 
+from collections.abc import Mapping
+
 import asyncpg
 
 from services.applications import handlers
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationWithdrawn,
+    CorrectionRequested,
+    DossierClosedIncomplete,
+)
 from shared.contracts.selection import SelectionDecided
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
+from shared.language.campaigns import Campaign
 
 
 async def on_decided(conn: asyncpg.Connection, event: SelectionDecided, _: Envelope) -> None:
@@ -15,3 +24,32 @@ async def on_decided(conn: asyncpg.Connection, event: SelectionDecided, _: Envel
 def decisions() -> Subscription:
     """The President's decisions: after one, a dossier can no longer be withdrawn."""
     return Subscription(Consumer("decisions", {SelectionDecided: on_decided}), ["selection"])
+
+
+def deadlines(campaigns: Mapping[str, Campaign]) -> Subscription:
+    """The schedule fed by the events, as selection's is (services/selection/consumers.py): a
+    correction's reminders and overdue are planned when its request is heard on the service's
+    own topic, dropped when the amendment, the closure or the withdrawal is."""
+
+    async def on_asked(conn: asyncpg.Connection, event: CorrectionRequested, env: Envelope) -> None:
+        await handlers.plan_correction_deadline(conn, campaigns, event, env.id)
+
+    async def on_answered(
+        conn: asyncpg.Connection,
+        event: ApplicationAmended | DossierClosedIncomplete | ApplicationWithdrawn,
+        _: Envelope,
+    ) -> None:
+        await handlers.cancel_correction_deadline(conn, event.dossier_id)
+
+    return Subscription(
+        Consumer(
+            "deadlines",
+            {
+                CorrectionRequested: on_asked,
+                ApplicationAmended: on_answered,
+                DossierClosedIncomplete: on_answered,
+                ApplicationWithdrawn: on_answered,
+            },
+        ),
+        ["applications"],
+    )

@@ -37,3 +37,32 @@ class AlreadyWithdrawn(Refused):
 
 class AlreadyDecided(Refused):
     """A dossier is withdrawn before the President's decision, never after it."""
+
+
+class DossierClosed(Refused):
+    """A dossier withdrawn, or closed as incomplete: nothing more happens to it."""
+
+
+class UnknownAttachment(NotFound):
+    def __init__(self, attachment_id: object, dossier_id: object) -> None:
+        super().__init__(f"no attachment {attachment_id} in dossier {dossier_id}")
+
+
+class UnknownDraft(NotFound):
+    """No such draft, or one the actor may not read (another SIREN's, or not shared with this
+    préfecture): both answer alike."""
+
+    def __init__(self, draft_id: object) -> None:
+        super().__init__(f"no draft {draft_id}")
+
+
+class NoCorrectionAsked(Refused):
+    pass
+
+
+class CorrectionPending(Refused):
+    pass
+
+
+class CorrectionNotOverdue(Refused):
+    pass

@@ -1,27 +1,56 @@
 """Wiring of the applications service: the only module that knows all its parts."""
 
+from collections.abc import Mapping
 from importlib import resources
 
 from fastapi import FastAPI
 
-from services.applications import api, consumers, projections
+from services.applications import (
+    api,
+    api_corrections,
+    api_drafts,
+    api_exchange,
+    consumers,
+    handlers,
+    projections,
+)
 from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
 from shared.kernel.runtime import Runtime, ServiceSpec
+from shared.kernel.schedule import Handler
 from shared.kernel.settings import Settings
 
 NAME = "applications"
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [projections.dossiers(), consumers.decisions(), published_heads(NAME)]
+    return [
+        projections.dossiers(),
+        consumers.decisions(),
+        consumers.deadlines(rt.campaigns),
+        published_heads(NAME),
+    ]
+
+
+def jobs(rt: Runtime) -> Mapping[str, Handler]:
+    return handlers.deadline_jobs(rt.store, rt.campaigns)
 
 
 def spec() -> ServiceSpec:
     schema = resources.files("services.applications").joinpath("schema.sql").read_text()
-    return ServiceSpec(NAME, schema, subscriptions)
+    return ServiceSpec(NAME, schema, subscriptions, jobs=jobs)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(spec(), settings or Settings(), [api.router, stream_audit_router(NAME)])
+    return build_app(
+        spec(),
+        settings or Settings(),
+        [
+            api.router,
+            api_exchange.router,
+            api_corrections.router,
+            api_drafts.router,
+            stream_audit_router(NAME),
+        ],
+    )

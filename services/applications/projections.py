@@ -1,8 +1,24 @@
-"""The applications read model: one row per dossier, from the service's own events."""
+"""The applications read models, from the service's own events: the dossiers, their files,
+their thread and notes, their amendments, and the drafts."""
+
+import json
 
 import asyncpg
 
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AttachmentAdded,
+    CorrectionOverdue,
+    CorrectionRequested,
+    DossierClosedIncomplete,
+    DraftCommented,
+    DraftSaved,
+    DraftShared,
+    MessagePosted,
+    NoteAdded,
+)
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
 
@@ -29,6 +45,10 @@ async def on_submitted(conn: asyncpg.Connection, event: ApplicationSubmitted, _:
         event.submitted_at,
         d.model_dump_json(),
     )
+    # a dossier filed from a draft: the draft says what it became
+    await conn.execute(
+        "UPDATE drafts SET filed_as = $2 WHERE draft_id = $1", event.dossier_id, event.reference
+    )
 
 
 async def on_withdrawn(conn: asyncpg.Connection, event: ApplicationWithdrawn, _: Envelope) -> None:
@@ -41,11 +61,177 @@ async def on_withdrawn(conn: asyncpg.Connection, event: ApplicationWithdrawn, _:
     )
 
 
+async def on_attachment(conn: asyncpg.Connection, e: AttachmentAdded, _: Envelope) -> None:
+    a = e.attachment
+    await conn.execute(
+        "INSERT INTO dossier_attachments VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT DO NOTHING",
+        a.attachment_id,
+        e.dossier_id,
+        a.kind.value,
+        a.name,
+        a.media_type,
+        a.size,
+        a.sha256,
+        e.audience.value,
+        e.side.value,
+        e.added_at,
+    )
+
+
+_MESSAGE = (
+    "INSERT INTO dossier_messages VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+)
+
+
+async def on_message(conn: asyncpg.Connection, e: MessagePosted, _: Envelope) -> None:
+    await conn.execute(
+        _MESSAGE,
+        e.message_id,
+        e.dossier_id,
+        False,
+        e.side.value,
+        e.author,
+        e.text,
+        e.attachments,
+        e.posted_at,
+    )
+
+
+async def on_note(conn: asyncpg.Connection, e: NoteAdded, _: Envelope) -> None:
+    await conn.execute(
+        _MESSAGE,
+        e.note_id,
+        e.dossier_id,
+        True,
+        e.side.value,
+        e.author,
+        e.text,
+        e.attachments,
+        e.added_at,
+    )
+
+
+async def on_correction_requested(
+    conn: asyncpg.Connection, e: CorrectionRequested, _: Envelope
+) -> None:
+    asked = {
+        "request_id": str(e.request_id),
+        "fields": e.fields,
+        "reason": e.reason,
+        "due_at": e.due_at.isoformat(),
+        "requested_at": e.requested_at.isoformat(),
+        "overdue": False,
+    }
+    await conn.execute(
+        "UPDATE dossiers SET status = 'correction_requested', correction = $2::jsonb "
+        "WHERE dossier_id = $1",
+        e.dossier_id,
+        json.dumps(asked),
+    )
+
+
+async def on_amended(conn: asyncpg.Connection, e: ApplicationAmended, _: Envelope) -> None:
+    d = e.dossier
+    await conn.execute(
+        "UPDATE dossiers SET status = 'submitted', correction = NULL, amended_at = $2, "
+        "filed = $3::jsonb, title = $4, requested_eur = $5 WHERE dossier_id = $1",
+        e.dossier_id,
+        e.amended_at,
+        d.model_dump_json(),
+        d.project.title,
+        d.requested_eur,
+    )
+    await conn.execute(
+        "INSERT INTO dossier_amendments VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING",
+        e.dossier_id,
+        e.request_id,
+        e.amended_at,
+        json.dumps([c.model_dump(mode="json") for c in e.changes]),
+    )
+
+
+async def on_correction_overdue(
+    conn: asyncpg.Connection, e: CorrectionOverdue, _: Envelope
+) -> None:
+    await conn.execute(
+        "UPDATE dossiers SET correction = jsonb_set(correction, '{overdue}', 'true') "
+        "WHERE dossier_id = $1 AND correction->>'request_id' = $2",
+        e.dossier_id,
+        str(e.request_id),
+    )
+
+
+async def on_closed(conn: asyncpg.Connection, e: DossierClosedIncomplete, _: Envelope) -> None:
+    await conn.execute(
+        "UPDATE dossiers SET status = 'closed_incomplete', correction = NULL, closed_at = $2, "
+        "closure_motivation = $3 WHERE dossier_id = $1",
+        e.dossier_id,
+        e.closed_at,
+        e.motivation,
+    )
+
+
+async def on_draft_saved(conn: asyncpg.Connection, e: DraftSaved, _: Envelope) -> None:
+    await conn.execute(
+        "INSERT INTO drafts (draft_id, campaign_id, siren, content, saved_at) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (draft_id) DO UPDATE "
+        "SET content = excluded.content, saved_at = excluded.saved_at",
+        e.dossier_id,
+        e.campaign_id,
+        e.siren,
+        json.dumps(e.content),
+        e.saved_at,
+    )
+
+
+async def on_draft_shared(conn: asyncpg.Connection, e: DraftShared, _: Envelope) -> None:
+    await conn.execute(
+        "UPDATE drafts SET departement = $2, shared_at = $3 WHERE draft_id = $1",
+        e.dossier_id,
+        e.departement,
+        e.shared_at,
+    )
+
+
+async def on_draft_commented(conn: asyncpg.Connection, e: DraftCommented, _: Envelope) -> None:
+    await conn.execute(
+        "INSERT INTO draft_comments VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        e.comment_id,
+        e.dossier_id,
+        e.departement,
+        e.author,
+        e.text,
+        e.commented_at,
+    )
+
+
 def dossiers() -> Subscription:
     return Subscription(
         Consumer(
-            "dossiers", {ApplicationSubmitted: on_submitted, ApplicationWithdrawn: on_withdrawn}
+            "dossiers",
+            {
+                ApplicationSubmitted: on_submitted,
+                ApplicationWithdrawn: on_withdrawn,
+                AttachmentAdded: on_attachment,
+                MessagePosted: on_message,
+                NoteAdded: on_note,
+                CorrectionRequested: on_correction_requested,
+                ApplicationAmended: on_amended,
+                CorrectionOverdue: on_correction_overdue,
+                DossierClosedIncomplete: on_closed,
+                DraftSaved: on_draft_saved,
+                DraftShared: on_draft_shared,
+                DraftCommented: on_draft_commented,
+            },
         ),
         services=["applications"],
-        read_models=["dossiers"],
+        read_models=[
+            "dossiers",
+            "dossier_attachments",
+            "dossier_messages",
+            "dossier_amendments",
+            "drafts",
+            "draft_comments",
+        ],
     )

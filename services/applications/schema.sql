@@ -32,3 +32,67 @@ CREATE TABLE IF NOT EXISTS decisions (
     outcome     TEXT NOT NULL,
     decided_at  TIMESTAMPTZ NOT NULL
 );
+
+-- The exchange and the corrections (read models, rebuilt from the log).
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS correction JSONB;  -- the one asked, unanswered
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS amended_at TIMESTAMPTZ;
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS closed_at TIMESTAMPTZ;
+ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS closure_motivation TEXT;
+
+CREATE TABLE IF NOT EXISTS dossier_attachments (
+    attachment_id  UUID PRIMARY KEY,
+    dossier_id     UUID NOT NULL,
+    kind           TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    media_type     TEXT NOT NULL,
+    size           BIGINT NOT NULL,
+    sha256         TEXT NOT NULL,
+    audience       TEXT NOT NULL,  -- parties: the three sides; agents: MILDECA and the préfecture
+    side           TEXT NOT NULL,
+    added_at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossier_attachments_by_dossier ON dossier_attachments (dossier_id);
+
+-- The thread (private = false) and the agents' notes (private = true).
+CREATE TABLE IF NOT EXISTS dossier_messages (
+    message_id   UUID PRIMARY KEY,
+    dossier_id   UUID NOT NULL,
+    private      BOOLEAN NOT NULL,
+    side         TEXT NOT NULL,
+    author       TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    attachments  UUID[] NOT NULL,
+    posted_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossier_messages_by_dossier ON dossier_messages (dossier_id, posted_at);
+
+CREATE TABLE IF NOT EXISTS dossier_amendments (
+    dossier_id  UUID NOT NULL,
+    request_id  UUID NOT NULL,
+    amended_at  TIMESTAMPTZ NOT NULL,
+    changes     JSONB NOT NULL,  -- each field with its value before and after
+    PRIMARY KEY (dossier_id, request_id)
+);
+
+CREATE TABLE IF NOT EXISTS drafts (
+    draft_id     UUID PRIMARY KEY,
+    campaign_id  TEXT NOT NULL,
+    siren        TEXT NOT NULL,
+    content      JSONB NOT NULL,
+    saved_at     TIMESTAMPTZ NOT NULL,
+    departement  TEXT,  -- the préfecture it was shared with
+    shared_at    TIMESTAMPTZ,
+    filed_as     TEXT   -- the dossier's reference, once filed
+);
+CREATE INDEX IF NOT EXISTS drafts_by_siren ON drafts (siren);
+CREATE INDEX IF NOT EXISTS drafts_by_departement ON drafts (departement);
+
+CREATE TABLE IF NOT EXISTS draft_comments (
+    comment_id    UUID PRIMARY KEY,
+    draft_id      UUID NOT NULL,
+    departement   TEXT NOT NULL,
+    author        TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    commented_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS draft_comments_by_draft ON draft_comments (draft_id, commented_at);

@@ -2,6 +2,7 @@
 person's habilitation (short-lived, signed with the key the services trust), over HTTP. The
 answers come back as the services gave them; the console shows them, refusals included."""
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,17 @@ from shared.kernel.auth import mint
 from shared.kernel.settings import Settings
 
 SERVICES = ("applications", "selection", "payments", "notifications")
+# What a file given back keeps of the service's answer: what it is, its name, its digest.
+FILE_HEADERS = ("content-type", "content-disposition", "repr-digest", "content-length")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the person sent the console, passed on as they sent it (the service judges it)."""
+
+    name: str
+    media_type: str
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,45 @@ class Services:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return await self._call(person, "POST", service, path, json=body, headers=headers)
 
+    async def post_form(
+        self,
+        person: Person,
+        service: str,
+        path: str,
+        data: dict[str, str],
+        upload: Upload,
+        idempotency_key: str | None = None,
+    ) -> Answer:
+        """A multipart/form-data command (a file and its fields). The parts' boundary comes from
+        the Idempotency-Key: the same form sent again is the same body, which the service
+        answers once."""
+        headers = {}
+        if idempotency_key:
+            boundary = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+            headers = {
+                "Idempotency-Key": idempotency_key,
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            }
+        files = {"file": (upload.name, upload.content, upload.media_type)}
+        return await self._call(
+            person, "POST", service, path, data=data, files=files, headers=headers
+        )
+
+    async def download(self, person: Person, service: str, path: str) -> Answer:
+        """A file's bytes (`body`), with what says what they are (`headers`); a refusal as any."""
+        headers = {"Authorization": f"Bearer {self.token(person)}"}
+        try:
+            response = await self.client.get(self.urls[service] + path, headers=headers)
+        except httpx.TransportError as error:
+            return Answer(
+                503,
+                {"error": "unavailable", "detail": f"le service {service} ne répond pas ({error})"},
+            )
+        if not response.is_success:
+            return _answer(response)
+        kept = {k: v for k, v in response.headers.items() if k.lower() in FILE_HEADERS}
+        return Answer(response.status_code, response.content, kept)
+
     async def _call(
         self, person: Person, method: str, service: str, path: str, **kwargs: Any
     ) -> Answer:
@@ -94,9 +145,13 @@ class Services:
                 503,
                 {"error": "unavailable", "detail": f"le service {service} ne répond pas ({error})"},
             )
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"detail": response.text[:500]}
-        kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-disposition",)}
-        return Answer(response.status_code, body, kept)
+        return _answer(response)
+
+
+def _answer(response: httpx.Response) -> Answer:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"detail": response.text[:500]}
+    kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-disposition",)}
+    return Answer(response.status_code, body, kept)

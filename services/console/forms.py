@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 PARTNER_ROWS = 6
 BUDGET_ROWS = 8
+MAX_ROWS = 200  # a dossier's budget has 200 lines at most
 
 TEXTS = (
     "applicant.name",
@@ -82,6 +83,7 @@ class Filing:
 
     def form_field(self, service_field: str) -> str:
         """The form's name for a field the service names (`budget.lines.0.amount_eur`)."""
+        service_field = _WHOLE.get(service_field, service_field)
         parts = service_field.split(".")
         for prefix, rows in (
             ("budget.lines", self.line_rows),
@@ -95,6 +97,15 @@ class Filing:
         return service_field
 
 
+# A part of the dossier refused whole (a draft without any budget): said beside its first field.
+_WHOLE = {
+    "applicant": "applicant.name",
+    "representative": "representative.name",
+    "project": "project.title",
+    "budget": "budget.lines",
+}
+
+
 def _nested(flat: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for dotted, value in flat.items():
@@ -106,17 +117,34 @@ def _nested(flat: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def rows(values: dict[str, str], prefix: str, minimum: int, spare: int = 0) -> int:
+    """How many rows of a table of the form (`budget.lines`) to read, or to show: every row
+    that holds something, `spare` empty ones after them, and `minimum` at least."""
+    used = [
+        int(row) + 1
+        for name, value in values.items()
+        if value and name.startswith(prefix + ".")
+        for row in [name.removeprefix(prefix + ".").partition(".")[0]]
+        if row.isdigit() and int(row) < MAX_ROWS
+    ]
+    return max(minimum, max(used, default=0) + spare)
+
+
 def filing(form: FormData, siren: str) -> Filing:
     """The dossier of the form, the SIREN the person's own (never a field they can change)."""
     values = {k: str(v).strip() for k, v in form.multi_items() if isinstance(v, str)}
-    result = Filing(values=values, objectives=[str(v) for v in form.getlist("project.objectives")])
+    return filing_of(values, [str(v) for v in form.getlist("project.objectives")], siren)
+
+
+def filing_of(values: dict[str, str], objectives: list[str], siren: str) -> Filing:
+    result = Filing(values=values, objectives=objectives)
     flat: dict[str, Any] = {name: values.get(name, "") for name in TEXTS}
     dossier = _nested(flat)
     dossier["applicant"]["siren"] = siren
     dossier["project"]["objectives"] = result.objectives
     dossier["project"]["duration_months"] = _number(values.get("project.duration_months", ""))
     partners = []
-    for row in range(PARTNER_ROWS):
+    for row in range(rows(values, "project.partners", PARTNER_ROWS)):
         name, kind = (
             values.get(f"project.partners.{row}.name", ""),
             values.get(f"project.partners.{row}.kind", ""),
@@ -126,7 +154,7 @@ def filing(form: FormData, siren: str) -> Filing:
             result.partner_rows.append(row)
     dossier["project"]["partners"] = partners
     lines = []
-    for row in range(BUDGET_ROWS):
+    for row in range(rows(values, "budget.lines", BUDGET_ROWS)):
         cells = {
             k: values.get(f"budget.lines.{row}.{k}", "")
             for k in ("year", "category", "label", "amount_eur")
@@ -147,6 +175,66 @@ def filing(form: FormData, siren: str) -> Filing:
     dossier["requested_eur"] = amount(values.get("requested_eur"))
     result.dossier = dossier
     return result
+
+
+def values_of(body: Any) -> Filing:
+    """A dossier's body (as filed, or a draft's content, however far it goes) as the form's
+    fields, to show it again in the form: the way back of `filing`."""
+    body = body if isinstance(body, dict) else {}
+    values: dict[str, str] = {}
+    for name in (*TEXTS, "project.duration_months", "requested_eur", "budget.total_cost_eur"):
+        value = at(body, name)
+        if value is not None and not isinstance(value, dict | list):
+            values[name] = str(value)
+    project = body.get("project") if isinstance(body.get("project"), dict) else {}
+    for row, partner in enumerate(_list(project.get("partners"))):
+        for cell in ("name", "kind"):
+            values[f"project.partners.{row}.{cell}"] = str(partner.get(cell) or "")
+    budget = body.get("budget") if isinstance(body.get("budget"), dict) else {}
+    for row, line in enumerate(_list(budget.get("lines"))):
+        for cell in ("year", "category", "label", "amount_eur"):
+            value = line.get(cell)
+            values[f"budget.lines.{row}.{cell}"] = "" if value is None else str(value)
+        if line.get("permanent_post") is True:
+            values[f"budget.lines.{row}.permanent_post"] = "on"
+    objectives = [str(o) for o in project.get("objectives") or [] if isinstance(o, str)]
+    return Filing(values=values, objectives=objectives)
+
+
+def draft_content(filing: Filing) -> dict[str, Any]:
+    """What a draft keeps of the form: what was typed, however little (nothing empty)."""
+    kept = _pruned(filing.dossier)
+    return kept if isinstance(kept, dict) else {}
+
+
+def changes(filing: Filing, fields: list[str]) -> dict[str, Any]:
+    """The new value of each part of the dossier a correction asks for, as the form gives it."""
+    return {name: at(filing.dossier, name) for name in fields}
+
+
+def at(tree: Any, dotted: str) -> Any:
+    """The value at `project.title` of a nested body, or None."""
+    for key in dotted.split("."):
+        if not isinstance(tree, dict):
+            return None
+        tree = tree.get(key)
+    return tree
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _pruned(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept = {k: v for k, v in ((k, _pruned(v)) for k, v in value.items()) if v is not None}
+        return kept or None
+    if isinstance(value, list):
+        items = [v for v in (_pruned(v) for v in value) if v is not None]
+        return items or None
+    if isinstance(value, str) and not value:
+        return None
+    return value
 
 
 _FRENCH_AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]+)?")

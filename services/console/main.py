@@ -29,7 +29,15 @@ from services.console.context import (
     person_of,
     templates,
 )
-from services.console.pages import audit, campaigns, dossiers, filing
+from services.console.pages import (
+    audit,
+    campaigns,
+    corrections,
+    dossiers,
+    drafts,
+    exchange,
+    filing,
+)
 from services.console.pages import habilitations as habilitations_page
 from services.console.present import menu
 from shared.kernel import db
@@ -103,7 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (
         login.router,
+        exchange.router,  # before dossiers': its POST /dossiers/{id}/{action} takes any name
+        corrections.router,
         dossiers.router,
+        drafts.router,
         filing.router,
         campaigns.router,
         audit.router,

@@ -4,10 +4,11 @@ stands and who acts next, the DSFR badge of each state. Pure presentation: no ru
 import json
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, Undefined
 
 from services.console import forms
-from shared.language.french import OPINIONS, date, date_and_time, euros
+from shared.language.attachments import ACCEPTED
+from shared.language.french import DOSSIER_FIELDS, OPINIONS, SIDES, date, date_and_time, euros
 
 ROLES = {
     "applicant": "Collectivité porteuse",
@@ -28,6 +29,7 @@ STATES: dict[str, tuple[str, str]] = {
     "rejected": ("Non retenu", "error"),
     "convention_signed": ("Convention signée", "success"),
     "withdrawn": ("Retiré", "warning"),
+    "closed_incomplete": ("Clos comme incomplet", "warning"),
 }
 
 # Who acts next, as a person reads it on the dossier's page.
@@ -41,6 +43,7 @@ NEXT = {
     "rejected": "Le dossier ne va pas plus loin.",
     "convention_signed": "La MILDECA verse la subvention selon l'échéancier.",
     "withdrawn": "Le dossier a été retiré : plus rien n'est fait.",
+    "closed_incomplete": "Le dossier a été clos comme incomplet : plus rien n'est fait.",
 }
 
 STEPS = (
@@ -63,6 +66,7 @@ STEP_OF = {
     "selected": 6,
     "convention_signed": 7,
     "withdrawn": 1,
+    "closed_incomplete": 1,
 }
 
 
@@ -118,7 +122,136 @@ MAILS = {
     "departmental_opinion_given": "Avis motivé avant le solde rendu",
     "balance_released": "Versement du solde",
     "balance_withheld": "Solde non versé",
+    "reminder_prefecture_opinion_prefecture": "Rappel : avis de la préfecture attendu",
+    "reminder_convention_applicant": "Rappel : convention à signer (collectivité)",
+    "reminder_convention_prefecture": "Rappel : convention à signer (préfecture)",
+    "reminder_convention_mildeca": "Rappel : convention à signer (MILDECA)",
+    "reminder_final_report_applicant": "Rappel : rapport final attendu",
+    "reminder_correction_applicant": "Rappel : correction attendue",
+    "opinion_overdue": "Avis de la préfecture en retard",
+    "convention_overdue": "Convention non signée dans le délai",
+    "final_report_overdue": "Rapport final en retard",
+    "message_posted": "Nouveau message",
+    "note_added": "Note interne aux agents",
+    "correction_requested": "Demande de correction",
+    "application_amended": "Dossier corrigé",
+    "correction_overdue": "Délai de correction dépassé",
+    "closed_incomplete": "Dossier clos comme incomplet",
+    "draft_shared": "Brouillon présenté à la préfecture",
+    "draft_commented": "Commentaire sur le brouillon",
 }
+
+
+# The files a dossier carries, by their kind (shared/language/attachments.py).
+ATTACHMENT_KINDS = {
+    "deliberation": "Délibération du conseil",
+    "budget": "Budget détaillé",
+    "bank_details": "Relevé d'identité bancaire (RIB)",
+    "proof_of_spending": "Justificatif de dépenses",
+    "other": "Autre pièce",
+}
+AUDIENCES = {
+    "parties": "Toutes les parties (la collectivité, la préfecture, la MILDECA)",
+    "agents": "Les agents seulement (la MILDECA et la préfecture)",
+}
+
+
+def capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# Who wrote in a dossier's thread; the parts of a dossier a correction names, as a heading says
+# them ("Le budget prévisionnel").
+SIDE_LABELS = {side: capitalized(words) for side, words in SIDES.items()}
+FIELD_LABELS = {name: capitalized(words) for name, words in DOSSIER_FIELDS.items()}
+
+
+def side_label(side: str | None) -> str:
+    return SIDE_LABELS.get(side or "", side or "—")
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, forms.label(name))
+
+
+def size(n: Any) -> str:
+    """A file's size as a French page writes it: "820 octets", "61,9 ko", "2,3 Mo"."""
+    try:
+        count = int(n)
+    except (TypeError, ValueError):
+        return "—"
+    if count < 1000:
+        return f"{count} octet{'s' if count > 1 else ''}"
+    for unit, scale in (("ko", 1e3), ("Mo", 1e6), ("Go", 1e9)):
+        if count < scale * 1000 or unit == "Go":
+            shown = f"{count / scale:.1f}".replace(".", ",").removesuffix(",0")
+            return f"{shown}\u00a0{unit}"
+    return str(count)
+
+
+def file_type(media_type: str | None) -> str:
+    return ACCEPTED.get(media_type or "", media_type or "")
+
+
+def field_value(name: str, value: Any) -> str:
+    """A part of the dossier as a person reads it, before or after a correction."""
+    if isinstance(value, Undefined) or value in (None, "", [], {}):
+        return "—"
+    if name in ("requested_eur", "budget.total_cost_eur"):
+        return _money_or_text(value)
+    if name == "project.duration_months":
+        return f"{value} mois"
+    if name == "project.objectives" and isinstance(value, list):
+        return " ; ".join(OBJECTIVES.get(str(o), str(o)) for o in value)
+    if name == "project.partners" and isinstance(value, list):
+        return " ; ".join(
+            f"{p.get('name', '')} ({p.get('kind', '')})" for p in value if isinstance(p, dict)
+        )
+    if name == "representative" and isinstance(value, dict):
+        return f"{value.get('name', '')} ({value.get('role', '')}), {value.get('email', '')}"
+    if name == "budget" and isinstance(value, dict):
+        lines = [_line(line) for line in value.get("lines") or []]
+        total = _money_or_text(value.get("total_cost_eur"))
+        return " ; ".join(lines) + f" — coût total {total}"
+    if isinstance(value, dict | list):
+        return pretty(value, indent=0)
+    return str(value)
+
+
+def changes_of(name: str, before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """What a correction changed, as (what, before, after): the budget line by line (only the
+    lines that changed, and the total), any other part whole."""
+    if name == "budget" and isinstance(before, dict) and isinstance(after, dict):
+        old, new = before.get("lines") or [], after.get("lines") or []
+        rows = []
+        for n in range(max(len(old), len(new))):
+            was = _line(old[n]) if n < len(old) else "—"
+            now = _line(new[n]) if n < len(new) else "—"
+            if was != now:
+                rows.append((f"Budget, ligne {n + 1}", was, now))
+        if before.get("total_cost_eur") != after.get("total_cost_eur"):
+            total = [_money_or_text(v.get("total_cost_eur")) for v in (before, after)]
+            rows.append(("Coût total du projet", total[0], total[1]))
+        return rows or [(field_label(name), field_value(name, before), field_value(name, after))]
+    return [(field_label(name), field_value(name, before), field_value(name, after))]
+
+
+def _line(line: Any) -> str:
+    if not isinstance(line, dict):
+        return str(line)
+    category = CATEGORIES.get(str(line.get("category")), str(line.get("category") or "?"))
+    perennial = ", poste pérenne" if line.get("permanent_post") else ""
+    return (
+        f"année {line.get('year', '?')}, {category}, {line.get('label', '')}{perennial} : "
+        f"{_money_or_text(line.get('amount_eur'))}"
+    )
+
+
+def _money_or_text(value: Any) -> str:
+    try:
+        return money(value)
+    except (ArithmeticError, ValueError):
+        return str(value)
 
 
 def mail_label(template: str) -> str:
@@ -160,6 +293,10 @@ def install(env: Environment) -> None:
         state_badge=state_badge,
         mail_label=mail_label,
         pretty=pretty,
+        side_label=side_label,
+        field_label=field_label,
+        size=size,
+        file_type=file_type,
     )
     env.globals.update(
         label=forms.label,
@@ -171,6 +308,11 @@ def install(env: Environment) -> None:
         OBJECTIVES=OBJECTIVES,
         CATEGORIES=CATEGORIES,
         OPINIONS=OPINIONS,
+        ATTACHMENT_KINDS=ATTACHMENT_KINDS,
+        AUDIENCES=AUDIENCES,
+        FIELD_LABELS=FIELD_LABELS,
+        field_value=field_value,
+        changes_of=changes_of,
     )
 
 
@@ -181,6 +323,7 @@ def menu(person: Any) -> list[tuple[str, str]]:
         "applicant": [("/dossiers", "Mes dossiers"), ("/deposer", "Déposer un dossier")],
         "prefecture": [
             ("/campagnes/tableau", "Dossiers du département"),
+            ("/brouillons", "Brouillons présentés"),
             ("/campagnes", "Tableau de bord"),
         ],
         "instructor": [

@@ -7,6 +7,8 @@ the service's own words."""
 import string
 from typing import Any
 
+from services.console.present import size
+
 # A field refused, by the kind of refusal; {placeholders} come from the refusal's context.
 FIELDS: dict[str, str] = {
     "missing": "Ce champ est obligatoire.",
@@ -42,6 +44,23 @@ FIELDS: dict[str, str] = {
     "granted_missing": "Un projet retenu reçoit un montant, au-dessus de 0,00 €.",
     "granted_with_rejection": "Un projet non retenu ne reçoit rien : laissez le montant vide.",
     "idempotency_key_reused": "Ce formulaire a déjà servi : rechargez la page.",
+    # files
+    "file_name_invalid": "Ce nom de fichier n'est pas accepté : un nom, sans / ni \\.",
+    "file_empty": "Ce fichier est vide.",
+    "file_too_large": "Ce fichier est trop lourd : {max_bytes} au plus pour cet appel.",
+    "file_type_not_accepted": "Ce type de fichier n'est pas accepté : PDF, ODT, DOCX, ODS, XLSX, "
+    "PNG ou JPEG.",
+    "file_type_mismatch": "Le contenu de ce fichier ne correspond pas à son type déclaré.",
+    "agents_only": "Seuls la MILDECA et la préfecture joignent des fichiers réservés aux agents.",
+    "attachment_unknown": "Cette pièce n'est pas jointe au dossier : joignez-la d'abord.",
+    "attachment_private": "Une pièce réservée aux agents ne peut accompagner un message lu par "
+    "la collectivité.",
+    # corrections and drafts
+    "field_not_correctable": "Cette partie du dossier ne se corrige pas.",
+    "field_not_asked": "Seuls les champs dont la correction est demandée se modifient.",
+    "nothing_changed": "Rien n'a changé : modifiez au moins un des champs demandés.",
+    "due_in_the_past": "Le délai doit être dans le futur : choisissez une date à venir.",
+    "siren_not_yours": "Un brouillon s'écrit pour le SIREN de votre collectivité.",
 }
 # What the e-mail validator of pydantic calls its refusals.
 _EMAIL = "Indiquez une adresse électronique valide (nom@domaine.fr)."
@@ -49,6 +68,12 @@ _EMAIL = "Indiquez une adresse électronique valide (nom@domaine.fr)."
 # A command refused, by the rule that refused it (the refusal's `reason`).
 COMMANDS: dict[str, str] = {
     "CallClosed": "L'appel à projets est clos : sa date limite de dépôt est passée.",
+    "DossierClosed": "Ce dossier est retiré ou clos : plus rien n'y est fait.",
+    "NoCorrectionAsked": "Aucune correction n'est demandée sur ce dossier.",
+    "CorrectionPending": "Une correction est déjà demandée sur ce dossier : attendez-la.",
+    "CorrectionNotOverdue": "Le délai de correction n'est pas encore passé.",
+    "AttachmentAltered": "Ce fichier a été altéré depuis son dépôt : il n'est pas remis. "
+    "L'audit le signale.",
     "CallNotOpen": "L'appel à projets n'est pas encore ouvert.",
     "AlreadySubmitted": "Ce dossier a déjà été déposé.",
     "AlreadyWithdrawn": "Ce dossier a déjà été retiré.",
@@ -94,7 +119,10 @@ def field(error: dict[str, Any]) -> str:
     wording = FIELDS.get(kind)
     if wording is None:
         return reason
-    return _Known().format(wording, **(error.get("context") or {}))
+    context = dict(error.get("context") or {})
+    if "max_bytes" in context:  # 20000000 → "20 Mo"
+        context["max_bytes"] = size(context["max_bytes"])
+    return _Known().format(wording, **context)
 
 
 def command(reason: str, detail: str) -> str:

@@ -9,22 +9,38 @@ from uuid import UUID
 
 from services.notifications.errors import UnknownDepartement
 from shared.contracts import DomainEvent
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CorrectionOverdue,
+    CorrectionRequested,
+    DossierClosedIncomplete,
+    DraftCommented,
+    DraftShared,
+    MessagePosted,
+    NoteAdded,
+    Side,
+)
+from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.contracts.payments import (
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinionGiven,
+    FinalReportOverdue,
     FinalReportSubmitted,
     FundsCommitted,
     InstalmentPaid,
 )
 from shared.contracts.selection import (
     CommitteeAssessmentRecorded,
+    ConventionOverdue,
     ConventionSignatureAdded,
     ConventionSigned,
     EligibilityChecked,
     GrantReleased,
+    OpinionOverdue,
     Outcome,
     PrefectureOpinionGiven,
     PrefectureOpinionRequested,
@@ -63,6 +79,27 @@ PARTIES: dict[str, tuple[tuple[Party, ...], tuple[Party, ...]]] = {
     "departmental_opinion_given": ((M,), ()),
     "balance_released": ((A,), (P,)),
     "balance_withheld": ((A,), (P,)),
+    # a deadline near: `reminder_<deadline>_<party to act>`, to that party, MILDECA in copy
+    "reminder_prefecture_opinion_prefecture": ((P,), (M,)),
+    "reminder_convention_applicant": ((A,), (M,)),
+    "reminder_convention_prefecture": ((P,), (M,)),
+    "reminder_convention_mildeca": ((M,), ()),
+    "reminder_final_report_applicant": ((A,), (M,)),
+    "reminder_correction_applicant": ((A,), (M,)),
+    # a deadline passed: to whoever had to act (both signing parties of a convention)
+    "opinion_overdue": ((P,), (M,)),
+    "convention_overdue": ((A, P), (M,)),
+    "final_report_overdue": ((A,), (M,)),
+    # the exchange: a message to the two sides that did not write it, a note to the other agents
+    # (never to the applicant); these are the defaults, `mails_for` says who for each message
+    "message_posted": ((A, P, M), ()),
+    "note_added": ((P, M), ()),
+    "correction_requested": ((A,), (P, M)),
+    "application_amended": ((M,), (P,)),
+    "correction_overdue": ((A,), (M,)),
+    "closed_incomplete": ((A,), (P, M)),
+    "draft_shared": ((P,), ()),
+    "draft_commented": ((A,), ()),
 }
 
 
@@ -103,6 +140,9 @@ def template_for(event: DomainEvent) -> str | None:
             return "decision_selected" if event.outcome is Outcome.selected else "decision_rejected"
         case CommitteeAssessmentRecorded():
             return None  # an internal deliberation: the decision is what the parties are told
+        case DeadlineApproaching():
+            reminder = f"reminder_{event.deadline.value}_{event.party.value}"
+            return reminder if reminder in PARTIES else None
     return _TEMPLATE_OF.get(type(event))
 
 
@@ -111,6 +151,14 @@ _TEMPLATE_OF: dict[type[DomainEvent], str] = {
     PrefectureOpinionRequested: "opinion_requested",
     PrefectureOpinionGiven: "opinion_given",
     ApplicationWithdrawn: "withdrawn",
+    MessagePosted: "message_posted",
+    NoteAdded: "note_added",
+    CorrectionRequested: "correction_requested",
+    ApplicationAmended: "application_amended",
+    CorrectionOverdue: "correction_overdue",
+    DossierClosedIncomplete: "closed_incomplete",
+    DraftShared: "draft_shared",
+    DraftCommented: "draft_commented",
     GrantReleased: "grant_released",
     ConventionSignatureAdded: "signature_added",
     ConventionSigned: "convention_signed",
@@ -120,11 +168,19 @@ _TEMPLATE_OF: dict[type[DomainEvent], str] = {
     DepartmentalOpinionGiven: "departmental_opinion_given",
     BalanceReleased: "balance_released",
     BalanceWithheld: "balance_withheld",
+    OpinionOverdue: "opinion_overdue",
+    ConventionOverdue: "convention_overdue",
+    FinalReportOverdue: "final_report_overdue",
 }
 
 # The events the mail-requests consumer reads. CommitteeAssessmentRecorded is not among them:
 # the committee's scores are an internal deliberation, told to nobody until the decision.
-MAILED_EVENTS: tuple[type[DomainEvent], ...] = (EligibilityChecked, SelectionDecided, *_TEMPLATE_OF)
+MAILED_EVENTS: tuple[type[DomainEvent], ...] = (
+    EligibilityChecked,
+    SelectionDecided,
+    DeadlineApproaching,
+    *_TEMPLATE_OF,
+)
 
 
 def mails_for(event: DomainEvent, event_id: UUID) -> list[MailRequest]:
@@ -132,11 +188,21 @@ def mails_for(event: DomainEvent, event_id: UUID) -> list[MailRequest]:
     template = template_for(event)
     if template is None:
         return []
-    facts = event.model_dump(mode="json", exclude={"dossier_id", "dossier"})
+    # what a mail says of the exchange: who wrote, when; never the text (read on the platform)
+    facts = event.model_dump(mode="json", exclude={"dossier_id", "dossier", "text", "content"})
     if isinstance(event, ApplicationSubmitted):
         facts["project_title"] = event.dossier.project.title
     to, cc = PARTIES[template]
+    if isinstance(event, MessagePosted | NoteAdded):
+        to = tuple(p for p in to if p is not _PARTY_OF[event.side])
     return [MailRequest(f"{event_id}:{template}", event.dossier_id, template, facts, to, cc)]
+
+
+_PARTY_OF = {
+    Side.applicant: Party.applicant,
+    Side.prefecture: Party.prefecture,
+    Side.mildeca: Party.mildeca,
+}
 
 
 def addresses(

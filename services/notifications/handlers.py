@@ -19,7 +19,9 @@ ON CONFLICT (notification_id) DO NOTHING
 _REMEMBER = """
 INSERT INTO recipients (dossier_id, reference, email, name, holder, siren, departement)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (dossier_id) DO NOTHING
+ON CONFLICT (dossier_id) DO UPDATE SET reference = excluded.reference, email = excluded.email,
+    name = excluded.name, holder = excluded.holder, siren = excluded.siren,
+    departement = excluded.departement
 """
 
 

@@ -3,14 +3,17 @@
 from collections.abc import Callable
 from typing import Any
 
+from services.notifications import reminders
 from services.notifications.domain import PARTIES, Party, Recipient
 from shared.language.french import (
     DUE_ON,
     OPINIONS,
+    SIDES,
     SIGNING_PARTIES,
     date,
     date_and_time,
     euros,
+    fields,
 )
 
 Facts = dict[str, Any]
@@ -205,6 +208,79 @@ def _balance_withheld(r: Recipient, f: Facts) -> tuple[str, str]:
     )
 
 
+ON_THE_PLATFORM = "Connectez-vous à la plateforme des appels à projets pour le lire et répondre."
+
+
+def _message_posted(r: Recipient, f: Facts) -> tuple[str, str]:
+    files = (
+        f" Il est accompagné de {len(f['attachments'])} pièce(s) jointe(s)."
+        if f["attachments"]
+        else ""
+    )
+    return f"Nouveau message de {SIDES[f['side']]}", (
+        f"Un nouveau message a été écrit le {date_and_time(f['posted_at'])} par {SIDES[f['side']]} "
+        f"dans la messagerie du dossier {r.reference} ({r.holder}).{files} {ON_THE_PLATFORM}"
+    )
+
+
+def _note_added(r: Recipient, f: Facts) -> tuple[str, str]:
+    return f"Note interne de {SIDES[f['side']]}", (
+        f"Une note interne aux services de l'État a été ajoutée le {date_and_time(f['added_at'])} "
+        f"par {SIDES[f['side']]} au dossier {r.reference} ({r.holder}). Elle n'est pas visible de "
+        f"la collectivité. {ON_THE_PLATFORM}"
+    )
+
+
+def _correction_requested(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Demande de correction de votre dossier", (
+        "Avant de poursuivre l'instruction de votre dossier, la MILDECA vous demande de "
+        f"corriger : {fields(f['fields'])}.\n\nMotif :\n{f['reason']}\n\nVous pouvez modifier "
+        f"ces éléments, et eux seuls, sur la plateforme jusqu'au {date_and_time(f['due_at'])} "
+        "(heure de Paris). Passé ce délai, le dossier pourra être clos comme incomplet."
+    )
+
+
+def _application_amended(r: Recipient, f: Facts) -> tuple[str, str]:
+    changed = [c["field"] for c in f["changes"]]
+    return "Dossier corrigé par la collectivité", (
+        f"La collectivité « {r.holder} » a corrigé le {date_and_time(f['amended_at'])} son dossier "
+        f"{r.reference} : {fields(changed)}. Son éligibilité est vérifiée à nouveau ; les deux "
+        "versions figurent dans l'historique du dossier."
+    )
+
+
+def _correction_overdue(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Délai de correction dépassé", (
+        f"La correction demandée sur le dossier {r.reference} était attendue au plus tard le "
+        f"{date_and_time(f['due_at'])} (heure de Paris). Elle ne nous est pas parvenue : le "
+        "dossier peut désormais être clos comme incomplet."
+    )
+
+
+def _closed_incomplete(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Clôture de votre dossier comme incomplet", (
+        f"La correction demandée n'ayant pas été apportée dans le délai, votre dossier "
+        f"{r.reference} est clos comme incomplet le {date(f['closed_at'])}. Son instruction "
+        f"s'arrête.\n\n{_motivation(f)}"
+    )
+
+
+def _draft_shared(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Un projet vous est présenté avant son dépôt", (
+        f"La collectivité « {f['applicant_name']} » (SIREN {f['siren']}) vous présente le "
+        f"brouillon de son dossier pour l'appel à projets (campagne {f['campaign_id']}), afin que "
+        "la préfecture soit associée dès la conception du projet. Vous pouvez le lire et le "
+        "commenter sur la plateforme ; ce brouillon n'est pas un dépôt."
+    )
+
+
+def _draft_commented(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Commentaire de la préfecture sur votre brouillon", (
+        f"La préfecture du département {f['departement']} a commenté le "
+        f"{date_and_time(f['commented_at'])} le brouillon de votre dossier. {ON_THE_PLATFORM}"
+    )
+
+
 _WORDINGS: dict[str, Wording] = {
     "acknowledgement": _acknowledgement,
     "eligible": _eligible,
@@ -223,4 +299,13 @@ _WORDINGS: dict[str, Wording] = {
     "departmental_opinion_given": _departmental_opinion_given,
     "balance_released": _balance_released,
     "balance_withheld": _balance_withheld,
+    **reminders.WORDINGS,  # the deadlines: reminders before each, a notice once it passed
+    "message_posted": _message_posted,
+    "note_added": _note_added,
+    "correction_requested": _correction_requested,
+    "application_amended": _application_amended,
+    "correction_overdue": _correction_overdue,
+    "closed_incomplete": _closed_incomplete,
+    "draft_shared": _draft_shared,
+    "draft_commented": _draft_commented,
 }

@@ -1,5 +1,6 @@
 """What payments is asked to do: one typed command per rule, each the input of `decide`."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -7,6 +8,7 @@ from uuid import UUID
 
 from shared.contracts.payments import DepartmentalOpinion
 from shared.contracts.selection import ConventionSigned
+from shared.contracts.values import Attachment
 from shared.language.actors import Actor
 from shared.language.campaigns import Campaign
 
@@ -54,6 +56,37 @@ class ReleaseBalance:
     now: datetime
 
 
-# What an actor asks over HTTP; CommitFunds is the service's own reaction to the signature.
-ActorCommand = PayInstalment | SubmitFinalReport | GiveOpinion | ReleaseBalance
-Command = CommitFunds | ActorCommand
+@dataclass(frozen=True)
+class RemindOfFinalReport:
+    """A reminder's instant came (the schedule): the applicant is reminded if the report is
+    still awaited."""
+
+    due_at: datetime  # the deadline the reminder was planned for
+    window_days: int  # how many days before it
+    campaigns: Mapping[str, Campaign]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RecordReportOverdue:
+    """The final report's deadline came (the schedule): recorded as passed if it is missing."""
+
+    due_at: datetime
+    now: datetime
+
+
+# What an actor asks over HTTP; CommitFunds is the service's own reaction to the signature, the
+# deadlines' commands its own when their instants come.
+@dataclass(frozen=True)
+class AddSpendingProof:
+    """A proof of spending for the final report, its bytes checked and kept by the handler."""
+
+    actor: Actor
+    dossier_id: UUID
+    attachment: Attachment
+    now: datetime
+
+
+ActorCommand = PayInstalment | SubmitFinalReport | GiveOpinion | ReleaseBalance | AddSpendingProof
+DeadlineCommand = RemindOfFinalReport | RecordReportOverdue
+Command = CommitFunds | ActorCommand | DeadlineCommand

@@ -4,12 +4,16 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from uuid import UUID
 
+from services.payments import deadlines, proofs
 from services.payments.commands import (
+    AddSpendingProof,
     Command,
     CommitFunds,
     GiveOpinion,
     PayInstalment,
+    RecordReportOverdue,
     ReleaseBalance,
+    RemindOfFinalReport,
     SubmitFinalReport,
 )
 from services.payments.errors import (
@@ -24,14 +28,17 @@ from services.payments.errors import (
 )
 from services.payments.plan import BALANCE, ZERO, balance_due, plan_of
 from shared.contracts import DomainEvent
+from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.payments import (
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinion,
     DepartmentalOpinionGiven,
+    FinalReportOverdue,
     FinalReportSubmitted,
     FundsCommitted,
     InstalmentPaid,
+    SpendingProofAdded,
 )
 from shared.kernel.decider import Decider
 from shared.language.actors import Actor, Role, require_role, within_binding
@@ -45,6 +52,9 @@ class PaymentsState:
     report: FinalReportSubmitted | None = None
     opinion: DepartmentalOpinionGiven | None = None
     settlement: BalanceReleased | BalanceWithheld | None = None
+    reminders: tuple[DeadlineApproaching, ...] = ()  # of the final report
+    report_overdue: FinalReportOverdue | None = None
+    proofs: frozenset[UUID] = frozenset()  # the attachment ids of the proofs of spending
 
 
 def decide(state: PaymentsState, command: Command) -> list[DomainEvent]:
@@ -59,10 +69,18 @@ def decide(state: PaymentsState, command: Command) -> list[DomainEvent]:
             return _give_opinion(state, command)
         case ReleaseBalance():
             return _release_balance(state, command)
+        case RemindOfFinalReport():
+            return deadlines.remind(state, command)
+        case RecordReportOverdue():
+            return deadlines.record_overdue(state, command)
+        case AddSpendingProof():
+            return proofs.add(state, command)
 
 
 def evolve(state: PaymentsState, event: DomainEvent) -> PaymentsState:
     match event:
+        case SpendingProofAdded(attachment=a):
+            return replace(state, proofs=state.proofs | {a.attachment_id})
         case FundsCommitted():
             return replace(state, commitment=event)
         case InstalmentPaid():
@@ -75,6 +93,10 @@ def evolve(state: PaymentsState, event: DomainEvent) -> PaymentsState:
             return replace(state, settlement=event, paid_total=event.paid_total_eur)
         case BalanceWithheld():
             return replace(state, settlement=event)
+        case DeadlineApproaching():
+            return replace(state, reminders=(*state.reminders, event))
+        case FinalReportOverdue():
+            return replace(state, report_overdue=event)
         case _:
             return state
 
@@ -97,6 +119,9 @@ def _commit(state: PaymentsState, c: CommitFunds) -> list[DomainEvent]:
             committed_eur=signed.granted_eur,
             plan=plan_of(c.campaign.payment_plan, signed.granted_eur),
             committed_at=c.now,
+            final_report_due_at=deadlines.final_report_due_at(
+                c.now, signed.duration_months, c.campaign
+            ),
         )
     ]
 

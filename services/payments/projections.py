@@ -9,17 +9,19 @@ from shared.contracts.payments import (
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinionGiven,
+    FinalReportOverdue,
     FinalReportSubmitted,
     FundsCommitted,
     InstalmentPaid,
+    SpendingProofAdded,
 )
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
 
 _COMMITTED = """
 INSERT INTO payments_dossiers (dossier_id, reference, campaign_id, siren, departement,
-                               committed_eur, committed_at, balance_eur)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                               committed_eur, committed_at, balance_eur, final_report_due_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 
 _PLANNED = """
@@ -49,6 +51,7 @@ async def on_committed(conn: asyncpg.Connection, e: FundsCommitted, _: Envelope)
         e.committed_eur,
         e.committed_at,
         e.plan[-1].amount_eur,
+        e.final_report_due_at,
     )
     await conn.executemany(
         _PLANNED, [(e.dossier_id, p.number, p.label, p.due_on, p.amount_eur) for p in e.plan]
@@ -68,6 +71,11 @@ async def on_report(conn: asyncpg.Connection, e: FinalReportSubmitted, _: Envelo
         report_summary=e.summary,
         report_submitted_at=e.submitted_at,
     )
+
+
+async def on_report_overdue(conn: asyncpg.Connection, e: FinalReportOverdue, _: Envelope) -> None:
+    # stays true once the report comes: it came late
+    await _set(conn, e.dossier_id, final_report_overdue=True)
 
 
 async def on_opinion(conn: asyncpg.Connection, e: DepartmentalOpinionGiven, _: Envelope) -> None:
@@ -120,6 +128,7 @@ def dossiers() -> Subscription:
                 FundsCommitted: on_committed,
                 InstalmentPaid: on_paid,
                 FinalReportSubmitted: on_report,
+                FinalReportOverdue: on_report_overdue,
                 DepartmentalOpinionGiven: on_opinion,
                 BalanceReleased: on_released,
                 BalanceWithheld: on_withheld,
@@ -127,4 +136,27 @@ def dossiers() -> Subscription:
         ),
         services=["payments"],
         read_models=["payments_dossiers", "payments_instalments"],
+    )
+
+
+async def on_proof(conn: asyncpg.Connection, e: SpendingProofAdded, _: Envelope) -> None:
+    a = e.attachment
+    await conn.execute(
+        "INSERT INTO spending_proofs VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        a.attachment_id,
+        e.dossier_id,
+        a.name,
+        a.media_type,
+        a.size,
+        a.sha256,
+        e.added_at,
+    )
+
+
+def proofs() -> Subscription:
+    """The proofs of spending attached for each final report."""
+    return Subscription(
+        Consumer("proofs", {SpendingProofAdded: on_proof}),
+        services=["payments"],
+        read_models=["spending_proofs"],
     )

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.kernel.rows import as_json
+
 _DOSSIER = "SELECT * FROM payments_dossiers WHERE dossier_id = $1"
 _PLAN = "SELECT * FROM payments_instalments WHERE dossier_id = $1 ORDER BY number"
 
@@ -56,6 +58,8 @@ async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
         "paid_total_eur": _eur(d["paid_total_eur"]),
         "remaining_eur": _eur(d["committed_eur"] - d["paid_total_eur"]),
         "final_report": report,
+        "final_report_due_at": _time(d["final_report_due_at"]),
+        "final_report_overdue": d["final_report_overdue"],
         "departmental_opinion": opinion,
         "balance": {
             "status": d["balance_status"],
@@ -71,3 +75,24 @@ def _eur(amount: Decimal | None) -> str | None:
 
 def _time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+_PROOFS = """
+SELECT attachment_id, name, media_type, size, sha256, added_at FROM spending_proofs
+WHERE dossier_id = $1 ORDER BY added_at, name
+"""
+
+
+async def proofs(pool: asyncpg.Pool, dossier_id: UUID) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return [as_json(r) for r in await conn.fetch(_PROOFS, dossier_id)]
+
+
+async def proof(pool: asyncpg.Pool, dossier_id: UUID, attachment_id: UUID) -> dict[str, Any] | None:
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT * FROM spending_proofs WHERE dossier_id = $1 AND attachment_id = $2",
+            dossier_id,
+            attachment_id,
+        )
+    return None if row is None else as_json(row)

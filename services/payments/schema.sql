@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS payments_dossiers (
     balance_eur            NUMERIC(12, 2) NOT NULL,
     balance_settled_at     TIMESTAMPTZ
 );
+-- The final report's deadline (services/payments/deadlines.py), and whether the report came (or
+-- still has not come) after it; ADD ... IF NOT EXISTS upgrades an older database.
+ALTER TABLE payments_dossiers
+    ADD COLUMN IF NOT EXISTS final_report_due_at   TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS final_report_overdue  BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS payments_dossiers_by_campaign ON payments_dossiers (campaign_id, reference);
 
 -- The plan of each dossier, entry by entry; the balance is paid when released.
@@ -32,3 +37,15 @@ CREATE TABLE IF NOT EXISTS payments_instalments (
     paid_at     TIMESTAMPTZ,
     PRIMARY KEY (dossier_id, number)
 );
+
+-- Read model: the proofs of spending of each dossier (their bytes are in `blobs`).
+CREATE TABLE IF NOT EXISTS spending_proofs (
+    attachment_id  UUID PRIMARY KEY,
+    dossier_id     UUID NOT NULL,
+    name           TEXT NOT NULL,
+    media_type     TEXT NOT NULL,
+    size           BIGINT NOT NULL,
+    sha256         TEXT NOT NULL,
+    added_at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spending_proofs_by_dossier ON spending_proofs (dossier_id, added_at);

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    DossierClosedIncomplete,
+)
+from shared.contracts.deadlines import DeadlineKind
 from shared.contracts.selection import Opinion, Outcome, Scores
 from shared.language.actors import Actor
 from shared.language.campaigns import Campaign
@@ -19,6 +25,16 @@ from shared.language.campaigns import Campaign
 @dataclass(frozen=True)
 class CheckEligibility:
     submitted: ApplicationSubmitted
+    campaign: Campaign
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RecheckEligibility:
+    """The applicant amended the dossier on a correction request: rules E1–E7 again."""
+
+    amended: ApplicationAmended
     campaign: Campaign
     withdrawn: bool
     now: datetime
@@ -77,8 +93,41 @@ class ReleaseOnWithdrawal:
     """The applicant withdrew the dossier (heard from the applications' log): a grant decided
     meanwhile goes back."""
 
-    withdrawal: ApplicationWithdrawn
+    withdrawal: ApplicationWithdrawn | DossierClosedIncomplete  # closed: out of the call alike
     now: datetime
 
 
-Command = CheckEligibility | GiveOpinion | RecordAssessment | Decide | Sign | ReleaseOnWithdrawal
+@dataclass(frozen=True)
+class RemindOfDeadline:
+    """A reminder's instant came (the schedule): whoever must act and has not is reminded."""
+
+    deadline: DeadlineKind
+    due_at: datetime  # the deadline the reminder was planned for
+    window_days: int  # how many days before it the reminder was planned
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RecordOverdue:
+    """A deadline's instant came (the schedule): recorded as passed if it still stands unmet."""
+
+    deadline: DeadlineKind
+    due_at: datetime
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
+
+
+Command = (
+    CheckEligibility
+    | RecheckEligibility
+    | GiveOpinion
+    | RecordAssessment
+    | Decide
+    | Sign
+    | ReleaseOnWithdrawal
+    | RemindOfDeadline
+    | RecordOverdue
+)

@@ -65,6 +65,7 @@ def sign(state: SelectionState, c: Sign) -> list[DomainEvent]:
                 departement=dossier.departement,
                 granted_eur=decision.granted_eur,
                 signed_at=c.now,
+                duration_months=dossier.duration_months,
             )
         )
     return events

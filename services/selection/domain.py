@@ -1,14 +1,17 @@
 """The selection of one dossier as one decider: `decide` hands each command to its step's rules
 (eligibility, instruction, decision, convention); `evolve` folds the dossier's stream."""
 
-from services.selection import convention, decision, eligibility, instruction
+from services.selection import convention, deadlines, decision, eligibility, instruction
 from services.selection.commands import (
     CheckEligibility,
     Command,
     Decide,
     GiveOpinion,
+    RecheckEligibility,
     RecordAssessment,
+    RecordOverdue,
     ReleaseOnWithdrawal,
+    RemindOfDeadline,
     Sign,
 )
 from services.selection.state import SelectionState, evolve
@@ -20,6 +23,8 @@ def decide(state: SelectionState, command: Command) -> list[DomainEvent]:
     match command:
         case CheckEligibility():
             return eligibility.check(state, command)
+        case RecheckEligibility():
+            return eligibility.recheck(state, command)
         case GiveOpinion():
             return instruction.give_opinion(state, command)
         case RecordAssessment():
@@ -30,6 +35,10 @@ def decide(state: SelectionState, command: Command) -> list[DomainEvent]:
             return convention.sign(state, command)
         case ReleaseOnWithdrawal():
             return decision.release_on_withdrawal(state, command)
+        case RemindOfDeadline():
+            return deadlines.remind(state, command)
+        case RecordOverdue():
+            return deadlines.record_overdue(state, command)
 
 
 SELECTION: Decider[SelectionState, Command] = Decider(SelectionState(), decide, evolve)

@@ -1,10 +1,13 @@
-"""Eligibility, checked on submission: rules E1–E7 of the call (DOMAIN.md), each returning its
-failure or None; an eligible dossier goes to its préfecture in the same breath."""
+"""Eligibility, checked on submission and again on each amendment: rules E1–E7 of the call
+(DOMAIN.md), each returning its failure or None; an eligible dossier goes to its préfecture in
+the same breath."""
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
-from services.selection.commands import CheckEligibility
+from services.selection.commands import CheckEligibility, RecheckEligibility
 from services.selection.state import SelectionState
 from shared.contracts import DomainEvent
 from shared.contracts.applications import BudgetCategory, Dossier, HolderKind, RepresentativeRole
@@ -125,28 +128,76 @@ def check(state: SelectionState, c: CheckEligibility) -> list[DomainEvent]:
     """Check rules E1–E7; an eligible dossier goes, in the same breath, to its préfecture."""
     if state.checked is not None:  # a second delivery of the same dossier changes nothing
         return []
-    submitted, dossier = c.submitted, c.submitted.dossier
-    failures = failed_rules(dossier, c.campaign)
+    s = c.submitted
+    return _checked(
+        s.dossier_id,
+        s.reference,
+        s.campaign_id,
+        s.dossier,
+        c.campaign,
+        c.now,
+        asked_before=False,
+        withdrawn=c.withdrawn,
+    )
+
+
+def recheck(state: SelectionState, c: RecheckEligibility) -> list[DomainEvent]:
+    """The amended dossier checked again: its préfecture is asked if it was not already (the
+    dossier was ineligible before), and nothing is checked after the decision."""
+    a = c.amended
+    before = state.checked
+    if before is None or before.after_amendment == a.request_id or state.decision is not None:
+        return []
+    return _checked(
+        a.dossier_id,
+        a.reference,
+        a.campaign_id,
+        a.dossier,
+        c.campaign,
+        c.now,
+        asked_before=before.eligible,
+        withdrawn=c.withdrawn,
+        amendment=a.request_id,
+    )
+
+
+def _checked(
+    dossier_id: UUID,
+    reference: str,
+    campaign_id: str,
+    dossier: Dossier,
+    campaign: Campaign,
+    now: datetime,
+    *,
+    asked_before: bool,
+    withdrawn: bool,
+    amendment: UUID | None = None,
+) -> list[DomainEvent]:
+    failures = failed_rules(dossier, campaign)
     checked = EligibilityChecked(
-        dossier_id=submitted.dossier_id,
-        reference=submitted.reference,
-        campaign_id=submitted.campaign_id,
+        dossier_id=dossier_id,
+        reference=reference,
+        campaign_id=campaign_id,
         eligible=not failures,
         failed_rules=failures,
-        checked_at=c.now,
+        checked_at=now,
         siren=dossier.applicant.siren,
         applicant_name=dossier.applicant.name,
         departement=dossier.applicant.departement,
         requested_eur=dossier.requested_eur,
         objectives=dossier.project.objectives,
+        duration_months=dossier.project.duration_months,
+        after_amendment=amendment,
     )
-    if failures or c.withdrawn:  # no préfecture is asked about a dossier already withdrawn
+    # no préfecture is asked about a dossier already withdrawn, nor twice
+    if failures or withdrawn or asked_before:
         return [checked]
     requested = PrefectureOpinionRequested(
-        dossier_id=submitted.dossier_id,
-        reference=submitted.reference,
-        campaign_id=submitted.campaign_id,
+        dossier_id=dossier_id,
+        reference=reference,
+        campaign_id=campaign_id,
         departement=dossier.applicant.departement,
-        requested_at=c.now,
+        requested_at=now,
+        due_at=now + timedelta(days=campaign.deadlines.opinion_days),
     )
     return [checked, requested]

@@ -33,7 +33,10 @@ def known_to(actor: Actor, state: SelectionState) -> EligibilityChecked:
 
 def require_not_withdrawn(withdrawn: bool, to: str) -> None:
     if withdrawn:
-        raise DossierWithdrawn(f"the dossier was withdrawn by its applicant: no one may {to} now")
+        raise DossierWithdrawn(
+            f"the dossier was withdrawn by its applicant (or closed as incomplete): no one may "
+            f"{to} now"
+        )
 
 
 def require_eligible(dossier: EligibilityChecked, to: str) -> None:

@@ -8,22 +8,38 @@ from uuid import UUID
 
 import asyncpg
 
-from services.selection import envelopes, withdrawals
+from services.selection import deadlines, envelopes, withdrawals
 from services.selection.commands import (
     CheckEligibility,
     Decide,
     GiveOpinion,
+    RecheckEligibility,
     RecordAssessment,
+    RecordOverdue,
     ReleaseOnWithdrawal,
+    RemindOfDeadline,
     Sign,
 )
 from services.selection.domain import SELECTION
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.contracts.selection import Opinion, Outcome, Scores
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    DossierClosedIncomplete,
+)
+from shared.contracts.deadlines import DeadlineKind
+from shared.contracts.selection import (
+    Opinion,
+    Outcome,
+    PrefectureOpinionRequested,
+    Scores,
+    SelectionDecided,
+)
+from shared.kernel import schedule
 from shared.kernel.aggregate import Prepared, execute, run
 from shared.kernel.eventstore import EventStore, StoredEvent
 from shared.language.actors import Actor
-from shared.language.campaigns import Campaign
+from shared.language.campaigns import Campaign, find
 
 Campaigns = Mapping[str, Campaign]
 
@@ -141,11 +157,34 @@ async def check_eligibility(
     )
 
 
+async def recheck_eligibility(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    amended: ApplicationAmended,
+    campaign: Campaign,
+    now: datetime,
+    caused_by: UUID,
+) -> list[StoredEvent]:
+    """In the consumer's transaction, with its tracking row."""
+    withdrawn = await withdrawals.withdrawn(conn, amended.dossier_id)
+    command = RecheckEligibility(amended, campaign, withdrawn, now)
+    return await run(
+        conn,
+        store,
+        SELECTION,
+        amended.dossier_id,
+        command,
+        now=now,
+        actor="system:eligibility",
+        caused_by=caused_by,
+    )
+
+
 async def react_to_withdrawal(
     conn: asyncpg.Connection,
     store: EventStore,
     campaigns: Campaigns,
-    withdrawn: ApplicationWithdrawn,
+    withdrawn: ApplicationWithdrawn | DossierClosedIncomplete,
     now: datetime,
     caused_by: UUID,
 ) -> list[StoredEvent]:
@@ -166,3 +205,91 @@ async def react_to_withdrawal(
     )
     await envelopes.follow(conn, [s.event() for s in stored])
     return stored
+
+
+# --- deadlines: planned as the events are heard, decided when their instant comes -------------
+
+OPINION, CONVENTION = DeadlineKind.prefecture_opinion, DeadlineKind.convention
+
+
+async def plan_opinion_deadline(
+    conn: asyncpg.Connection,
+    campaigns: Campaigns,
+    requested: PrefectureOpinionRequested,
+    caused_by: UUID,
+) -> None:
+    campaign = find(campaigns, requested.campaign_id)
+    await schedule.plan_deadline(
+        conn,
+        key=str(caused_by),
+        stream_id=str(requested.dossier_id),
+        deadline=OPINION.value,
+        due_at=deadlines.opinion_due_at(requested, campaign),
+        reminder_days=campaign.deadlines.reminder_days,
+    )
+
+
+async def plan_convention_deadline(
+    conn: asyncpg.Connection, campaigns: Campaigns, decided: SelectionDecided, caused_by: UUID
+) -> None:
+    """A selected dossier's convention is signed before the campaign's date."""
+    if decided.outcome is not Outcome.selected:
+        return
+    campaign = find(campaigns, decided.campaign_id)
+    await schedule.plan_deadline(
+        conn,
+        key=str(caused_by),
+        stream_id=str(decided.dossier_id),
+        deadline=CONVENTION.value,
+        due_at=campaign.convention_deadline,
+        reminder_days=campaign.deadlines.reminder_days,
+    )
+
+
+async def cancel_deadlines(
+    conn: asyncpg.Connection, dossier_id: UUID, deadline: DeadlineKind | None = None
+) -> None:
+    """The party acted (or the dossier left the call): its jobs not yet run are dropped."""
+    if deadline is None:
+        await schedule.cancel(conn, stream_id=str(dossier_id))
+    else:
+        await schedule.cancel_deadline(conn, stream_id=str(dossier_id), deadline=deadline.value)
+
+
+async def run_deadline_job(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    campaigns: Campaigns,
+    job: schedule.Job,
+    now: datetime,
+) -> list[StoredEvent]:
+    """A reminder's or a deadline's instant came: decided on the dossier's stream, in the
+    schedule's transaction (the job is marked done with the events it records)."""
+    due = schedule.DeadlineJob.of(job)
+    dossier_id, deadline = UUID(job.stream_id), DeadlineKind(due.deadline)
+    withdrawn = await withdrawals.withdrawn(conn, dossier_id)
+    command: RemindOfDeadline | RecordOverdue = (
+        RemindOfDeadline(deadline, due.due_at, due.window_days, campaigns, withdrawn, now)
+        if due.is_reminder
+        else RecordOverdue(deadline, due.due_at, campaigns, withdrawn, now)
+    )
+    return await run(
+        conn,
+        store,
+        SELECTION,
+        dossier_id,
+        command,
+        now=now,
+        actor="system:deadlines",
+        caused_by=UUID(due.caused_by) if due.caused_by else None,
+    )
+
+
+def deadline_jobs(store: EventStore, campaigns: Campaigns) -> dict[str, schedule.Handler]:
+    """The schedule's handlers of selection's deadlines, by job kind."""
+
+    async def on_due(conn: asyncpg.Connection, job: schedule.Job, now: datetime) -> None:
+        await run_deadline_job(conn, store, campaigns, job, now)
+
+    kinds = [*schedule.deadline_kinds(OPINION.value), *schedule.deadline_kinds(CONVENTION.value)]
+    return dict.fromkeys(kinds, on_due)

@@ -1,14 +1,16 @@
 """Wiring of the selection service: the only module that knows all its parts."""
 
+from collections.abc import Mapping
 from importlib import resources
 
 from fastapi import FastAPI
 
-from services.selection import api, consumers, projections
+from services.selection import api, consumers, handlers, projections
 from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
 from shared.kernel.runtime import Runtime, ServiceSpec
+from shared.kernel.schedule import Handler
 from shared.kernel.settings import Settings
 
 NAME = "selection"
@@ -18,14 +20,19 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
         consumers.eligibility(rt.store, rt.campaigns, rt.clock),
         consumers.withdrawals(rt.store, rt.campaigns, rt.clock),
+        consumers.deadlines(rt.campaigns),
         projections.dossiers(),
         published_heads(NAME),
     ]
 
 
+def jobs(rt: Runtime) -> Mapping[str, Handler]:
+    return handlers.deadline_jobs(rt.store, rt.campaigns)
+
+
 def spec() -> ServiceSpec:
     schema = resources.files("services.selection").joinpath("schema.sql").read_text()
-    return ServiceSpec(NAME, schema, subscriptions)
+    return ServiceSpec(NAME, schema, subscriptions, jobs=jobs)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

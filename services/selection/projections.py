@@ -8,14 +8,22 @@ from uuid import UUID
 import asyncpg
 
 from services.selection import withdrawals
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    DossierClosedIncomplete,
+)
 from shared.contracts.selection import (
     CommitteeAssessmentRecorded,
+    ConventionOverdue,
     ConventionSignatureAdded,
     ConventionSigned,
     EligibilityChecked,
     GrantReleased,
+    OpinionOverdue,
     PrefectureOpinionGiven,
+    PrefectureOpinionRequested,
     SelectionDecided,
 )
 from shared.kernel.consumer import Consumer, Subscription
@@ -67,6 +75,17 @@ async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Env
     await _upsert(conn, e, withdrawn=True, withdrawn_at=e.withdrawn_at)
 
 
+async def on_amended(conn: asyncpg.Connection, e: ApplicationAmended, _: Envelope) -> None:
+    # after its filing on the same topic: the amended amount, whichever topic is read first
+    await _upsert(conn, e, requested_eur=e.dossier.requested_eur)
+
+
+async def on_closed(conn: asyncpg.Connection, e: DossierClosedIncomplete, _: Envelope) -> None:
+    # closed as incomplete by MILDECA: out of the call as a withdrawn dossier is
+    await withdrawals.record(conn, e)
+    await _upsert(conn, e, withdrawn=True, withdrawn_at=e.closed_at)
+
+
 async def on_checked(conn: asyncpg.Connection, e: EligibilityChecked, _: Envelope) -> None:
     failures = json.dumps([f.model_dump() for f in e.failed_rules])
     await _upsert(
@@ -77,7 +96,26 @@ async def on_checked(conn: asyncpg.Connection, e: EligibilityChecked, _: Envelop
         checked_at=e.checked_at,
         siren=e.siren,
         departement=e.departement,
+        requested_eur=e.requested_eur,  # as checked: after an amendment, the amended amount
     )
+
+
+async def on_requested(
+    conn: asyncpg.Connection, e: PrefectureOpinionRequested, _: Envelope
+) -> None:
+    # an older request does not say its deadline (its campaign's days did): left unknown here
+    await _upsert(conn, e, opinion_due_at=e.due_at)
+
+
+async def on_opinion_overdue(conn: asyncpg.Connection, e: OpinionOverdue, _: Envelope) -> None:
+    # stays true once the opinion comes: it came late
+    await _upsert(conn, e, opinion_overdue=True)
+
+
+async def on_convention_overdue(
+    conn: asyncpg.Connection, e: ConventionOverdue, _: Envelope
+) -> None:
+    await _upsert(conn, e, convention_overdue=True)
 
 
 async def on_opinion(conn: asyncpg.Connection, e: PrefectureOpinionGiven, _: Envelope) -> None:
@@ -139,17 +177,21 @@ async def on_signed(conn: asyncpg.Connection, e: ConventionSigned, _: Envelope) 
 
 
 def dossiers() -> Subscription:
-    # PrefectureOpinionRequested is left out on purpose: it tells nothing the row lacks (its
-    # time is the check's), and a second effect of the check's append would let a reader see
-    # the row between the two (the rebuild test compares a live row taken right after the check).
+    # PrefectureOpinionRequested fills the opinion's deadline: a reader may see the row of an
+    # eligible dossier a moment before it (two events, two effects).
     return Subscription(
         Consumer(
             "dossiers",
             {
                 ApplicationSubmitted: on_submitted,
                 ApplicationWithdrawn: on_withdrawn,
+                DossierClosedIncomplete: on_closed,
+                ApplicationAmended: on_amended,
                 EligibilityChecked: on_checked,
+                PrefectureOpinionRequested: on_requested,
                 PrefectureOpinionGiven: on_opinion,
+                OpinionOverdue: on_opinion_overdue,
+                ConventionOverdue: on_convention_overdue,
                 CommitteeAssessmentRecorded: on_assessed,
                 SelectionDecided: on_decided,
                 ConventionSignatureAdded: on_signature,

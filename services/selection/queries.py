@@ -39,7 +39,8 @@ DELIBERATION = ("scores", "weighted_score", "proposed_eur", "assessment_comment"
 
 _LIST_COLUMNS = """
 dossier_id, reference, campaign_id, siren, applicant, departement, requested_eur, eligible,
-submitted_at, opinion, weighted_score, outcome, granted_eur, state
+submitted_at, opinion, weighted_score, outcome, granted_eur, state, opinion_due_at,
+opinion_overdue, convention_overdue
 """
 
 _FILTER = """
@@ -58,7 +59,7 @@ _DOSSIER = "SELECT * FROM selection_dossiers WHERE dossier_id = $1 AND siren IS 
 
 _RANKING = """
 SELECT dossier_id, reference, applicant, departement, opinion, weighted_score, proposed_eur,
-       requested_eur, outcome, granted_eur
+       requested_eur, outcome, granted_eur, opinion_due_at, opinion_overdue, convention_overdue
 FROM selection_dossiers
 WHERE campaign_id = $1 AND weighted_score IS NOT NULL AND NOT withdrawn
 ORDER BY weighted_score DESC, reference

@@ -50,6 +50,12 @@ ALTER TABLE selection_dossiers
     ADD COLUMN IF NOT EXISTS withdrawn_at         TIMESTAMPTZ,
     ADD COLUMN IF NOT EXISTS released_eur         NUMERIC(12, 2),
     ADD COLUMN IF NOT EXISTS released_at          TIMESTAMPTZ;
+-- Deadlines (services/selection/deadlines.py): when the opinion is due, and whether the opinion
+-- or the convention came (or still has not come) after its deadline.
+ALTER TABLE selection_dossiers
+    ADD COLUMN IF NOT EXISTS opinion_due_at       TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS opinion_overdue      BOOLEAN NOT NULL DEFAULT false,
+    ADD COLUMN IF NOT EXISTS convention_overdue   BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS selection_dossiers_by_campaign ON selection_dossiers (campaign_id);
 
 -- Where each dossier stands, said once for the lists, the filters and the dashboard.

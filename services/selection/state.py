@@ -3,14 +3,18 @@
 from dataclasses import dataclass, replace
 
 from shared.contracts import DomainEvent
+from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.selection import (
     CommitteeAssessmentRecorded,
+    ConventionOverdue,
     ConventionSignatureAdded,
     EligibilityChecked,
     GrantReleased,
     Opinion,
+    OpinionOverdue,
     Party,
     PrefectureOpinionGiven,
+    PrefectureOpinionRequested,
     SelectionDecided,
 )
 
@@ -23,6 +27,12 @@ class SelectionState:
     decision: SelectionDecided | None = None
     signed_by: frozenset[Party] = frozenset()
     released: bool = False  # its grant went back to the envelope (withdrawn after selection)
+    # Deadlines (services/selection/deadlines.py): the latest request for the opinion, the
+    # reminders sent, and the deadlines recorded as passed.
+    opinion_request: PrefectureOpinionRequested | None = None
+    reminders: tuple[DeadlineApproaching, ...] = ()
+    opinion_overdue: OpinionOverdue | None = None
+    convention_overdue: ConventionOverdue | None = None
 
     @property
     def convention_signed(self) -> bool:
@@ -33,6 +43,8 @@ def evolve(state: SelectionState, event: DomainEvent) -> SelectionState:
     match event:
         case EligibilityChecked():
             return replace(state, checked=event)
+        case PrefectureOpinionRequested():
+            return replace(state, opinion_request=event)
         case PrefectureOpinionGiven(opinion=opinion):
             return replace(state, opinion=opinion)
         case CommitteeAssessmentRecorded():
@@ -43,5 +55,11 @@ def evolve(state: SelectionState, event: DomainEvent) -> SelectionState:
             return replace(state, signed_by=state.signed_by | {party})
         case GrantReleased():
             return replace(state, released=True)
+        case DeadlineApproaching():
+            return replace(state, reminders=(*state.reminders, event))
+        case OpinionOverdue():
+            return replace(state, opinion_overdue=event)
+        case ConventionOverdue():
+            return replace(state, convention_overdue=event)
         case _:
             return state

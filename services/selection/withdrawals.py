@@ -1,4 +1,5 @@
-"""The dossiers their applicants withdrew, as selection heard them from the applications' log.
+"""The dossiers their applicants withdrew (or MILDECA closed as incomplete), as selection heard
+them from the applications' log.
 
 Not a read model (a rebuild never drops it): the input of every command's withdrawal rule.
 Recorded by whichever of selection's consumers hears the withdrawal first, in the transaction
@@ -9,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.contracts.applications import ApplicationWithdrawn
+from shared.contracts.applications import ApplicationWithdrawn, DossierClosedIncomplete
 
 _RECORD = """
 INSERT INTO withdrawals (dossier_id, withdrawn_at) VALUES ($1, $2)
@@ -19,8 +20,16 @@ ON CONFLICT (dossier_id) DO NOTHING
 _WITHDRAWN = "SELECT EXISTS (SELECT 1 FROM withdrawals WHERE dossier_id = $1)"
 
 
-async def record(conn: asyncpg.Connection, withdrawn: ApplicationWithdrawn) -> None:
-    await conn.execute(_RECORD, withdrawn.dossier_id, withdrawn.withdrawn_at)
+async def record(
+    conn: asyncpg.Connection, withdrawn: ApplicationWithdrawn | DossierClosedIncomplete
+) -> None:
+    """A dossier closed as incomplete is out of the call as a withdrawn one is."""
+    at = (
+        withdrawn.withdrawn_at
+        if isinstance(withdrawn, ApplicationWithdrawn)
+        else withdrawn.closed_at
+    )
+    await conn.execute(_RECORD, withdrawn.dossier_id, at)
 
 
 async def withdrawn(conn: asyncpg.Connection, dossier_id: UUID) -> bool:

@@ -16,6 +16,7 @@ import asyncpg
 
 from shared.audit.chain import Break, verify_chain
 from shared.audit.events import AuditEvent, ordered
+from shared.audit.files import file_breaks
 from shared.audit.state import CampaignEnvelope, Grant
 from shared.contracts.base import TYPE_PREFIX
 from shared.contracts.selection import GrantReleased, SelectionDecided
@@ -52,7 +53,8 @@ async def history(
 async def verify_store(
     pool: asyncpg.Pool, service: str, progress: Progress | None = None, *, chunk: int = 1000
 ) -> list[Break]:
-    """Every stream of one store, stream by stream, read in chunks of the primary key."""
+    """Every stream of one store, stream by stream, read in chunks of the primary key; and the
+    bytes of every file its events name."""
     async with pool.acquire() as conn:
         total = await conn.fetchval("SELECT count(*) FROM events")
     breaks: list[Break] = []
@@ -61,6 +63,7 @@ async def verify_store(
     while True:
         async with pool.acquire() as conn:
             batch = await read_after(conn, *after, chunk)
+            breaks += await file_breaks(conn, service, batch)
         for stored in batch:
             if stream and stream[-1].stream_id != stored.stream_id:
                 breaks += verify_chain(stream)

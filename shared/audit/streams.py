@@ -17,6 +17,7 @@ from fastapi import APIRouter
 
 from shared.audit.chain import verify_chain
 from shared.audit.events import AuditEvent
+from shared.audit.files import file_breaks, named_file
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.deps import ActorDep, PoolDep
 from shared.kernel.envelope import Envelope
@@ -74,6 +75,7 @@ async def audit_stream(conn: asyncpg.Connection, service: str, dossier_id: UUID)
     stored = await read_stream(conn, str(dossier_id))
     events = [AuditEvent.from_stored(service, s) for s in stored]
     breaks = verify_chain(events)
+    files = await file_breaks(conn, service, stored)
     published = await conn.fetchrow(_PUBLISHED, str(dossier_id))
     head = {"version": stored[-1].version, "hash": stored[-1].hash} if stored else None
     agrees = True
@@ -85,8 +87,9 @@ async def audit_stream(conn: asyncpg.Connection, service: str, dossier_id: UUID)
     return {
         "service": service,
         "dossier_id": str(dossier_id),
-        "checked": "the hash chain of this service's store for the dossier, recomputed, and its "
-        "event at the head published on Kafka compared with the one published",
+        "checked": "the hash chain of this service's store for the dossier, recomputed, its "
+        "event at the head published on Kafka compared with the one published, and the bytes "
+        "of each file its events name compared with the SHA-256 they recorded",
         "store": {
             "head": head,
             "chain_verified": not breaks,
@@ -94,7 +97,11 @@ async def audit_stream(conn: asyncpg.Connection, service: str, dossier_id: UUID)
         },
         "published": None if published is None else dict(published),
         "matches_published": agrees,
-        "verified": not breaks and agrees,
+        "files": {
+            "checked": sum(1 for s in stored if named_file(s.data) is not None),
+            "breaks": [b.as_json() for b in files],
+        },
+        "verified": not breaks and agrees and not files,
     }
 
 

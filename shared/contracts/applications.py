@@ -1,11 +1,22 @@
 """Events of the applications service and the dossier they carry."""
 
 from enum import Enum
+from typing import Any
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from shared.contracts.base import DomainEvent, Upcaster
-from shared.contracts.values import DepartementCode, Euros, ShortText, Siren, Text
+from shared.contracts.values import (
+    Attachment,
+    DepartementCode,
+    Euros,
+    Motivation,
+    ShortText,
+    Siren,
+    Text,
+)
+from shared.language.attachments import Audience
 
 
 class Strict(BaseModel):
@@ -121,5 +132,182 @@ class ApplicationWithdrawn(DomainEvent):
     reason: Text
 
 
-EVENTS = (ApplicationSubmitted, ApplicationWithdrawn)
+# --- the exchange around a dossier: attachments, messages, notes (docs/instruction.md) ---------
+
+
+class Side(str, Enum):
+    """The three sides of a dossier's thread: the collectivité, its préfecture, MILDECA."""
+
+    applicant = "applicant"
+    prefecture = "prefecture"
+    mildeca = "mildeca"
+
+
+class AttachmentAdded(DomainEvent):
+    name = "AttachmentAdded"
+
+    reference: str
+    campaign_id: str
+    attachment: Attachment
+    audience: Audience
+    side: Side
+    added_at: AwareDatetime
+
+
+class MessagePosted(DomainEvent):
+    """A message of the dossier's thread, read by the three sides and mailed to the two others."""
+
+    name = "MessagePosted"
+
+    reference: str
+    campaign_id: str
+    message_id: UUID
+    side: Side
+    author: str  # who wrote it: the person's subject (an e-mail)
+    text: Motivation
+    attachments: list[UUID] = Field(default_factory=list, max_length=20)
+    posted_at: AwareDatetime
+
+
+class NoteAdded(DomainEvent):
+    """A private note among agents (MILDECA and the préfecture): never shown nor mailed to the
+    applicant."""
+
+    name = "NoteAdded"
+
+    reference: str
+    campaign_id: str
+    note_id: UUID
+    side: Side
+    author: str
+    text: Motivation
+    attachments: list[UUID] = Field(default_factory=list, max_length=20)
+    added_at: AwareDatetime
+
+
+# --- corrections (DS's "demande de correction") ------------------------------------------------
+
+# What an instructor may ask to correct: the dossier's parts an applicant wrote, not who it is.
+CORRECTABLE = (
+    "representative",
+    "project.title",
+    "project.summary",
+    "project.territory",
+    "project.beneficiaries",
+    "project.objectives",
+    "project.partners",
+    "project.duration_months",
+    "budget",
+    "requested_eur",
+)
+
+
+class CorrectionRequested(DomainEvent):
+    name = "CorrectionRequested"
+
+    reference: str
+    campaign_id: str
+    request_id: UUID
+    fields: list[str] = Field(min_length=1)
+    reason: Motivation
+    due_at: AwareDatetime
+    requested_at: AwareDatetime
+
+
+class FieldChange(Strict):
+    field: str
+    before: Any
+    after: Any
+
+
+class ApplicationAmended(DomainEvent):
+    """The applicant corrected the fields asked, and those only: each change with its value
+    before and after, and the dossier as it now stands (eligibility is checked on it again)."""
+
+    name = "ApplicationAmended"
+
+    reference: str
+    campaign_id: str
+    request_id: UUID
+    changes: list[FieldChange] = Field(min_length=1)
+    dossier: Dossier
+    amended_at: AwareDatetime
+
+
+class CorrectionOverdue(DomainEvent):
+    name = "CorrectionOverdue"
+
+    reference: str
+    campaign_id: str
+    request_id: UUID
+    due_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
+class DossierClosedIncomplete(DomainEvent):
+    """A dossier whose correction did not come before its deadline, closed by an instructor:
+    every later step stops, as after a withdrawal."""
+
+    name = "DossierClosedIncomplete"
+
+    reference: str
+    campaign_id: str
+    request_id: UUID
+    motivation: Motivation
+    closed_at: AwareDatetime
+
+
+# --- drafts: saved, shared with the préfecture, commented, then filed ---------------------------
+
+
+class DraftSaved(DomainEvent):
+    """A draft, as far as the applicant wrote it: not a filing (no reference, no eligibility).
+    Its id becomes the dossier's id when it is filed."""
+
+    name = "DraftSaved"
+
+    campaign_id: str
+    siren: Siren
+    content: dict[str, Any]
+    saved_at: AwareDatetime
+
+
+class DraftShared(DomainEvent):
+    """The applicant shows its draft to the préfecture of its département, which may comment."""
+
+    name = "DraftShared"
+
+    campaign_id: str
+    siren: Siren
+    departement: DepartementCode
+    applicant_name: str
+    contact_email: str
+    shared_at: AwareDatetime
+
+
+class DraftCommented(DomainEvent):
+    name = "DraftCommented"
+
+    campaign_id: str
+    comment_id: UUID
+    departement: DepartementCode
+    author: str
+    text: Motivation
+    commented_at: AwareDatetime
+
+
+EVENTS = (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AttachmentAdded,
+    MessagePosted,
+    NoteAdded,
+    CorrectionRequested,
+    ApplicationAmended,
+    CorrectionOverdue,
+    DossierClosedIncomplete,
+    DraftSaved,
+    DraftShared,
+    DraftCommented,
+)
 UPCASTERS: tuple[Upcaster, ...] = ()

@@ -1,11 +1,12 @@
 """Events of the payments service: commitment, instalments, final report, balance."""
 
 from enum import Enum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.base import DomainEvent, Upcaster
-from shared.contracts.values import DepartementCode, Euros, Motivation, Siren
+from shared.contracts.values import Attachment, DepartementCode, Euros, Motivation, Siren
 
 
 class PlannedInstalment(BaseModel):
@@ -17,10 +18,11 @@ class PlannedInstalment(BaseModel):
     amount_eur: Euros
 
 
-class FundsCommitted(DomainEvent):
-    """The engagement, at the convention's signature: the grant and its payment plan."""
+class FundsCommittedV1(DomainEvent):
+    """Version 1, still in the log: it did not say when the final report is due."""
 
     name = "FundsCommitted"
+    version = 1
 
     reference: str
     campaign_id: str
@@ -29,6 +31,32 @@ class FundsCommitted(DomainEvent):
     committed_eur: Euros
     plan: list[PlannedInstalment]
     committed_at: AwareDatetime
+
+
+class FundsCommitted(DomainEvent):
+    """The engagement, at the convention's signature: the grant, its payment plan, and when the
+    final report is due."""
+
+    name = "FundsCommitted"
+    version = 2
+
+    reference: str
+    campaign_id: str
+    siren: Siren
+    departement: DepartementCode
+    committed_eur: Euros
+    plan: list[PlannedInstalment]
+    committed_at: AwareDatetime
+    final_report_due_at: AwareDatetime | None = Field(
+        default=None,
+        description="the final report is due by then: the campaign's "
+        "deadlines.final_report_months after the project's end; null when read from version 1",
+    )
+
+
+def _report_due_unsaid(v1: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 did not record it: no reminder is planned for such a commitment.
+    return {**v1, "final_report_due_at": None}
 
 
 class InstalmentPaid(DomainEvent):
@@ -88,12 +116,37 @@ class BalanceWithheld(DomainEvent):
     withheld_at: AwareDatetime
 
 
+class FinalReportOverdue(DomainEvent):
+    """The final report was not submitted by its deadline; it may still come."""
+
+    name = "FinalReportOverdue"
+
+    reference: str
+    campaign_id: str
+    due_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
+class SpendingProofAdded(DomainEvent):
+    """A proof of spending, attached by the collectivité for its final report: what the file is,
+    never its bytes (kept once by their SHA-256 in payments' store, checked at each download)."""
+
+    name = "SpendingProofAdded"
+
+    reference: str
+    attachment: Attachment
+    added_at: AwareDatetime
+
+
 EVENTS = (
+    FundsCommittedV1,
     FundsCommitted,
     InstalmentPaid,
     FinalReportSubmitted,
     DepartmentalOpinionGiven,
     BalanceReleased,
     BalanceWithheld,
+    FinalReportOverdue,
+    SpendingProofAdded,
 )
-UPCASTERS: tuple[Upcaster, ...] = ()
+UPCASTERS: tuple[Upcaster, ...] = (Upcaster(FundsCommittedV1, FundsCommitted, _report_due_unsaid),)

@@ -1,6 +1,7 @@
 """Which service publishes which event types: the one list the JSON Schemas and AsyncAPI use."""
 
 from shared.contracts import applications as a
+from shared.contracts import deadlines as d
 from shared.contracts import notifications as n
 from shared.contracts import payments as p
 from shared.contracts import selection as s
@@ -8,8 +9,23 @@ from shared.contracts.base import DomainEvent
 from shared.contracts.upcasting import versions_of
 
 # Each service's events, in their latest version, on its own topic <prefix>.<service>.events.
+# The shared ones (shared.contracts.deadlines) are published by each service owning a deadline.
 PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
-    "applications": (a.ApplicationSubmitted, a.ApplicationWithdrawn),
+    "applications": (
+        a.ApplicationSubmitted,
+        a.ApplicationWithdrawn,
+        a.AttachmentAdded,
+        a.MessagePosted,
+        a.NoteAdded,
+        a.CorrectionRequested,
+        a.ApplicationAmended,
+        d.DeadlineApproaching,
+        a.CorrectionOverdue,
+        a.DossierClosedIncomplete,
+        a.DraftSaved,
+        a.DraftShared,
+        a.DraftCommented,
+    ),
     "selection": (
         s.EligibilityChecked,
         s.PrefectureOpinionRequested,
@@ -19,6 +35,9 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         s.ConventionSignatureAdded,
         s.ConventionSigned,
         s.GrantReleased,
+        d.DeadlineApproaching,
+        s.OpinionOverdue,
+        s.ConventionOverdue,
     ),
     "payments": (
         p.FundsCommitted,
@@ -27,6 +46,9 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         p.DepartmentalOpinionGiven,
         p.BalanceReleased,
         p.BalanceWithheld,
+        d.DeadlineApproaching,
+        p.FinalReportOverdue,
+        p.SpendingProofAdded,
     ),
     "notifications": (n.NotificationSent, n.NotificationFailed),
 }

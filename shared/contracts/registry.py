@@ -3,10 +3,16 @@ events (every version still in the log) and the upcasters between their versions
 
 from types import ModuleType
 
-from shared.contracts import applications, notifications, payments, selection
+from shared.contracts import applications, deadlines, notifications, payments, selection
 from shared.contracts.base import DomainEvent, UnknownEventType, Upcaster
 
-CONTRACT_MODULES: tuple[ModuleType, ...] = (applications, selection, payments, notifications)
+CONTRACT_MODULES: tuple[ModuleType, ...] = (
+    applications,
+    selection,
+    payments,
+    notifications,
+    deadlines,  # published by each service that owns a deadline
+)
 
 _TYPES: dict[str, type[DomainEvent]] = {
     model.cloud_type(): model for module in CONTRACT_MODULES for model in module.EVENTS

@@ -2,7 +2,8 @@
 convention."""
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -18,10 +19,12 @@ class FailedRule(BaseModel):
     reason: str
 
 
-class EligibilityChecked(DomainEvent):
-    """MILDECA's automatic check (rules E1–E7). Carries what the later steps need to know."""
+class EligibilityCheckedV1(DomainEvent):
+    """Version 1, still in the log: it said neither the project's duration nor whether the
+    check followed an amendment."""
 
     name = "EligibilityChecked"
+    version = 1
 
     reference: str
     campaign_id: str
@@ -35,15 +38,69 @@ class EligibilityChecked(DomainEvent):
     objectives: list[Objective]
 
 
-class PrefectureOpinionRequested(DomainEvent):
-    """An eligible dossier goes to the préfecture of its département for its opinion."""
+def _checked_on_filing(v1: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 was written on filing only, before durations were recorded.
+    return {**v1, "duration_months": None, "after_amendment": None}
+
+
+class EligibilityChecked(DomainEvent):
+    """MILDECA's automatic check (rules E1–E7), on filing and again after each amendment.
+    Carries what the later steps need to know."""
+
+    name = "EligibilityChecked"
+    version = 2
+
+    reference: str
+    campaign_id: str
+    eligible: bool
+    failed_rules: list[FailedRule]
+    checked_at: AwareDatetime
+    siren: Siren
+    applicant_name: str
+    departement: DepartementCode
+    requested_eur: Euros
+    objectives: list[Objective]
+    duration_months: int | None = Field(
+        default=None, description="the project's duration as filed (absent from older events)"
+    )
+    after_amendment: UUID | None = Field(
+        default=None, description="checked again on the dossier amended on this correction request"
+    )
+
+
+class PrefectureOpinionRequestedV1(DomainEvent):
+    """Version 1, still in the log: it did not say when the opinion is due."""
 
     name = "PrefectureOpinionRequested"
+    version = 1
 
     reference: str
     campaign_id: str
     departement: DepartementCode
     requested_at: AwareDatetime
+
+
+class PrefectureOpinionRequested(DomainEvent):
+    """An eligible dossier goes to the préfecture of its département for its opinion, due by
+    `due_at`."""
+
+    name = "PrefectureOpinionRequested"
+    version = 2
+
+    reference: str
+    campaign_id: str
+    departement: DepartementCode
+    requested_at: AwareDatetime
+    due_at: AwareDatetime | None = Field(
+        default=None,
+        description="the opinion is due by then: the campaign's deadlines.opinion_days after "
+        "the request; null when read from version 1 (then requested_at + the campaign's days)",
+    )
+
+
+def _opinion_due_unsaid(v1: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 did not record the deadline; the campaign's days after the request say it.
+    return {**v1, "due_at": None}
 
 
 class Opinion(str, Enum):
@@ -146,10 +203,11 @@ class ConventionSignatureAdded(DomainEvent):
     signed_at: AwareDatetime
 
 
-class ConventionSigned(DomainEvent):
-    """The third signature is in: the convention binds, the funds can be committed."""
+class ConventionSignedV1(DomainEvent):
+    """Version 1, still in the log: it did not say how long the project lasts."""
 
     name = "ConventionSigned"
+    version = 1
 
     reference: str
     campaign_id: str
@@ -159,14 +217,72 @@ class ConventionSigned(DomainEvent):
     signed_at: AwareDatetime
 
 
+class ConventionSigned(DomainEvent):
+    """The third signature is in: the convention binds, the funds can be committed."""
+
+    name = "ConventionSigned"
+    version = 2
+
+    reference: str
+    campaign_id: str
+    siren: Siren
+    departement: DepartementCode
+    granted_eur: Euros
+    signed_at: AwareDatetime
+    duration_months: int | None = Field(
+        default=None,
+        description="the project's duration: its end, and so its final report's deadline, "
+        "follows from it; null when read from version 1, or when the check did not say it",
+    )
+
+
+def _duration_unsaid(v1: dict[str, Any]) -> dict[str, Any]:
+    return {**v1, "duration_months": None}
+
+
+class OpinionOverdue(DomainEvent):
+    """The préfecture did not give its opinion by its deadline: shown to the instructors and in
+    the ranking; the opinion may still come."""
+
+    name = "OpinionOverdue"
+
+    reference: str
+    campaign_id: str
+    departement: DepartementCode
+    due_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
+class ConventionOverdue(DomainEvent):
+    """The campaign's date for signing conventions passed and this one is not signed by its
+    three parties: no signature is accepted any more."""
+
+    name = "ConventionOverdue"
+
+    reference: str
+    campaign_id: str
+    unsigned: list[Party] = Field(description="the parties that had not signed")
+    due_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
 EVENTS = (
+    EligibilityCheckedV1,
     EligibilityChecked,
+    PrefectureOpinionRequestedV1,
     PrefectureOpinionRequested,
     PrefectureOpinionGiven,
     CommitteeAssessmentRecorded,
     SelectionDecided,
     GrantReleased,
     ConventionSignatureAdded,
+    ConventionSignedV1,
     ConventionSigned,
+    OpinionOverdue,
+    ConventionOverdue,
 )
-UPCASTERS: tuple[Upcaster, ...] = ()
+UPCASTERS: tuple[Upcaster, ...] = (
+    Upcaster(EligibilityCheckedV1, EligibilityChecked, _checked_on_filing),
+    Upcaster(PrefectureOpinionRequestedV1, PrefectureOpinionRequested, _opinion_due_unsaid),
+    Upcaster(ConventionSignedV1, ConventionSigned, _duration_unsaid),
+)

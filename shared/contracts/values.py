@@ -7,16 +7,21 @@ in its own words."""
 import re
 from decimal import Decimal
 from typing import Annotated, Any, NoReturn
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
+    Field,
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
+from shared.language.attachments import AttachmentKind
 from shared.language.referentials import DEPARTEMENTS, siren_is_valid
 
 CENT = Decimal("0.01")
@@ -168,3 +173,17 @@ DepartementCode = Annotated[
     AfterValidator(_departement),
     WithJsonSchema({"type": "string", "enum": _DEPARTEMENT_CODES, "examples": ["59"]}),
 ]
+
+
+class Attachment(BaseModel):
+    """A file the dossier carries: what it is, never its bytes (kept once, by their SHA-256, in
+    the service's store; the hash chain covers the hash, a download checks it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attachment_id: UUID
+    kind: AttachmentKind
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")
+    media_type: str
+    size: int = Field(ge=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

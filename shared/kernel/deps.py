@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BeforeValidator
 
 from shared.kernel.auth import TokenVerifier, Unauthenticated
+from shared.kernel.blobs import Blobs
 from shared.kernel.eventstore import EventStore
 from shared.kernel.runtime import Runtime
 from shared.language.actors import Actor
@@ -56,11 +57,16 @@ def clock_of(request: Request) -> Callable[[], datetime]:
     return _runtime(request).clock
 
 
+def blobs_of(request: Request) -> Blobs:
+    return _runtime(request).blobs
+
+
 ActorDep = Annotated[Actor, Depends(actor_of)]
 PoolDep = Annotated[asyncpg.Pool, Depends(pool_of)]
 StoreDep = Annotated[EventStore, Depends(store_of)]
 CampaignsDep = Annotated[Mapping[str, Campaign], Depends(campaigns_of)]
 ClockDep = Annotated[Callable[[], datetime], Depends(clock_of)]
+BlobsDep = Annotated[Blobs, Depends(blobs_of)]
 
 
 # --- parameters of the routes, as exact as their documents say ------------------------------

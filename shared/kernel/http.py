@@ -9,11 +9,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from shared.kernel import outages
 from shared.kernel.eventstore import StoredEvent
 from shared.kernel.metrics import event_name, exposition
-from shared.language.errors import DomainError
+from shared.language.errors import DomainError, Invalid
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -49,6 +50,11 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
 
 async def _refused(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, Invalid):  # the shape of a body that does not read
+        return JSONResponse(
+            status_code=422,
+            content={"error": "invalid", "detail": exc.detail, "errors": exc.errors},
+        )
     return JSONResponse(
         status_code=exc.status,
         content={"error": exc.code, "reason": type(exc).__name__, "detail": exc.detail},
@@ -56,17 +62,31 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own refusals (no such route, a method the route does not take, a body that
     cannot be read) in the services' shape."""
     assert isinstance(exc, HTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed(request))
     return JSONResponse(
         status_code=exc.status_code,
         content={"error": "http", "reason": phrase.replace(" ", ""), "detail": detail},
-        headers=exc.headers,
+        headers=headers or None,
     )
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route of this path takes (Starlette names only the first route's, and
+    a path may have a GET and a POST in two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -54,6 +54,9 @@ class Metrics:
         self._published = meter.create_counter(
             "aap.relay.published", description="events published to Kafka by the outbox relay"
         )
+        self._jobs = meter.create_counter(
+            "aap.schedule.jobs", description="scheduled jobs run, by kind: done or failed"
+        )
         self._publish_latency = meter.create_histogram(
             "aap.relay.publish.duration",
             unit="s",
@@ -98,6 +101,9 @@ class Metrics:
         for topic in set(topics):
             self._published.add(sum(1 for t in topics if t == topic), {"topic": topic})
         self._publish_latency.record(seconds)
+
+    def job_ran(self, kind: str, outcome: str) -> None:
+        self._jobs.add(1, {"kind": kind, "outcome": outcome})
 
     def _lag(self, _: CallbackOptions) -> Iterable[Observation]:
         return [

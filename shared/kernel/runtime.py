@@ -8,7 +8,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -21,11 +21,14 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from shared.kernel import db, health, idempotency, kafka_backoff, outages, topics
 from shared.kernel.backoff import Backoff
+from shared.kernel.blobs import Blobs, PostgresBlobs
+from shared.kernel.clock import RehearsalClock, utc_now
 from shared.kernel.consumer import Subscription, consume_record, dead_letter_headers
 from shared.kernel.eventstore import EventStore
 from shared.kernel.metrics import Metrics, event_name
 from shared.kernel.outbox import OutboxRelay, idempotent_producer, run_relay_forever
 from shared.kernel.sampling import sample_forever
+from shared.kernel.schedule import Handler, ScheduleRunner
 from shared.kernel.settings import Settings
 from shared.language.campaigns import Campaign, Campaigns
 
@@ -42,10 +45,8 @@ class ServiceSpec:
     schema_sql: str
     subscriptions: Callable[["Runtime"], list[Subscription]] = lambda rt: []
     background: Sequence[Callable[["Runtime"], Coroutine[Any, Any, None]]] = ()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+    # The handlers of its scheduled jobs, by kind (shared/kernel/schedule.py).
+    jobs: Callable[["Runtime"], Mapping[str, Handler]] = lambda rt: {}
 
 
 @dataclass
@@ -58,7 +59,9 @@ class Runtime:
     broker: KafkaBroker | None = None
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
+    schedule: ScheduleRunner | None = None
     metrics: Metrics = field(default_factory=Metrics.discarded)
+    blobs: Blobs = field(default_factory=PostgresBlobs)  # attachments' bytes, by SHA-256
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     store: EventStore = field(init=False)
 
@@ -68,6 +71,8 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.store = EventStore(source=f"/aap/{self.name}", topic=self.topic(self.name))
+        if self.settings.clock_offset_file and self.clock is utc_now:
+            self.clock = RehearsalClock(self.settings.clock_offset_file)
 
     def topic(self, service: str) -> str:
         return topics.events_topic(self.settings.topic_prefix, service)
@@ -81,6 +86,14 @@ class Runtime:
         """Connect the parts in order; a server not there yet is waited for (quietly, with a
         growing wait), a server that refuses the setup (a topic it will not create) stops it."""
         s = self.settings
+        if isinstance(self.clock, RehearsalClock):
+            log.warning(
+                "%s runs on a rehearsal clock: real time shifted by the seconds in %s "
+                "(now %s); never in production",
+                self.name,
+                s.clock_offset_file,
+                self.clock().isoformat(),
+            )
         self.campaigns = Campaigns(s.campaigns_dir)
         kafka_backoff.install()
         if s.provision_on_start:
@@ -116,6 +129,16 @@ class Runtime:
             renew=self._new_producer,
         )
         self.tasks.append(asyncio.create_task(run_relay_forever(self.relay), name="outbox-relay"))
+        jobs = self.spec.jobs(self)
+        if jobs:
+            self.schedule = ScheduleRunner(
+                self.pool,
+                jobs,
+                clock=self.clock,
+                poll_seconds=s.schedule_poll_seconds,
+                on_run=self.metrics.job_ran,
+            )
+            self.tasks.append(asyncio.create_task(self.schedule.run(), name="schedule"))
         self.tasks.append(
             asyncio.create_task(
                 sample_forever(
@@ -161,6 +184,8 @@ class Runtime:
             await within("the consumers' last commits", self.broker.stop())
         if self.relay is not None:
             await within("the relay's batch", self.relay.stop())
+        if self.schedule is not None:
+            await within("the scheduled job in hand", self.schedule.stop())
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

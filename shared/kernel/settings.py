@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     consumer_retries: int = Field(default=3, ge=1)
     relay_poll_seconds: float = 0.5
+    # How often the schedule (reminders, deadlines) looks for due jobs.
+    schedule_poll_seconds: float = Field(default=1.0, gt=0)
+    # Rehearsals only, never in production: a file holding seconds added to the services' clock
+    # (shared/kernel/clock.py), read again when it changes.
+    clock_offset_file: str = ""
     # Bearer tokens: the key that verifies them (PEM text, or a file), and what they must say.
     jwt_public_key: str = ""
     jwt_public_key_file: str = ""

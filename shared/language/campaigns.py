@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from shared.language.attachments import AttachmentKind
 from shared.language.errors import NotFound
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -36,6 +37,38 @@ class Instalment(BaseModel):
     due_on: str
 
 
+class Deadlines(BaseModel):
+    """How long each party has to act, and when it is reminded (days before the deadline)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    opinion_days: int = Field(
+        default=15, ge=1, description="the préfecture's opinion, after it was asked"
+    )
+    correction_days: int = Field(
+        default=15, ge=1, description="a correction, unless the instructor says"
+    )
+    final_report_months: int = Field(
+        default=3, ge=0, description="the final report, after the project's end"
+    )
+    reminder_days: tuple[int, ...] = Field(
+        default=(7, 1), description="reminders, days before each deadline"
+    )
+
+
+class AttachmentRules(BaseModel):
+    """Which attachments a dossier must carry to be complete, and how big one may be."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    required: tuple[AttachmentKind, ...] = (
+        AttachmentKind.deliberation,
+        AttachmentKind.budget,
+        AttachmentKind.bank_details,
+    )
+    max_bytes: int = Field(default=20_000_000, ge=1, description="20 MB unless the call says")
+
+
 class Campaign(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -53,6 +86,8 @@ class Campaign(BaseModel):
     max_duration_months: int
     criteria_weights: dict[str, Decimal]
     payment_plan: list[Instalment]
+    deadlines: Deadlines = Deadlines()
+    attachments: AttachmentRules = AttachmentRules()
 
     @model_validator(mode="after")
     def _coherent(self) -> "Campaign":

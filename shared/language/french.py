@@ -57,3 +57,30 @@ def date_and_time(iso: str) -> str:
     """ "2024-04-01T10:30:00+02:00" → "1er avril 2024 à 10 h 30" (Paris time)."""
     moment = datetime.fromisoformat(iso).astimezone(PARIS)
     return f"{date(iso)} à {moment.hour} h {moment.minute:02d}"
+
+
+# The parts of a dossier a correction names, as a letter says them.
+DOSSIER_FIELDS = {
+    "representative": "le représentant de la collectivité",
+    "project.title": "le titre du projet",
+    "project.summary": "le résumé du projet",
+    "project.territory": "le territoire",
+    "project.beneficiaries": "les publics bénéficiaires",
+    "project.objectives": "les finalités",
+    "project.partners": "les partenaires",
+    "project.duration_months": "la durée du projet",
+    "budget": "le budget prévisionnel",
+    "requested_eur": "la subvention demandée",
+}
+
+# Who wrote in a dossier's thread.
+SIDES = {
+    "applicant": "la collectivité",
+    "prefecture": "la préfecture",
+    "mildeca": "la MILDECA",
+}
+
+
+def fields(names: list[str]) -> str:
+    """["budget", "project.summary"] → "le budget prévisionnel, le résumé du projet"."""
+    return ", ".join(DOSSIER_FIELDS.get(n, n) for n in names)

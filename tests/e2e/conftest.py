@@ -48,6 +48,8 @@ SMALL_CAMPAIGN = {
         {"label": "advance", "share": "0.5", "due_on": "signature"},
         {"label": "balance", "share": "0.5", "due_on": "balance"},
     ],
+    # files of at most 2,000 bytes: a test sends one over the limit without sending megabytes
+    "attachments": {"max_bytes": 2000},
 }
 
 # An envelope for one demo and a little more (tests/e2e/test_demo.py).

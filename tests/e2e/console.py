@@ -16,14 +16,17 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from shared.language.actors import Role
 from tests.conftest import settings_env
 from tests.e2e.conftest import Platform
-from tests.helpers import free_port, wait_for
+from tests.factories import eligible_dossier
+from tests.helpers import bearer, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUER = os.environ.get("AAP_OIDC_ISSUER", "http://127.0.0.1:28080/realms/aap")
 PASSWORD = "demo"  # every demo person's (deploy/keycloak/README.md)
 HABILITATIONS = ROOT / "deploy" / "keycloak" / "habilitations-demo.json"
+ROUBAIX = "215905126"  # maire.roubaix's SIREN (deploy/keycloak/README.md)
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,73 @@ async def until_shown(page: Page, url: str, text: str, timeout: float = 60) -> N
 
     await wait_for(shown, timeout=timeout, interval=1, what=f"«{text}» on {url}")
     await expect(page.get_by_text(text, exact=False).first).to_be_visible()
+
+
+async def fill_dossier(
+    page: Page, *, requested: str = "150000.00", campaign: str | None = "demo"
+) -> None:
+    """The form of the call, filled as the commune of Roubaix would fill it (a draft's form has
+    its campaign already: `campaign=None`)."""
+    if campaign:
+        await page.get_by_label("Appel à projets").select_option(campaign)
+    await page.get_by_label("Nom de la collectivité").fill("Commune de Roubaix")
+    await page.get_by_label("Commune", exact=True).check(
+        force=True
+    )  # DSFR draws its own box over the input
+    await page.get_by_label("Département").select_option("59")
+    await page.get_by_label("Nom et prénom").fill("Guillaume Delbar")
+    await page.get_by_label("Qualité").select_option("maire")
+    await page.get_by_label("Titre du projet").fill(
+        "Roubaix : prévenir l'entrée des jeunes dans les trafics"
+    )
+    await page.get_by_label("Résumé").fill(
+        "Plan d'action partenarial sur trois quartiers, piloté par le CLSPD."
+    )
+    await page.get_by_label("Territoire").fill("Quartiers de l'Alma, du Pile et des Trois-Ponts")
+    await page.get_by_label("Publics bénéficiaires").fill("Jeunes de 10 à 18 ans et leurs parents")
+    for objective in (
+        "Prévenir l'entrée dans les réseaux",
+        "Reconquérir l'espace public aux points de deal",
+    ):
+        await page.get_by_label(objective).check(
+            force=True
+        )  # DSFR draws its own box over the input
+    await page.get_by_label("Durée (mois)").fill("36")
+    await page.get_by_label("Partenaire 1", exact=True).fill("Parquet de Lille")
+    await page.get_by_label("Nature du partenaire 1").fill("justice")
+    lines = [
+        ("1", "actions", "Ateliers de prévention au collège", "120000.00"),
+        ("2", "actions", "Médiation dans l'espace public", "100000.00"),
+        ("3", "evaluation", "Évaluation par un laboratoire", "80000.00"),
+    ]
+    for row, (year, category, label, amount) in enumerate(lines, start=1):
+        await page.get_by_label(f"Année {row}", exact=True).fill(year)
+        await page.get_by_label(f"Catégorie {row}", exact=True).select_option(category)
+        await page.get_by_label(f"Poste {row}", exact=True).fill(label)
+        await page.get_by_label(f"Montant {row} (€)", exact=True).fill(amount)
+    await page.get_by_label("Coût total du projet (€)").fill("300000.00")
+    await page.get_by_label("Subvention demandée (€)").fill(requested)
+
+
+async def checked_dossier(platform: Platform) -> str:
+    """A dossier of Roubaix's, filed and found eligible: waiting for the préfecture's opinion."""
+    dossier = eligible_dossier()
+    dossier["applicant"]["siren"] = ROUBAIX
+    async with httpx.AsyncClient(timeout=30) as client:
+        filed = await client.post(
+            platform.url("applications", "/campaigns/demo/dossiers"),
+            json=dossier,
+            headers=bearer(platform.settings, Role.applicant, siren=ROUBAIX),
+        )
+        assert filed.status_code == 201, filed.text
+        dossier_id = str(filed.json()["dossier_id"])
+        instructor = bearer(platform.settings, Role.instructor)
+
+        async def checked() -> bool:
+            answer = await client.get(
+                platform.url("selection", f"/dossiers/{dossier_id}"), headers=instructor
+            )
+            return answer.status_code == 200 and answer.json().get("state") == "awaiting_opinion"
+
+        await wait_for(checked, what="the eligibility check and the opinion asked for")
+    return dossier_id

@@ -9,52 +9,16 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.browser import browser, chromium_binary  # noqa: F401 (fixtures)
 from tests.e2e.conftest import Platform
-from tests.e2e.console import Console, console, logged_in, until_shown  # noqa: F401 (fixtures)
+from tests.e2e.console import (  # noqa: F401 (fixtures)
+    Console,
+    console,
+    fill_dossier,
+    logged_in,
+    until_shown,
+)
 
 MAIRE, PREFECTURE, AUTRE_PREFECTURE = "maire.roubaix", "prefecture.nord", "prefecture.pas-de-calais"
 INSTRUCTION, PRESIDENCE, CONTROLE = "instructeur", "presidente", "auditeur"
-
-
-async def fill_dossier(page: Page, *, requested: str = "150000.00") -> None:
-    """The form of the call, filled as the commune of Roubaix would fill it."""
-    await page.get_by_label("Appel à projets").select_option("demo")
-    await page.get_by_label("Nom de la collectivité").fill("Commune de Roubaix")
-    await page.get_by_label("Commune", exact=True).check(
-        force=True
-    )  # DSFR draws its own box over the input
-    await page.get_by_label("Département").select_option("59")
-    await page.get_by_label("Nom et prénom").fill("Guillaume Delbar")
-    await page.get_by_label("Qualité").select_option("maire")
-    await page.get_by_label("Titre du projet").fill(
-        "Roubaix : prévenir l'entrée des jeunes dans les trafics"
-    )
-    await page.get_by_label("Résumé").fill(
-        "Plan d'action partenarial sur trois quartiers, piloté par le CLSPD."
-    )
-    await page.get_by_label("Territoire").fill("Quartiers de l'Alma, du Pile et des Trois-Ponts")
-    await page.get_by_label("Publics bénéficiaires").fill("Jeunes de 10 à 18 ans et leurs parents")
-    for objective in (
-        "Prévenir l'entrée dans les réseaux",
-        "Reconquérir l'espace public aux points de deal",
-    ):
-        await page.get_by_label(objective).check(
-            force=True
-        )  # DSFR draws its own box over the input
-    await page.get_by_label("Durée (mois)").fill("36")
-    await page.get_by_label("Partenaire 1", exact=True).fill("Parquet de Lille")
-    await page.get_by_label("Nature du partenaire 1").fill("justice")
-    lines = [
-        ("1", "actions", "Ateliers de prévention au collège", "120000.00"),
-        ("2", "actions", "Médiation dans l'espace public", "100000.00"),
-        ("3", "evaluation", "Évaluation par un laboratoire", "80000.00"),
-    ]
-    for row, (year, category, label, amount) in enumerate(lines, start=1):
-        await page.get_by_label(f"Année {row}", exact=True).fill(year)
-        await page.get_by_label(f"Catégorie {row}", exact=True).select_option(category)
-        await page.get_by_label(f"Poste {row}", exact=True).fill(label)
-        await page.get_by_label(f"Montant {row} (€)", exact=True).fill(amount)
-    await page.get_by_label("Coût total du projet (€)").fill("300000.00")
-    await page.get_by_label("Subvention demandée (€)").fill(requested)
 
 
 async def act(page: Page, button: str) -> None:

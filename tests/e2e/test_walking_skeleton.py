@@ -40,7 +40,7 @@ async def eligibility_of(platform: Platform, dossier_id: str) -> tuple[dict, dic
 
     def mine(r) -> bool:  # type: ignore[no-untyped-def]
         return r.key == dossier_id.encode() and dict(r.headers)["ce_type"].endswith(
-            b"EligibilityChecked.v1"
+            b"EligibilityChecked.v2"
         )
 
     records = await read_topic(

@@ -11,7 +11,8 @@ from services.console import forms, present, reasons
 from services.console.habilitations import BadHabilitation, checked, siren_of
 from services.notifications.domain import PARTIES
 from shared.language.actors import Role
-from shared.language.errors import DomainError, Forbidden, NotFound, Refused
+from shared.language.errors import DomainError, Forbidden, Invalid, NotFound, Refused
+from tests.factories import eligible_dossier
 
 
 def test_every_mail_notifications_sends_has_a_french_label_on_the_dossier_page():
@@ -64,12 +65,26 @@ def test_a_habilitation_that_cannot_be_is_refused_in_words(email, role, departem
 
 def test_every_kind_of_field_refusal_aap_names_has_french_words():
     root = Path(__file__).resolve().parents[2]
+    sources = (
+        *root.glob("shared/contracts/*.py"),
+        *root.glob("shared/kernel/*.py"),
+        *root.glob("services/*/*.py"),
+    )
+    patterns = (
+        r'refuse\(\s*"([a-z_]+)"',  # the contracts' values
+        r'(?:invalid|_error)\(\s*[^,()]+,\s*"([a-z_]+)"',  # a rule's: invalid(field, "kind", …)
+        r'"type": "([a-z_]+)",\s*"reason"',  # one written out: {"field", "type", "reason", …}
+    )
     named = {
         kind
-        for source in (*root.glob("shared/contracts/*.py"), *root.glob("services/*/api.py"))
-        for kind in re.findall(r'refuse\(\s*"([a-z_]+)"', source.read_text())
+        for source in sources
+        if "console" not in source.parts
+        for pattern in patterns
+        for kind in re.findall(pattern, source.read_text())
     }
-    assert named and named <= set(reasons.FIELDS), named - set(reasons.FIELDS)
+    for kind in ("file_too_large", "agents_only", "field_not_asked", "attachment_private"):
+        assert kind in named  # the patterns find the new rules' kinds
+    assert named <= set(reasons.FIELDS), named - set(reasons.FIELDS)
 
 
 def test_every_rule_that_refuses_a_command_has_french_words():
@@ -77,11 +92,13 @@ def test_every_rule_that_refuses_a_command_has_french_words():
         importlib.import_module(f"services.{service}.errors")
     importlib.import_module("shared.kernel.aggregate")
     importlib.import_module("shared.kernel.idempotency")
+    importlib.import_module("shared.kernel.uploads")
 
     def every(cls: type) -> set[type]:
         return {cls}.union(*(every(c) for c in cls.__subclasses__()))
 
-    answered_elsewhere = {NotFound, Forbidden, Refused, DomainError}  # 404, 403: said by status
+    # 404, 403: said by status; 422 (Invalid): each of its errors is said by its kind (FIELDS)
+    answered_elsewhere = {NotFound, Forbidden, Refused, DomainError, Invalid}
     rules = {
         c.__name__
         for c in every(DomainError) - answered_elsewhere
@@ -96,6 +113,10 @@ def test_a_field_refusal_is_said_in_french_with_what_it_depends_on():
     assert reasons.field({"type": "amount_negative", "reason": "x"}).startswith("Un montant")
     unknown = {"type": "something_new", "reason": "the service's own words"}
     assert reasons.field(unknown) == "the service's own words"
+    too_big = {"type": "file_too_large", "reason": "...", "context": {"max_bytes": 20_000_000}}
+    assert (
+        reasons.field(too_big) == "Ce fichier est trop lourd : 20\u00a0Mo au plus pour cet appel."
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,3 +140,48 @@ def test_the_list_of_errors_names_each_field_by_its_label():
     assert forms.label("project.partners.0.kind") == "Nature du partenaire 1"
     assert forms.label("requested_eur") == "Subvention demandée (€)"
     assert forms.label("budget.lines.1") == "Le budget prévisionnel, ligne 2"
+
+
+def test_a_dossier_goes_back_into_the_form_and_comes_out_the_same():
+    dossier = eligible_dossier()
+    shown = forms.values_of(dossier)
+    assert shown.values["budget.lines.3.amount_eur"] == "65000.00"
+    assert shown.values["project.partners.1.kind"] == "bailleur social"
+    again = forms.filing_of(shown.values, shown.objectives, dossier["applicant"]["siren"])
+    for line in dossier["budget"]["lines"]:
+        line.setdefault("permanent_post", False)
+    assert again.dossier == dossier
+
+
+def test_a_correction_sends_the_parts_asked_and_a_draft_keeps_only_what_was_typed():
+    typed = {"project.title": "Roubaix", "budget.lines.2.label": "Ateliers", "requested_eur": ""}
+    filing = forms.filing_of(typed, [], "215905126")
+    assert forms.draft_content(filing) == {
+        "applicant": {"siren": "215905126"},
+        "project": {"title": "Roubaix"},
+        "budget": {"lines": [{"label": "Ateliers", "permanent_post": False}]},
+    }
+    assert forms.changes(filing, ["project.title", "budget"]) == {
+        "project.title": "Roubaix",
+        "budget": {"lines": [filing.dossier["budget"]["lines"][0]], "total_cost_eur": ""},
+    }
+    # the service names the budget's first line; the form holds it in its third row
+    assert filing.form_field("budget.lines.0.label") == "budget.lines.2.label"
+    assert filing.form_field("budget") == "budget.lines"
+
+
+def test_a_form_shows_every_row_typed_and_one_more():
+    assert forms.rows({}, "budget.lines", 8, 1) == 8
+    typed = {"budget.lines.11.label": "x", "budget.lines.3.label": ""}
+    assert forms.rows(typed, "budget.lines", 8, 1) == 13
+
+
+def test_what_a_correction_changed_reads_line_by_line():
+    before = eligible_dossier()["budget"]
+    last = {**before["lines"][3], "amount_eur": "75000.00"}
+    after = {"lines": [*before["lines"][:3], last], "total_cost_eur": "210000.00"}
+    rows = present.changes_of("budget", before, after)
+    assert [what for what, _, _ in rows] == ["Budget, ligne 4", "Coût total du projet"]
+    assert rows[1][1:] == ("200\u00a0000,00\u00a0€", "210\u00a0000,00\u00a0€")
+    assert present.changes_of("project.summary", "a", "b") == [("Le résumé du projet", "a", "b")]
+    assert present.size(820) == "820 octets" and present.size(61_880) == "61,9\u00a0ko"

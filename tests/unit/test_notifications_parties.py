@@ -16,8 +16,22 @@ from services.notifications.domain import (
     addresses,
     mails_for,
 )
-from shared.contracts import DomainEvent
-from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn, Dossier
+from shared.contracts import DomainEvent, deadlines, payments, selection
+from shared.contracts.applications import (
+    ApplicationAmended,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CorrectionOverdue,
+    CorrectionRequested,
+    Dossier,
+    DossierClosedIncomplete,
+    DraftCommented,
+    DraftShared,
+    FieldChange,
+    MessagePosted,
+    NoteAdded,
+    Side,
+)
 from shared.contracts.payments import (
     BalanceReleased,
     BalanceWithheld,
@@ -98,6 +112,18 @@ def checked(eligible: bool) -> EligibilityChecked:
         departement="59",
         requested_eur="160000.00",
         objectives=["prevent_entry"],
+    )
+
+
+def reminder(deadline: str, party: str) -> DomainEvent:
+    return deadlines.DeadlineApproaching(
+        **COMMON,
+        campaign_id="mildeca-2024",
+        deadline=deadline,
+        due_at=WHEN,
+        days_left=7,
+        party=party,
+        reminded_at=WHEN,
     )
 
 
@@ -239,7 +265,113 @@ EVENTS: dict[str, tuple[DomainEvent, tuple[Party, ...], tuple[Party, ...]]] = {
         (A,),
         (P,),
     ),
-}
+    # the deadlines: a reminder to whoever must act, MILDECA in copy; a notice once it passed
+    "reminder_prefecture_opinion_prefecture": (
+        reminder("prefecture_opinion", "prefecture"),
+        (P,),
+        (M,),
+    ),
+    "reminder_convention_applicant": (reminder("convention", "applicant"), (A,), (M,)),
+    "reminder_convention_prefecture": (reminder("convention", "prefecture"), (P,), (M,)),
+    "reminder_convention_mildeca": (reminder("convention", "mildeca"), (M,), ()),
+    "reminder_final_report_applicant": (reminder("final_report", "applicant"), (A,), (M,)),
+    "reminder_correction_applicant": (reminder("correction", "applicant"), (A,), (M,)),
+    "opinion_overdue": (
+        selection.OpinionOverdue(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            departement="59",
+            due_at=WHEN,
+            recorded_at=WHEN,
+        ),
+        (P,),
+        (M,),
+    ),
+    "convention_overdue": (
+        selection.ConventionOverdue(
+            **COMMON,
+            campaign_id="mildeca-2024",
+            unsigned=["collectivite", "mildeca"],
+            due_at=WHEN,
+            recorded_at=WHEN,
+        ),
+        (A, P),
+        (M,),
+    ),
+    "final_report_overdue": (
+        payments.FinalReportOverdue(
+            **COMMON, campaign_id="mildeca-2024", due_at=WHEN, recorded_at=WHEN
+        ),
+        (A,),
+        (M,),
+    ),
+    "message_posted": (
+        MessagePosted(
+            **COMMON, campaign_id="mildeca-2024", message_id=uuid4(), side=Side.applicant,
+            author="maire@roubaix.example.fr", text="Voici la délibération.", posted_at=WHEN,
+        ),
+        (P, M),
+        (),
+    ),
+    "note_added": (
+        NoteAdded(
+            **COMMON, campaign_id="mildeca-2024", note_id=uuid4(), side=Side.mildeca,
+            author="instructeur@mildeca.example.gouv.fr", text="À voir en comité.", added_at=WHEN,
+        ),
+        (P,),
+        (),
+    ),
+    "correction_requested": (
+        CorrectionRequested(
+            **COMMON, campaign_id="mildeca-2024", request_id=uuid4(), fields=["budget"],
+            reason="Le budget ne distingue pas les années.", due_at=WHEN, requested_at=WHEN,
+        ),
+        (A,),
+        (P, M),
+    ),
+    "application_amended": (
+        ApplicationAmended(
+            **COMMON, campaign_id="mildeca-2024", request_id=uuid4(),
+            changes=[FieldChange(field="requested_eur", before="120000.00", after="110000.00")],
+            dossier=Dossier.model_validate(eligible_dossier()), amended_at=WHEN,
+        ),
+        (M,),
+        (P,),
+    ),
+    "correction_overdue": (
+        CorrectionOverdue(
+            **COMMON, campaign_id="mildeca-2024", request_id=uuid4(), due_at=WHEN,
+            recorded_at=WHEN,
+        ),
+        (A,),
+        (M,),
+    ),
+    "closed_incomplete": (
+        DossierClosedIncomplete(
+            **COMMON, campaign_id="mildeca-2024", request_id=uuid4(),
+            motivation="Correction non parvenue.", closed_at=WHEN,
+        ),
+        (A,),
+        (P, M),
+    ),
+    "draft_shared": (
+        DraftShared(
+            dossier_id=DOSSIER, campaign_id="mildeca-2024", siren=SIREN, departement="59",
+            applicant_name="Commune de Roubaix", contact_email="maire@roubaix.example.fr",
+            shared_at=WHEN,
+        ),
+        (P,),
+        (),
+    ),
+    "draft_commented": (
+        DraftCommented(
+            dossier_id=DOSSIER, campaign_id="mildeca-2024", comment_id=uuid4(), departement="59",
+            author="cdp@nord.gouv.fr", text="Associez le bailleur social.", commented_at=WHEN,
+        ),
+        (A,),
+        (),
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("template", EVENTS)
@@ -323,3 +455,26 @@ def test_a_dossier_without_a_known_departement_cannot_reach_its_prefecture():
     )
     with pytest.raises(UnknownDepartement):
         addresses([Party.prefecture], unknown, MAILBOXES)
+
+
+@pytest.mark.parametrize("side", [Side.prefecture, Side.mildeca])
+def test_a_note_among_agents_is_never_mailed_to_the_applicant(side: Side):
+    note, _, _ = EVENTS["note_added"]
+    assert isinstance(note, NoteAdded)
+    [mail] = mails_for(note.model_copy(update={"side": side}), uuid4())
+    assert Party.applicant not in mail.to + mail.cc
+    assert mail.to == ((P,) if side is Side.mildeca else (M,))
+
+
+@pytest.mark.parametrize("side", list(Side))
+def test_a_message_is_mailed_to_the_two_sides_that_did_not_write_it(side: Side):
+    message, _, _ = EVENTS["message_posted"]
+    [mail] = mails_for(message.model_copy(update={"side": side}), uuid4())
+    assert (
+        len(mail.to) == 2
+        and {A: Side.applicant, P: Side.prefecture, M: Side.mildeca}[
+            next(iter({A, P, M} - set(mail.to)))
+        ]
+        is side
+    )
+    assert "text" not in mail.facts  # the text is read on the platform, not in a mail

@@ -1,7 +1,7 @@
 """The selection of one dossier: its eligibility is checked once, on submission, and an eligible
 dossier goes to its préfecture in the same breath."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,7 @@ def test_an_eligible_dossier_is_sent_to_the_prefecture_of_its_departement_in_the
         campaign_id="mildeca-2024",
         departement="13",
         requested_at=NOW,
+        due_at=NOW + timedelta(days=campaign.deadlines.opinion_days),  # 15 days by default
     )
 
 

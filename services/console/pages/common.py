@@ -1,8 +1,11 @@
 """What several pages share: the campaign a page is about, a dossier as the four services know
 it, a command sent for the person and what to show of its answer."""
 
+import asyncio
 import secrets
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -11,6 +14,11 @@ from services.console import reasons
 from services.console.backend import Answer
 from services.console.context import Console
 from services.console.sessions import Person
+from shared.language.actors import Role
+
+# Who reads the agents' notes: MILDECA, the préfecture, and the auditors (who only read them).
+NOTE_READERS = (Role.prefecture, Role.instructor, Role.president, Role.auditor)
+NOTE_WRITERS = (Role.prefecture, Role.instructor, Role.president)
 
 
 @dataclass
@@ -22,16 +30,44 @@ class Dossier:
     selection: dict[str, Any] | None
     payments: dict[str, Any] | None
     mails: list[dict[str, Any]]
+    # applications' exchange: the files ({attachments, complete, missing_attachments}), the
+    # thread, and the agents' notes (None: not read, the person is not an agent)
+    files: dict[str, Any] = field(default_factory=dict)
+    thread: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] | None = None
 
     @property
     def known(self) -> bool:
         return self.filed is not None
 
     @property
+    def status(self) -> str:
+        """applications' word: submitted, correction_requested, withdrawn, closed_incomplete."""
+        return str((self.filed or {}).get("status") or "submitted")
+
+    @property
     def state(self) -> str:
-        if self.filed and self.filed.get("status") == "withdrawn":
-            return "withdrawn"
+        if self.status in ("withdrawn", "closed_incomplete"):
+            return self.status
         return str((self.selection or {}).get("state") or "submitted")
+
+    @property
+    def correction(self) -> dict[str, Any] | None:
+        """The correction asked and not yet answered, or None."""
+        asked = (self.filed or {}).get("correction")
+        return asked if isinstance(asked, dict) else None
+
+    def correction_due_passed(self, now: datetime) -> bool:
+        """Whether the correction asked was due before `now` (it may then be closed)."""
+        due = (self.correction or {}).get("due_at")
+        try:
+            return bool(due) and datetime.fromisoformat(str(due)) <= now
+        except ValueError:
+            return False
+
+    @property
+    def decided(self) -> bool:
+        return self.state in ("selected", "rejected", "convention_signed")
 
     @property
     def reference(self) -> str:
@@ -39,20 +75,53 @@ class Dossier:
 
 
 async def dossier(console: Console, person: Person, dossier_id: str) -> Dossier:
+    """The dossier as every service knows it, asked of them all at once."""
     services = console.services
     filed = await services.get(person, "applications", f"/dossiers/{dossier_id}")
     if not filed.ok:
         return Dossier(dossier_id, None, None, None, [])
-    selection = await services.get(person, "selection", f"/dossiers/{dossier_id}")
-    payments = await services.get(person, "payments", f"/dossiers/{dossier_id}")
-    mails = await services.get(person, "notifications", f"/dossiers/{dossier_id}/notifications")
+    at = f"/dossiers/{dossier_id}"
+    asked: list[Awaitable[Answer]] = [
+        services.get(person, "selection", at),
+        services.get(person, "payments", at),
+        services.get(person, "notifications", f"{at}/notifications"),
+        services.get(person, "applications", f"{at}/attachments"),
+        services.get(person, "applications", f"{at}/messages"),
+    ]
+    if person.role in NOTE_READERS:  # an applicant's token never reads them, nor asks
+        asked.append(services.get(person, "applications", f"{at}/notes"))
+    selection, payments, mails, files, thread, *notes = await asyncio.gather(*asked)
     return Dossier(
         dossier_id,
         filed.body,
         selection.body if selection.ok else None,
         payments.body if payments.ok else None,
         mails.body if mails.ok else [],
+        files=files.body if files.ok else {},
+        thread=thread.body if thread.ok and isinstance(thread.body, list) else [],
+        notes=[n for answer in notes if answer.ok for n in answer.body] if notes else None,
     )
+
+
+async def settled(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> bool:
+    """Wait, a little, until a read shows what a command just recorded: the services' reads
+    follow their log, an instant behind. The page that comes next then shows it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        if await check():
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.15)
+
+
+def recorded(answer: Answer, key: str) -> Any:
+    """A value of the first event a command recorded (`message_id`), or None."""
+    events = answer.body.get("recorded") if isinstance(answer.body, dict) else None
+    if not events or not isinstance(events[0], dict):
+        return None
+    return (events[0].get("data") or {}).get(key)
 
 
 async def campaigns(console: Console, person: Person) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.console import forms
 from services.console.context import ConsoleDep, PersonDep, page
 from services.console.pages.common import campaign_of, dossier, new_key, refusal
+from services.console.present import FIELD_LABELS
 from services.console.sessions import same_token
 from shared.language.actors import Role
 
@@ -109,11 +110,26 @@ ACTIONS: dict[str, Action] = {
     "solde": Action(
         "payments", "/balance", (Role.instructor,), lambda f: {}, "Le solde est versé."
     ),
+    "cloture": Action(
+        "applications",
+        "/closure",
+        (Role.instructor, Role.president),
+        lambda f: {"motivation": f.get("motivation", "")},
+        "Le dossier est clos comme incomplet : la collectivité en est avertie.",
+    ),
 }
 
 DONE = {name: action.done for name, action in ACTIONS.items()} | {
-    "depot": "Votre dossier est déposé : un accusé de réception vous est envoyé par courriel."
+    "depot": "Votre dossier est déposé : un accusé de réception vous est envoyé par courriel.",
+    "piece": "Le fichier est joint au dossier.",
+    "message": "Votre message est envoyé : les autres parties en sont averties par courriel.",
+    "note": "Votre note est ajoutée : seuls les agents la lisent.",
+    "demande-de-correction": "La demande de correction est envoyée à la collectivité.",
+    "correction": "Votre correction est enregistrée : l'éligibilité du dossier est vérifiée à "
+    "nouveau.",
 }
+# Where on the page each one is said: beside the section it concerns.
+DONE_IN = {"piece": "pieces", "message": "messagerie", "note": "notes"}
 
 
 @router.get("/dossiers")
@@ -132,20 +148,22 @@ async def dossiers(request: Request, person: PersonDep, console: ConsoleDep) -> 
     rows = mine.body if mine.ok else []
     for row in rows:
         row["state"] = (
-            "withdrawn"
-            if row.get("status") == "withdrawn"
+            row["status"]
+            if row.get("status") in ("withdrawn", "closed_incomplete")
             else states.get(row["dossier_id"], "submitted")
         )
+    drafts = await console.services.get(person, "applications", "/drafts")
     return page(
         request,
         "my_dossiers.html",
         person=person,
         dossiers=rows,
+        drafts=drafts.body if drafts.ok else [],
         error=None if mine.ok else refusal(mine),
     )
 
 
-async def _show(
+async def show_dossier(
     request: Request,
     person: Any,
     console: Any,
@@ -154,7 +172,10 @@ async def _show(
     status: int = 200,
     errors: dict[str, Any] | None = None,
     values: Form | None = None,
+    key: str | None = None,
 ) -> Response:
+    """The dossier's page; after a refused form, with its reasons beside the form and what was
+    typed in it (`values`), under the same Idempotency-Key when sending it again is safe."""
     found = await dossier(console, person, dossier_id)
     if not found.known:
         return page(
@@ -167,17 +188,20 @@ async def _show(
             reason="Ce dossier n'existe pas, ou n'est pas de votre ressort.",
             back="/dossiers",
         )
-    done = DONE.get(request.query_params.get("fait", ""))
+    fait = request.query_params.get("fait", "")
     return page(
         request,
         "dossier.html",
         status=status,
         person=person,
         d=found,
-        done=done,
+        done=DONE.get(fait),
+        done_in=DONE_IN.get(fait, "haut"),
         errors=errors or {},
         values=values or {},
-        key=new_key(),
+        key=key or new_key(),
+        correction_due_passed=found.correction_due_passed(console.clock()),
+        correction_fields=FIELD_LABELS,
     )
 
 
@@ -185,7 +209,7 @@ async def _show(
 async def show(
     dossier_id: str, request: Request, person: PersonDep, console: ConsoleDep
 ) -> Response:
-    return await _show(request, person, console, dossier_id)
+    return await show_dossier(request, person, console, dossier_id)
 
 
 @router.post("/dossiers/{dossier_id}/{name}")
@@ -206,7 +230,7 @@ async def act(
             back=f"/dossiers/{dossier_id}",
         )
     if not same_token(person.csrf, form.get("csrf")):
-        return await _show(
+        return await show_dossier(
             request,
             person,
             console,
@@ -235,7 +259,7 @@ async def act(
         if fields
         else refusal(answer)
     )
-    return await _show(
+    return await show_dossier(
         request,
         person,
         console,

@@ -79,6 +79,29 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);
 
+-- The durable schedule (shared/kernel/schedule.py): work due at an instant (a reminder, a
+-- deadline passing). A runner claims a due row FOR UPDATE SKIP LOCKED and marks it done in the
+-- transaction of the events its handler appends: each job runs once, whatever the instances.
+-- Not a read model: a rebuild keeps it. Done and cancelled rows stay, so that planning the same
+-- job id again is a no-op.
+CREATE TABLE IF NOT EXISTS scheduled_jobs (
+    job_id        TEXT        PRIMARY KEY,
+    kind          TEXT        NOT NULL,   -- which handler runs it
+    stream_id     TEXT        NOT NULL,   -- the stream (dossier) it concerns
+    due_at        TIMESTAMPTZ NOT NULL,
+    payload       JSONB       NOT NULL DEFAULT '{}',
+    planned_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    attempts      INTEGER     NOT NULL DEFAULT 0,
+    retry_at      TIMESTAMPTZ,            -- after a failed attempt: not before this instant
+    last_error    TEXT,
+    done_at       TIMESTAMPTZ,            -- committed with the handler's effects
+    cancelled_at  TIMESTAMPTZ             -- dropped before it ran: it never will
+);
+CREATE INDEX IF NOT EXISTS scheduled_jobs_due ON scheduled_jobs (due_at)
+    WHERE done_at IS NULL AND cancelled_at IS NULL;
+CREATE INDEX IF NOT EXISTS scheduled_jobs_by_stream ON scheduled_jobs (stream_id)
+    WHERE done_at IS NULL AND cancelled_at IS NULL;
+
 -- Read model, rebuilt from the service's own topic (shared/audit/streams.py): the last version of
 -- each stream published on Kafka and its hash, to compare the store with what it published.
 CREATE TABLE IF NOT EXISTS published_heads (
@@ -86,4 +109,13 @@ CREATE TABLE IF NOT EXISTS published_heads (
     version    INTEGER NOT NULL,
     hash       TEXT    NOT NULL,
     event_id   UUID    NOT NULL
+);
+
+-- The bytes of attachments, kept once by their SHA-256 (shared/kernel/blobs.py): written in the
+-- transaction of the event that names them, never changed. Not a read model: a rebuild keeps it.
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256     TEXT        PRIMARY KEY,
+    size       BIGINT      NOT NULL,
+    content    BYTEA       NOT NULL,
+    stored_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 );
