@@ -53,6 +53,18 @@ fail-on = ["unsupported_regex", "unresolvable_reference"]
 [[operations]]
 include-operation-id = ["file_dossier", "decide"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+# Likewise for the instruction tools: a file is judged by its bytes (type, size, emptiness),
+# a draft is written for the token's own SIREN, a message names files the dossier holds, an
+# amendment is the dossier checked whole, a correction names parts an applicant writes. And the
+# commands that take almost any body (drafts) succeed, so the generator's keys come back with
+# another body: refused (422) as the Idempotency-Key draft says.
+[[operations]]
+include-operation-id = [
+    "attach_file", "add_proof", "start_draft", "save_draft", "file_draft", "post_message",
+    "add_note", "request_correction", "amend_dossier",
+]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 """
 
 
