@@ -54,15 +54,17 @@ fail-on = ["unsupported_regex", "unresolvable_reference"]
 include-operation-id = ["file_dossier", "decide"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 
-# Likewise for the instruction tools: a file is judged by its bytes (type, size, emptiness),
-# a draft is written for the token's own SIREN, a message names files the dossier holds, an
-# amendment is the dossier checked whole, a correction names parts an applicant writes. And the
-# commands that take almost any body (drafts) succeed, so the generator's keys come back with
-# another body: refused (422) as the Idempotency-Key draft says.
+# Likewise for the commands of applications' instruction tools: a file is judged by its bytes
+# (type, size, emptiness), a draft is written for the token's own SIREN, a message names files
+# the dossier holds, an amendment is the dossier checked whole, a correction names parts an
+# applicant writes. And a draft takes almost any body, so it succeeds, and the few keys the
+# generator draws come back on its commands with other bodies: refused (422), as the
+# Idempotency-Key draft says (reuse itself is tested in tests/e2e/test_idempotency.py).
 [[operations]]
 include-operation-id = [
-    "attach_file", "add_proof", "start_draft", "save_draft", "file_draft", "post_message",
-    "add_note", "request_correction", "amend_dossier",
+    "withdraw_dossier", "attach_file", "post_message", "add_note", "request_correction",
+    "amend_dossier", "close_incomplete", "start_draft", "save_draft", "share_draft",
+    "comment_draft", "file_draft", "add_proof",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 """
