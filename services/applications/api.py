@@ -21,7 +21,7 @@ from shared.kernel.deps import (
 )
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_MANY, READ_ONE, Recorded, api_router, command, link_to
-from shared.language.actors import within_binding
+from shared.language.actors import Actor
 from shared.language.campaigns import find
 
 router = api_router()
@@ -111,17 +111,21 @@ async def withdraw_dossier(
     return recorded(stored)
 
 
+async def readable(pool: Any, dossier_id: UUID, actor: Actor) -> dict[str, Any]:
+    """The dossier's read, when the actor may read it; else as a dossier that does not exist."""
+    view = await queries.dossier_for(pool, dossier_id, actor)
+    if view is None:
+        raise UnknownDossier(dossier_id, reading=True)
+    return view
+
+
 @router.get("/dossiers/{dossier_id}", **READ_ONE)
 async def read_dossier(
     dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
 ) -> dict[str, Any]:
     """The dossier as it stands (as filed, then as amended), its amendments, the correction it
     waits for, and whether it carries every file its call requires."""
-    view = await queries.dossier(pool, dossier_id)
-    if view is None or not within_binding(
-        actor, siren=view["siren"], departement=view["departement"]
-    ):
-        raise UnknownDossier(dossier_id, reading=True)
+    view = await readable(pool, dossier_id, actor)
     files = await queries.attachments(pool, dossier_id, agent=False)
     required = find(campaigns, view["campaign_id"]).attachments.required
     return {**view, **queries.completeness(files, required)}

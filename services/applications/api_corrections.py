@@ -1,20 +1,17 @@
 """HTTP routes of corrections: asked by MILDECA, answered by the applicant, or the dossier
 closed as incomplete once the deadline passed. Thin: parse, call the handler, answer."""
 
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.applications import handlers, queries
-from services.applications.errors import UnknownDossier
+from services.applications import handlers
 from shared.contracts.applications import CORRECTABLE
 from shared.contracts.values import Motivation
 from shared.kernel.deps import ActorDep, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import api_router, command, link_to
-from shared.language.campaigns import find
 
 router = api_router()
 
@@ -64,17 +61,8 @@ async def request_correction(
 ) -> dict[str, Any]:
     """MILDECA asks the applicant to correct the fields named, with the reason and a deadline,
     instead of refusing the dossier; the dossier waits for the correction."""
-    now = clock()
-    due_at = asked.due_at
-    if due_at is None:
-        view = await queries.dossier(pool, dossier_id)
-        if view is None:
-            raise UnknownDossier(dossier_id, reading=True)
-        due_at = now + timedelta(
-            days=find(campaigns, view["campaign_id"]).deadlines.correction_days
-        )
     stored = await handlers.request_correction(
-        pool, store, dossier_id, actor, asked.fields, asked.reason, due_at, now
+        pool, store, dossier_id, actor, asked.fields, asked.reason, asked.due_at, campaigns, clock()
     )
     return recorded(stored)
 

@@ -1,15 +1,16 @@
 """HTTP routes of drafts: saved, shared with the préfecture, commented, filed. A draft is not
 a filing: no reference, no eligibility; the call's deadline applies to filing only."""
 
+import json
 from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.applications import handlers, queries
 from services.applications.errors import UnknownDraft
-from shared.contracts.values import Motivation
+from shared.contracts.values import Motivation, refuse
 from shared.kernel.deps import ActorDep, CampaignId, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_MANY, Recorded, api_router, command, errors, link_to
@@ -17,6 +18,8 @@ from shared.language.actors import Role
 from shared.language.campaigns import find
 
 router = api_router()
+
+DRAFT_MAX_BYTES = 256_000  # a draft is a dossier being written, not a store of files
 
 _TO_DRAFT = {"ReadDraft": link_to("read_draft", draft_id="$request.path.draft_id")}
 
@@ -27,7 +30,34 @@ class DraftContent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    content: dict[str, Any] = Field(description="a part of the body of a filing")
+    content: dict[str, Any] = Field(
+        description=f"a part of the body of a filing, at most {DRAFT_MAX_BYTES:,} bytes as JSON"
+    )
+
+    @field_validator("content")
+    @classmethod
+    def _storable(cls, content: dict[str, Any]) -> dict[str, Any]:
+        """What the database can keep: no NUL anywhere (PostgreSQL refuses it), a bounded size."""
+        if _has_nul(content):
+            refuse("text_nul", "a draft cannot contain the NUL character (\\u0000)")
+        size = len(json.dumps(content, ensure_ascii=False).encode())
+        if size > DRAFT_MAX_BYTES:
+            refuse(
+                "draft_too_large",
+                f"a draft is at most {DRAFT_MAX_BYTES} bytes as JSON, not {size}",
+                max_bytes=DRAFT_MAX_BYTES,
+            )
+        return content
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Comment(BaseModel):

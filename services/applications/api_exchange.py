@@ -8,14 +8,15 @@ from fastapi import File, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.applications import handlers, queries
-from services.applications.errors import UnknownAttachment, UnknownDossier
+from services.applications.api import readable
+from services.applications.errors import UnknownAttachment
 from services.applications.exchange import AGENTS
 from shared.contracts.values import Motivation
 from shared.kernel import uploads
 from shared.kernel.deps import ActorDep, BlobsDep, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import api_router, command, errors, link_to
-from shared.language.actors import Actor, Role, require_role, within_binding
+from shared.language.actors import Actor, Role, require_role
 from shared.language.attachments import ACCEPTED, AttachmentKind, Audience
 from shared.language.campaigns import find
 
@@ -50,16 +51,6 @@ def _is_agent(actor: Actor) -> bool:
     return actor.role in (*AGENTS, Role.auditor)
 
 
-async def _readable(pool: Any, dossier_id: UUID, actor: Actor) -> dict[str, Any]:
-    """The dossier, when the actor may read it; else as unknown."""
-    view = await queries.dossier(pool, dossier_id)
-    if view is None or not within_binding(
-        actor, siren=view["siren"], departement=view["departement"]
-    ):
-        raise UnknownDossier(dossier_id, reading=True)
-    return view
-
-
 @router.post(
     "/dossiers/{dossier_id}/attachments",
     **command(
@@ -83,7 +74,7 @@ async def attach_file(
     """Attach a file to the dossier (the council's deliberation, the detailed budget, the bank
     details, a file for a message or a note). Its type is read from its content; its bytes are
     kept once, by their SHA-256, with the event that names them."""
-    view = await _readable(pool, dossier_id, actor)
+    view = await readable(pool, dossier_id, actor)
     rules = find(campaigns, view["campaign_id"]).attachments
     received = await uploads.receive(file, rules.max_bytes)
     stored = await handlers.attach(
@@ -98,7 +89,7 @@ async def list_attachments(
 ) -> dict[str, Any]:
     """The dossier's files (the agents' own to agents only), and whether it carries every file
     its call requires."""
-    view = await _readable(pool, dossier_id, actor)
+    view = await readable(pool, dossier_id, actor)
     files = await queries.attachments(pool, dossier_id, agent=_is_agent(actor))
     required = find(campaigns, view["campaign_id"]).attachments.required
     return {"attachments": files, **queries.completeness(files, required)}
@@ -109,7 +100,7 @@ async def download_attachment(
     dossier_id: UUID, attachment_id: UUID, actor: ActorDep, pool: PoolDep, blobs: BlobsDep
 ) -> Response:
     """The file's bytes, given only when they are those its event recorded (409 otherwise)."""
-    await _readable(pool, dossier_id, actor)
+    await readable(pool, dossier_id, actor)
     found = await queries.attachment(pool, dossier_id, attachment_id, agent=_is_agent(actor))
     if found is None:
         raise UnknownAttachment(attachment_id, dossier_id)
@@ -139,7 +130,7 @@ async def post_message(
 
 @router.get("/dossiers/{dossier_id}/messages", **_READ)
 async def read_thread(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> list[dict[str, Any]]:
-    await _readable(pool, dossier_id, actor)
+    await readable(pool, dossier_id, actor)
     return await queries.thread(pool, dossier_id, private=False)
 
 
@@ -171,5 +162,5 @@ async def read_notes(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> list[d
         actor, Role.prefecture, Role.instructor, Role.president, Role.auditor,
         to="read the agents' notes",
     )  # fmt: skip
-    await _readable(pool, dossier_id, actor)
+    await readable(pool, dossier_id, actor)
     return await queries.thread(pool, dossier_id, private=True)

@@ -1,5 +1,6 @@
 """What applications is asked to do: one typed command per rule, each the input of `decide`."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,9 +82,10 @@ class RequestCorrection:
     request_id: UUID
     fields: list[str]
     reason: str
-    due_at: datetime
+    due_at: datetime | None  # None: the campaign's correction_days from now
     now: datetime
     decided: Decision | None
+    campaigns: Mapping[str, Campaign]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Asked, answered and closed before the President's decision only: after it, the d
 decided is the one the convention binds.
 """
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,7 @@ from shared.contracts.applications import (
 )
 from shared.contracts.deadlines import DeadlineApproaching, DeadlineKind, PartyToAct
 from shared.language.actors import Role, require_role, within_binding
+from shared.language.campaigns import find
 from shared.language.deadlines import days_left, reminder_is_due
 from shared.language.errors import Invalid, invalid, refused_fields
 
@@ -81,7 +83,9 @@ def request(state: DossierState, c: RequestCorrection, dossier_id: UUID) -> list
     ]
     if unknown:
         raise Invalid(unknown)  # type: ignore[arg-type]
-    if c.due_at <= c.now:
+    days = find(c.campaigns, state.campaign_id).deadlines.correction_days
+    due_at = c.due_at or c.now + timedelta(days=days)
+    if due_at <= c.now:
         raise invalid("due_at", "due_in_the_past", "a correction's deadline is in the future")
     return [
         CorrectionRequested(
@@ -91,7 +95,7 @@ def request(state: DossierState, c: RequestCorrection, dossier_id: UUID) -> list
             request_id=c.request_id,
             fields=list(dict.fromkeys(c.fields)),
             reason=c.reason,
-            due_at=c.due_at,
+            due_at=due_at,
             requested_at=c.now,
         )
     ]

@@ -36,8 +36,6 @@ from shared.language.actors import Actor, Role, require_own_dossier, require_rol
 from shared.language.campaigns import Campaign
 from shared.language.errors import invalid, refused_fields
 
-DRAFT_MAX_BYTES = 256_000  # a draft is a dossier being written, not a store of files
-
 
 def ensure_open(campaign: Campaign, now: datetime) -> None:
     if now < campaign.published_at:

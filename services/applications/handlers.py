@@ -166,14 +166,15 @@ async def request_correction(
     actor: Actor,
     fields: list[str],
     reason: str,
-    due_at: datetime,
+    due_at: datetime | None,
+    campaigns: Mapping[str, Campaign],
     now: datetime,
 ) -> list[StoredEvent]:
     request_id = uuid4()
     command = _knowing_the_decision(
         dossier_id,
         lambda decided: RequestCorrection(
-            actor, dossier_id, request_id, fields, reason, due_at, now, decided
+            actor, dossier_id, request_id, fields, reason, due_at, now, decided, campaigns
         ),
     )
     return await _run(pool, store, dossier_id, command, actor, now)

@@ -7,6 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.kernel.rows import as_json
+from shared.language.actors import Actor, within_binding
 from shared.language.attachments import AttachmentKind
 
 # The read model, and what applications heard of the decision (its withdrawal rule's input).
@@ -39,6 +40,16 @@ async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
         )
     view = as_json(row, _JSON)
     view["amendments"] = [as_json(a, ("changes",)) for a in amendments]
+    return view
+
+
+async def dossier_for(pool: asyncpg.Pool, dossier_id: UUID, actor: Actor) -> dict[str, Any] | None:
+    """The dossier, when it is within the actor's binding; None as for one that does not exist."""
+    view = await dossier(pool, dossier_id)
+    if view is None or not within_binding(
+        actor, siren=view["siren"], departement=view["departement"]
+    ):
+        return None
     return view
 
 

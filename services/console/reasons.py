@@ -60,6 +60,8 @@ FIELDS: dict[str, str] = {
     "field_not_asked": "Seuls les champs dont la correction est demandée se modifient.",
     "nothing_changed": "Rien n'a changé : modifiez au moins un des champs demandés.",
     "due_in_the_past": "Le délai doit être dans le futur : choisissez une date à venir.",
+    "event_too_large": "Ce que vous envoyez est trop long pour être enregistré.",
+    "draft_too_large": "Ce brouillon est trop long pour être enregistré.",
     "siren_not_yours": "Un brouillon s'écrit pour le SIREN de votre collectivité.",
 }
 # What the e-mail validator of pydantic calls its refusals.

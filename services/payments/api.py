@@ -12,7 +12,7 @@ from shared.contracts.values import Euros, Motivation
 from shared.kernel.deps import ActorDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_ONE, api_router, command, link_to
-from shared.language.actors import within_binding
+from shared.language.actors import Actor
 
 router = api_router()
 # Every command on a dossier leads back to the dossier.
@@ -111,10 +111,13 @@ async def release_balance(
 
 @router.get("/dossiers/{dossier_id}", **READ_ONE)
 async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
-    view = await queries.dossier(pool, dossier_id)
-    if view is None or not within_binding(
-        actor, siren=view["siren"], departement=view["departement"]
-    ):
+    return await readable(pool, dossier_id, actor)
+
+
+async def readable(pool: Any, dossier_id: UUID, actor: Actor) -> dict[str, Any]:
+    """The dossier's read, when the actor may read it; else as a dossier payments knows not."""
+    view = await queries.dossier_for(pool, dossier_id, actor)
+    if view is None:
         raise NothingCommitted(
             f"payments knows no dossier {dossier_id} (yet: no convention "
             "signed, or the read model still follows the log)"

@@ -7,12 +7,12 @@ from uuid import UUID
 from fastapi import File, Response, UploadFile
 
 from services.payments import handlers, queries
+from services.payments.api import readable
 from services.payments.errors import NothingCommitted
 from shared.kernel import uploads
 from shared.kernel.deps import ActorDep, BlobsDep, CampaignsDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import api_router, command, errors, link_to
-from shared.language.actors import Actor, within_binding
 from shared.language.attachments import ACCEPTED
 from shared.language.campaigns import find
 
@@ -28,15 +28,6 @@ _FILE: dict[str, Any] = {
         **errors(401, 404, 409, 422, 503),
     },
 }
-
-
-async def _readable(pool: Any, dossier_id: UUID, actor: Actor) -> dict[str, Any]:
-    view = await queries.dossier(pool, dossier_id)
-    if view is None or not within_binding(
-        actor, siren=view["siren"], departement=view["departement"]
-    ):
-        raise NothingCommitted(f"payments knows no dossier {dossier_id} (yet)")
-    return view
 
 
 @router.post(
@@ -55,7 +46,7 @@ async def add_proof(
 ) -> dict[str, Any]:
     """A proof of spending for the final report (an invoice, a payslip, a statement), checked
     by its content as every attachment is, and kept once by its SHA-256."""
-    view = await _readable(pool, dossier_id, actor)
+    view = await readable(pool, dossier_id, actor)
     rules = find(campaigns, view["campaign_id"]).attachments
     received = await uploads.receive(file, rules.max_bytes)
     stored = await handlers.add_spending_proof(
@@ -66,7 +57,7 @@ async def add_proof(
 
 @router.get("/dossiers/{dossier_id}/final-report/proofs", responses=errors(401, 404, 422, 503))
 async def list_proofs(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> list[dict[str, Any]]:
-    await _readable(pool, dossier_id, actor)
+    await readable(pool, dossier_id, actor)
     return await queries.proofs(pool, dossier_id)
 
 
@@ -75,7 +66,7 @@ async def download_proof(
     dossier_id: UUID, attachment_id: UUID, actor: ActorDep, pool: PoolDep, blobs: BlobsDep
 ) -> Response:
     """The proof's bytes, given only when they are those its event recorded (409 otherwise)."""
-    await _readable(pool, dossier_id, actor)
+    await readable(pool, dossier_id, actor)
     found = await queries.proof(pool, dossier_id, attachment_id)
     if found is None:
         raise NothingCommitted(f"no proof {attachment_id} in dossier {dossier_id}")

@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.kernel.rows import as_json
+from shared.language.actors import Actor, within_binding
 
 _DOSSIER = "SELECT * FROM payments_dossiers WHERE dossier_id = $1"
 _PLAN = "SELECT * FROM payments_instalments WHERE dossier_id = $1 ORDER BY number"
@@ -96,3 +97,13 @@ async def proof(pool: asyncpg.Pool, dossier_id: UUID, attachment_id: UUID) -> di
             attachment_id,
         )
     return None if row is None else as_json(row)
+
+
+async def dossier_for(pool: asyncpg.Pool, dossier_id: UUID, actor: Actor) -> dict[str, Any] | None:
+    """The dossier, when it is within the actor's binding; None as for one payments knows not."""
+    view = await dossier(pool, dossier_id)
+    if view is None or not within_binding(
+        actor, siren=view["siren"], departement=view["departement"]
+    ):
+        return None
+    return view

@@ -19,6 +19,28 @@ from shared.contracts import DomainEvent, read_event
 from shared.kernel import hashchain
 from shared.kernel.envelope import wrap
 from shared.kernel.telemetry import trace_headers
+from shared.language.errors import Invalid
+
+# The largest event payload the store takes: what it records must fit in one Kafka record (the
+# broker's default message.max.bytes is 1 MiB, headers included), or the relay could never
+# publish it and every later event of the service would wait behind it.
+MAX_EVENT_BYTES = 512_000
+
+
+def _publishable(event: DomainEvent, payload: str) -> None:
+    size = len(payload.encode())
+    if size > MAX_EVENT_BYTES:
+        raise Invalid(
+            [
+                {
+                    "field": "body",
+                    "type": "event_too_large",
+                    "reason": f"what this command records ({event.name}) would be {size} bytes: "
+                    f"at most {MAX_EVENT_BYTES} bytes are published as one event",
+                    "context": {"max_bytes": MAX_EVENT_BYTES},
+                }
+            ]
+        )
 
 
 class ConcurrencyConflict(Exception):
@@ -113,6 +135,8 @@ class EventStore:
             event_id = uuid4()
             occurred_at = now.astimezone(UTC)
             data = event.model_dump(mode="json")
+            payload = json.dumps(data)
+            _publishable(event, payload)
             meta = dict(metadata or {})
             digest = hashchain.link(
                 prev_hash,
@@ -134,7 +158,7 @@ class EventStore:
                     event_id,
                     event.cloud_type(),
                     occurred_at,
-                    json.dumps(data),
+                    payload,
                     json.dumps(meta),
                     prev_hash,
                     digest,

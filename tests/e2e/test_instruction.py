@@ -435,3 +435,24 @@ async def test_proofs_of_spending_go_with_the_final_report_checked_as_every_file
     # and another collectivité learns nothing of it
     other = await j.call("payments", "GET", path, Role.applicant, siren="217174036")
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "refusal"),
+    [
+        ({"project": {"title": "Prévenir\u0000"}}, "text_nul"),
+        ({"note\u0000": "une clé qui ne se garde pas"}, "text_nul"),
+        ({"project": {"summary": "x" * 300_000}}, "draft_too_large"),
+    ],
+)
+async def test_a_draft_the_database_cannot_keep_is_a_422_and_nothing_is_stored(
+    platform: Platform, content: dict[str, Any], refusal: str
+):
+    j = Journey(platform)
+    answer = await j.call("applications", "POST", "/campaigns/demo/drafts", Role.applicant, {
+        "content": content
+    })  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    assert [(e["field"], e["type"]) for e in answer.json()["errors"]] == [("content", refusal)]
+    drafts = await j.call("applications", "GET", "/drafts", Role.applicant)
+    assert drafts.json() == []

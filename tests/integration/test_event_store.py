@@ -6,9 +6,11 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
+from shared.contracts.applications import DraftSaved
 from shared.kernel import hashchain
-from shared.kernel.eventstore import ConcurrencyConflict, EventStore, head_hash
+from shared.kernel.eventstore import MAX_EVENT_BYTES, ConcurrencyConflict, EventStore, head_hash
 from shared.kernel.settings import Settings
+from shared.language.errors import Invalid
 from tests.integration.conftest import Pinged
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -103,3 +105,27 @@ async def test_an_append_outside_a_transaction_is_refused(kernel_pool, store):
                 prev_hash=hashchain.GENESIS,
                 now=NOW,
             )
+
+
+async def test_an_event_kafka_could_not_carry_is_refused_and_nothing_is_stored(kernel_pool, store):
+    # given an event larger than one Kafka record: the relay could never publish it, and every
+    # later event of the service would wait behind it in the outbox
+    dossier = uuid4()
+    huge = DraftSaved(
+        dossier_id=dossier,
+        campaign_id="demo",
+        siren="213186091",
+        content={"summary": "x" * (MAX_EVENT_BYTES + 1)},
+        saved_at=NOW,
+    )
+    # when it is appended, then it is refused naming why, and neither it nor its outbox row is kept
+    with pytest.raises(Invalid) as refused:
+        async with kernel_pool.acquire() as conn, conn.transaction():
+            await store.append(conn, str(dossier), 0, [huge], prev_hash=hashchain.GENESIS, now=NOW)
+    assert refused.value.errors[0]["type"] == "event_too_large"
+    async with kernel_pool.acquire() as conn:
+        assert await store.load(conn, str(dossier)) == []
+        outbox = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE headers->>'ce_subject' = $1", str(dossier)
+        )
+    assert outbox == 0

@@ -31,12 +31,14 @@ from shared.contracts.applications import (
 )
 from shared.contracts.deadlines import DeadlineApproaching, DeadlineKind, PartyToAct
 from shared.language.actors import Actor, Role
+from shared.language.campaigns import load_campaigns
 from shared.language.errors import Forbidden, Invalid
 from tests.factories import eligible_dossier
 
 NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 DUE = NOW + timedelta(days=15)
 DOSSIER_ID = uuid4()
+CAMPAIGNS = load_campaigns()
 INSTRUCTOR = Actor(Role.instructor, "instruction@mildeca.example.gouv.fr")
 
 
@@ -65,7 +67,7 @@ def applicant(filed: Dossier) -> Actor:
 def ask(state: DossierState, *fields: str, decided: Decision | None = None) -> DossierState:
     command = RequestCorrection(
         INSTRUCTOR, DOSSIER_ID, uuid4(), list(fields), "Le budget ne distingue pas les années.",
-        DUE, NOW, decided,
+        DUE, NOW, decided, CAMPAIGNS,
     )  # fmt: skip
     [event] = decide(state, command)
     assert isinstance(event, CorrectionRequested)
@@ -83,7 +85,9 @@ def test_only_mildeca_asks_for_a_correction(state, applicant):
     with pytest.raises(Forbidden):
         decide(
             state,
-            RequestCorrection(applicant, DOSSIER_ID, uuid4(), ["budget"], "x", DUE, NOW, None),
+            RequestCorrection(
+                applicant, DOSSIER_ID, uuid4(), ["budget"], "x", DUE, NOW, None, CAMPAIGNS
+            ),
         )
 
 
@@ -196,3 +200,12 @@ def test_no_reminder_for_a_correction_already_answered(state, applicant):
     answered = evolve(asked, amended)
     at_d1 = DUE - timedelta(days=1)
     assert decide(answered, RemindOfCorrection(DOSSIER_ID, DUE, 1, (7, 1), at_d1)) == []
+
+
+def test_a_correction_without_a_deadline_gets_the_campaign_s_days(state):
+    command = RequestCorrection(
+        INSTRUCTOR, DOSSIER_ID, uuid4(), ["budget"], "x", None, NOW, None, CAMPAIGNS
+    )
+    [event] = decide(state, command)
+    assert isinstance(event, CorrectionRequested)
+    assert event.due_at == NOW + timedelta(days=CAMPAIGNS["demo"].deadlines.correction_days)
