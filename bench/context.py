@@ -22,6 +22,7 @@ class Sizes:
     console_dossiers: int  # console: dossiers of the campaign behind the instructor's table
     console_clients: int
     console_seconds: float  # console: each round of each way lasts this long
+    ds_dossiers: int  # ds_import: dossiers of the local Démarches Simplifiées, imported once
 
 
 QUICK = Sizes(
@@ -38,6 +39,7 @@ QUICK = Sizes(
     console_dossiers=10_000,
     console_clients=4,
     console_seconds=5,
+    ds_dossiers=1_000,
 )
 FULL = Sizes(
     writers=8,
@@ -53,6 +55,7 @@ FULL = Sizes(
     console_dossiers=10_000,
     console_clients=4,
     console_seconds=15,
+    ds_dossiers=10_000,
 )
 
 

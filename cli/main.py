@@ -13,6 +13,7 @@ from rich.progress import Progress, ProgressColumn, Task
 from rich.text import Text
 
 from cli.audit import audit_app
+from cli.ds import ds_app
 from cli.habilitations import habilitations_app
 from cli.tokens import private_key, token_app
 from shared.kernel import db, topics
@@ -29,6 +30,7 @@ app = typer.Typer(help="aap — the platform of a call for projects, on Kafka.",
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(habilitations_app, name="habilitations")
+app.add_typer(ds_app, name="ds")
 console = Console()
 err = Console(stderr=True)
 

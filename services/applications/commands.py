@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.contracts.applications import Dossier
+from shared.contracts.applications import Dossier, Origin
 from shared.contracts.values import Attachment
 from shared.language.actors import Actor
 from shared.language.attachments import Audience
@@ -163,6 +163,45 @@ class FileDraft:
     now: datetime
 
 
+# --- dossiers filed on another platform (Démarches Simplifiées), imported ----------------------
+
+
+@dataclass(frozen=True)
+class ImportDossier:
+    """A dossier filed on the platform `origin` names, with the files it carried there."""
+
+    dossier_id: UUID
+    reference: str
+    campaign: Campaign
+    dossier: Dossier
+    origin: Origin
+    attachments: tuple[Attachment, ...]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class AmendOnPlatform:
+    """What the applicant changed on the platform since the last import, and new files."""
+
+    dossier_id: UUID
+    change_id: UUID  # the platform's change: the same change imported twice is one amendment
+    dossier: Dossier
+    origin: Origin
+    attachments: tuple[Attachment, ...]
+    now: datetime
+    decided: Decision | None
+
+
+@dataclass(frozen=True)
+class WithdrawOnPlatform:
+    """The dossier was deleted on the platform (by its applicant or the administration)."""
+
+    dossier_id: UUID
+    reason: str
+    now: datetime
+    decided: Decision | None
+
+
 Command = (
     Submit
     | Withdraw
@@ -178,4 +217,7 @@ Command = (
     | ShareDraft
     | CommentDraft
     | FileDraft
+    | ImportDossier
+    | AmendOnPlatform
+    | WithdrawOnPlatform
 )

@@ -2,18 +2,21 @@
 `decide(state, command) -> events`, `evolve(state, event)` (services/applications/state.py).
 
 Each part of the rules lives in its module: filing.py (drafts, filing, withdrawal),
-exchange.py (attachments, messages, notes), corrections.py (correction requests).
+exchange.py (attachments, messages, notes), corrections.py (correction requests),
+imported.py (dossiers filed on Démarches Simplifiées).
 """
 
-from services.applications import corrections, exchange, filing
+from services.applications import corrections, exchange, filing, imported
 from services.applications.commands import (
     AddAttachment,
     AddNote,
     Amend,
+    AmendOnPlatform,
     CloseIncomplete,
     Command,
     CommentDraft,
     FileDraft,
+    ImportDossier,
     MarkCorrectionOverdue,
     PostMessage,
     RemindOfCorrection,
@@ -22,6 +25,7 @@ from services.applications.commands import (
     ShareDraft,
     Submit,
     Withdraw,
+    WithdrawOnPlatform,
 )
 from services.applications.state import DossierState, evolve
 from shared.contracts import DomainEvent
@@ -62,6 +66,12 @@ def decide(state: DossierState, command: Command) -> list[DomainEvent]:
             return filing.comment_draft(state, command, stream)
         case FileDraft():
             return filing.file_draft(state, command, stream)
+        case ImportDossier():
+            return imported.import_dossier(state, command)
+        case AmendOnPlatform():
+            return imported.amend_on_platform(state, command)
+        case WithdrawOnPlatform():
+            return imported.withdraw_on_platform(state, command)
 
 
 DOSSIER: Decider[DossierState, Command] = Decider(DossierState(), decide, evolve)

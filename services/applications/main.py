@@ -14,6 +14,8 @@ from services.applications import (
     handlers,
     projections,
 )
+from services.applications.ds import sync, writeback
+from services.applications.ds.settings import DsSettings
 from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
@@ -29,6 +31,7 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
         projections.dossiers(),
         consumers.decisions(),
         consumers.deadlines(rt.campaigns),
+        writeback.subscription(writeback.mappings_of(DsSettings())),
         published_heads(NAME),
     ]
 
@@ -39,7 +42,13 @@ def jobs(rt: Runtime) -> Mapping[str, Handler]:
 
 def spec() -> ServiceSpec:
     schema = resources.files("services.applications").joinpath("schema.sql").read_text()
-    return ServiceSpec(NAME, schema, subscriptions, jobs=jobs)
+    return ServiceSpec(
+        NAME,
+        schema,
+        subscriptions,
+        background=(sync.sync_forever, writeback.write_forever),
+        jobs=jobs,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -96,3 +96,68 @@ CREATE TABLE IF NOT EXISTS draft_comments (
     commented_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX IF NOT EXISTS draft_comments_by_draft ON draft_comments (draft_id, commented_at);
+
+-- The Démarches Simplifiées bridge (services/applications/ds, docs/ds-bridge.md). Not read
+-- models: the import's own state, never dropped by a rebuild.
+-- Each DS dossier imported, once: its aap dossier, and what was last imported of it.
+CREATE TABLE IF NOT EXISTS ds_dossiers (
+    demarche_number    INTEGER NOT NULL,
+    ds_number          INTEGER NOT NULL,
+    ds_id              TEXT NOT NULL,
+    dossier_id         UUID NOT NULL UNIQUE,
+    campaign_id        TEXT NOT NULL,
+    digest             TEXT NOT NULL,
+    ds_state           TEXT NOT NULL,
+    champs_modified_at TIMESTAMPTZ,
+    files              JSONB NOT NULL DEFAULT '[]',  -- the attachment ids of its files kept
+    imported_at        TIMESTAMPTZ NOT NULL,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (demarche_number, ds_number)
+);
+-- Where each démarche's sync stands: the page it reached (a rerun resumes after it) and the
+-- DS instant the next run reads changes from.
+CREATE TABLE IF NOT EXISTS ds_sync (
+    demarche_number INTEGER PRIMARY KEY,
+    campaign_id     TEXT NOT NULL,
+    updated_since   TIMESTAMPTZ,
+    run_since       TIMESTAMPTZ,
+    cursor          TEXT,
+    seen_until      TIMESTAMPTZ,
+    deleted_since   TIMESTAMPTZ,
+    started_at      TIMESTAMPTZ,
+    finished_at     TIMESTAMPTZ,
+    last_error      TEXT
+);
+-- DS dossiers that could not be imported, with every reason: read again at the next run.
+CREATE TABLE IF NOT EXISTS ds_import_errors (
+    demarche_number INTEGER NOT NULL,
+    ds_number       INTEGER NOT NULL,
+    modified_at     TIMESTAMPTZ,
+    problems        JSONB NOT NULL,
+    transient       BOOLEAN NOT NULL,  -- it may pass as it is (a scan pending, DS away)
+    recorded_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (demarche_number, ds_number)
+);
+-- What aap's events ask DS to do, one row per step, written with the event's tracking row (so
+-- each event yields its steps once), sent in order per dossier by the write-back
+-- (services/applications/ds/writeback.py); a row found `sending` after a crash is checked on DS
+-- before anything is sent again.
+CREATE TABLE IF NOT EXISTS ds_writes (
+    event_id     UUID NOT NULL,
+    step         SMALLINT NOT NULL,
+    position     BIGSERIAL UNIQUE,
+    dossier_id   UUID NOT NULL,
+    demarche_number INTEGER NOT NULL,
+    ds_number    INTEGER NOT NULL,
+    ds_id        TEXT NOT NULL,
+    mutation     TEXT NOT NULL,
+    input        JSONB NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'pending',  -- pending, sending, done, dead
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    retry_at     TIMESTAMPTZ NOT NULL,
+    attempted_at TIMESTAMPTZ,
+    outcome      TEXT,
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (event_id, step)
+);
+CREATE INDEX IF NOT EXISTS ds_writes_to_send ON ds_writes (position) WHERE status IN ('pending', 'sending');

@@ -59,6 +59,9 @@ FIELDS: dict[str, str] = {
     "field_not_correctable": "Cette partie du dossier ne se corrige pas.",
     "field_not_asked": "Seuls les champs dont la correction est demandée se modifient.",
     "nothing_changed": "Rien n'a changé : modifiez au moins un des champs demandés.",
+    "identity_changed": (
+        "Le SIREN, la nature et le département de la collectivité ne se modifient pas."
+    ),
     "due_in_the_past": "Le délai doit être dans le futur : choisissez une date à venir.",
     "event_too_large": "Ce que vous envoyez est trop long pour être enregistré.",
     "draft_too_large": "Ce brouillon est trop long pour être enregistré.",

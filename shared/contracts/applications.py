@@ -112,13 +112,54 @@ class Dossier(Strict):
     requested_eur: Euros
 
 
-class ApplicationSubmitted(DomainEvent):
+class Platform(str, Enum):
+    demarches_simplifiees = "demarches-simplifiees"
+
+
+class Origin(Strict):
+    """Where a dossier filed elsewhere came from: the platform, its démarche and dossier."""
+
+    platform: Platform
+    demarche_number: int
+    dossier_number: int
+    dossier_id: str = Field(description="the dossier's id on the platform (DS's GraphQL id)")
+    deposited_at: AwareDatetime = Field(description="filed on the platform (the deadline's test)")
+    champs_modified_at: AwareDatetime | None = Field(
+        default=None, description="when the applicant last changed its answers there"
+    )
+    imported_at: AwareDatetime
+
+
+class ApplicationSubmittedV1(DomainEvent):
+    """Version 1, still in the log: every dossier was filed in aap."""
+
     name = "ApplicationSubmitted"
+    version = 1
 
     reference: str
     campaign_id: str
     submitted_at: AwareDatetime
     dossier: Dossier
+
+
+def _filed_in_aap(v1: dict[str, Any]) -> dict[str, Any]:
+    return {**v1, "origin": None}
+
+
+class ApplicationSubmitted(DomainEvent):
+    """A dossier filed: in aap, or on another platform and imported (then `origin` says where,
+    and `submitted_at` is the platform's filing instant)."""
+
+    name = "ApplicationSubmitted"
+    version = 2
+
+    reference: str
+    campaign_id: str
+    submitted_at: AwareDatetime
+    dossier: Dossier
+    origin: Origin | None = Field(
+        default=None, description="the platform it was filed on; null when filed in aap"
+    )
 
 
 class ApplicationWithdrawn(DomainEvent):
@@ -220,11 +261,11 @@ class FieldChange(Strict):
     after: Any
 
 
-class ApplicationAmended(DomainEvent):
-    """The applicant corrected the fields asked, and those only: each change with its value
-    before and after, and the dossier as it now stands (eligibility is checked on it again)."""
+class ApplicationAmendedV1(DomainEvent):
+    """Version 1, still in the log: every amendment answered a correction asked in aap."""
 
     name = "ApplicationAmended"
+    version = 1
 
     reference: str
     campaign_id: str
@@ -232,6 +273,27 @@ class ApplicationAmended(DomainEvent):
     changes: list[FieldChange] = Field(min_length=1)
     dossier: Dossier
     amended_at: AwareDatetime
+
+
+class ApplicationAmended(DomainEvent):
+    """The applicant corrected its dossier: in aap, the fields asked and those only; on the
+    platform it was filed on, what it changed there (`origin`). Each change with its value before
+    and after, and the dossier as it now stands (eligibility is checked on it again)."""
+
+    name = "ApplicationAmended"
+    version = 2
+
+    reference: str
+    campaign_id: str
+    request_id: UUID = Field(
+        description="the correction request answered, or an id of the platform's change"
+    )
+    changes: list[FieldChange] = Field(min_length=1)
+    dossier: Dossier
+    amended_at: AwareDatetime
+    origin: Origin | None = Field(
+        default=None, description="the platform the change was made on; null when made in aap"
+    )
 
 
 class CorrectionOverdue(DomainEvent):
@@ -297,12 +359,14 @@ class DraftCommented(DomainEvent):
 
 
 EVENTS = (
+    ApplicationSubmittedV1,
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AttachmentAdded,
     MessagePosted,
     NoteAdded,
     CorrectionRequested,
+    ApplicationAmendedV1,
     ApplicationAmended,
     CorrectionOverdue,
     DossierClosedIncomplete,
@@ -310,4 +374,7 @@ EVENTS = (
     DraftShared,
     DraftCommented,
 )
-UPCASTERS: tuple[Upcaster, ...] = ()
+UPCASTERS: tuple[Upcaster, ...] = (
+    Upcaster(ApplicationSubmittedV1, ApplicationSubmitted, _filed_in_aap),
+    Upcaster(ApplicationAmendedV1, ApplicationAmended, _filed_in_aap),
+)

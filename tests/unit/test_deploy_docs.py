@@ -7,6 +7,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from prometheus_client import CollectorRegistry
 
+from services.applications.ds.settings import DsSettings
 from shared.kernel.metrics import Metrics
 from shared.kernel.settings import Settings
 
@@ -24,6 +25,9 @@ def test_the_guide_lists_every_setting_with_its_default():
     documented = dict(ROW.findall(GUIDE))
     expected = {
         f"AAP_{name.upper()}": shown(field.default) for name, field in Settings.model_fields.items()
+    } | {
+        f"AAP_DS_{name.upper()}": shown(field.default)
+        for name, field in DsSettings.model_fields.items()
     }
     assert documented == expected
 
