@@ -36,7 +36,7 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     bridge = _bridge()
     try:
         return asyncio.run(work())
-    except (bridge.DsError, bridge.ImportRunning) as error:
+    except (bridge.DsError, bridge.ImportRunning, bridge.MappingFileError) as error:
         err.print(f"[red]{type(error).__name__}[/]: {error}")
         raise typer.Exit(1) from None
 
@@ -78,8 +78,18 @@ def import_(
 
 @ds_app.command()
 def errors(demarche: int = typer.Option(..., help="the démarche's number on DS")) -> None:
-    """The DS dossiers not imported, and why (read again at each run when it may pass)."""
-    rows = _run(lambda: _bridge().import_errors(Settings(), demarche))
+    """How the last run ended, and the DS dossiers not imported, and why (read again at each
+    run when the reason may pass)."""
+    standing, rows = _run(lambda: _bridge().import_errors(Settings(), demarche))
+    if standing is None:
+        console.print(f"démarche {demarche} was never imported")
+        return
+    if standing["last_error"]:
+        console.print(f"[red]the last run failed[/]: {standing['last_error']}")
+    elif standing["unfinished"]:
+        console.print("the last run stopped before its end: the next one resumes after its page")
+    else:
+        console.print(f"last run finished at {standing['finished_at']:%Y-%m-%d %H:%M:%S %Z}")
     if not rows:
         console.print("every DS dossier read was imported")
     for row in rows:

@@ -5,23 +5,20 @@ a change on DS an amendment; unmappable dossiers reported while the others are i
 written back once each, even when the writer dies between the mutation and its record."""
 
 import json
-import re
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-import httpx
 import pytest
 
 from services.applications import main as applications
-from services.applications.ds.client import DsClient, DsUnavailable
+from services.applications.ds.client import DsClient, DsRefused, DsUnavailable
 from services.applications.ds.importer import ImportReport, dossier_id_of
 from services.applications.ds.settings import DsSettings
 from services.applications.ds.sync import importer
@@ -34,52 +31,20 @@ from shared.kernel.eventstore import read_stream
 from shared.kernel.runtime import Runtime
 from shared.kernel.settings import Settings
 from shared.language.campaigns import load_campaigns
+from tests.conftest import settings_env
+from tests.fakes.ds.process import SCHEMA, FakeDs, start_fake
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT / "tests" / "fakes" / "ds" / "schema.graphql"
 DEMARCHE = 104857
 CAMPAIGN = load_campaigns()["mildeca-2024"]
 REQUESTED = "Q2hhbXAtNDEwMDAyNw=="  # "Subvention sollicitée (€)"
 TITLE = "Q2hhbXAtNDEwMDAxMA=="  # "Intitulé du projet"
 
 
-@dataclass
-class FakeDs:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        answer = httpx.request(method, f"{self.url}/_fake/{path}", json=body, timeout=10)
-        answer.raise_for_status()
-        return answer.json()
-
-    def mutations(self, name: str) -> list[dict[str, Any]]:
-        """The mutations `dossier<name>` DS ran (a request a fault stopped first is not one)."""
-        return [
-            m
-            for m in self.control("GET", "mutations")["mutations"]
-            if m["mutation"] == f"dossier{name}" and m.get("executed", True)
-        ]
-
-
-def start_fake(dossiers: int, *options: str) -> FakeDs:
-    command = [sys.executable, "-m", "tests.fakes.ds", "--port", "0", "--dossiers", str(dossiers)]
-    process = subprocess.Popen([*command, *options], cwd=ROOT, stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    line = process.stdout.readline().decode()
-    found = re.search(r"listening on (http://\S+)", line)
-    if found is None:
-        process.kill()
-        raise RuntimeError(f"the local DS did not start: {line!r}")
-    return FakeDs(found.group(1), process)
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeDs]:
     ds = start_fake(250)
     yield ds
-    ds.process.kill()
-    ds.process.wait()
+    ds.stop()
 
 
 @pytest.fixture
@@ -93,14 +58,14 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 
 def ds_settings(fake: FakeDs, **overrides: Any) -> DsSettings:
-    return DsSettings(
-        url=f"{fake.url}/api/v2/graphql",
-        read_token="ds-read-token",
-        write_token="ds-write-token",
-        schema_file=str(SCHEMA),
-        requests_per_second=0,
-        **overrides,
-    )
+    chosen: dict[str, Any] = {
+        "url": fake.endpoint,
+        "read_token": "ds-read-token",
+        "write_token": "ds-write-token",
+        "schema_file": str(SCHEMA),
+        "requests_per_second": 0,
+    }
+    return DsSettings(**(chosen | overrides))
 
 
 async def import_once(
@@ -234,6 +199,40 @@ async def test_a_dossier_deleted_on_ds_before_the_decision_is_withdrawn(settings
     report = await import_once(pool, settings, fake)
     assert report.withdrawn == 1
     assert (await events_of(pool, dossier_id_of(DEMARCHE, 20240020)))[-1] == "ApplicationWithdrawn"
+
+
+async def test_a_page_ds_gives_up_on_is_asked_again_in_halves(settings, pool, fake):
+    fake.control("POST", "faults", {"timeout_next": 1})
+    report = await import_once(pool, settings, fake)
+    assert (report.pages, report.imported) == (5, 250)  # pages of 50 after DS's timeout
+    assert fake.control("GET", "stats")["timeouts"] == 1
+
+
+async def test_a_token_ds_refuses_stops_the_import_with_the_reason_and_stores_nothing(
+    settings, pool, fake
+):
+    with pytest.raises(DsRefused, match="refused the token"):
+        await import_once(pool, settings, fake, read_token="not-a-token")
+    assert await count(pool, "ApplicationSubmitted") == 0
+    # the run is said failed where the operator looks (`aap ds errors`)
+    assert "DsRefused" in await pool.fetchval("SELECT last_error FROM ds_sync")
+
+
+def test_the_cli_says_in_one_line_that_ds_refused_the_token(settings, fake):
+    env = {
+        **os.environ,
+        **settings_env(settings),
+        "AAP_DS_URL": fake.endpoint,
+        "AAP_DS_READ_TOKEN": "not-a-token",
+        "AAP_DS_SCHEMA_FILE": str(SCHEMA),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "ds", "import", "--demarche", str(DEMARCHE),
+         "--campaign", "mildeca-2024"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "DsRefused" in done.stderr and "Traceback" not in done.stderr + done.stdout
 
 
 # --- write-back ---------------------------------------------------------------------------------

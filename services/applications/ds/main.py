@@ -12,6 +12,7 @@ import asyncpg
 from services.applications.ds import mapping_check, mapping_file, writeback
 from services.applications.ds.client import DsClient, DsError
 from services.applications.ds.importer import ImportReport, ImportRunning, reported
+from services.applications.ds.mapping_file import MappingFileError
 from services.applications.ds.settings import DsSettings
 from services.applications.ds.sync import importer
 from services.applications.main import NAME, spec
@@ -22,7 +23,7 @@ from shared.kernel.runtime import Runtime
 from shared.kernel.settings import Settings
 from shared.language.campaigns import Campaigns, find
 
-__all__ = ["DsError", "ImportReport", "ImportRunning"]
+__all__ = ["DsError", "ImportReport", "ImportRunning", "MappingFileError"]
 
 
 @asynccontextmanager
@@ -62,9 +63,17 @@ async def run_import(
         return await run.run(demarche, since)
 
 
-async def import_errors(settings: Settings, demarche: int) -> list[asyncpg.Record]:
+async def import_errors(
+    settings: Settings, demarche: int
+) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+    """Where the démarche's import stands (its last run, its error) and the dossiers refused."""
     async with _pool(settings) as pool:
-        return await reported(pool, demarche)
+        standing = await pool.fetchrow(
+            "SELECT started_at, finished_at, last_error, cursor IS NOT NULL AS unfinished "
+            "FROM ds_sync WHERE demarche_number = $1",
+            demarche,
+        )
+        return standing, await reported(pool, demarche)
 
 
 async def describe(demarche: int) -> dict[str, Any]:

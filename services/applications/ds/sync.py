@@ -19,7 +19,7 @@ import httpx
 
 from services.applications.ds.client import DsClient, DsError, DsRefused
 from services.applications.ds.importer import Importer, ImportRunning, Progress
-from services.applications.ds.mapping_file import load_mapping
+from services.applications.ds.mapping_file import MappingFileError, load_mapping
 from services.applications.ds.settings import DsSettings
 from shared.kernel.blobs import Blobs
 from shared.kernel.eventstore import EventStore
@@ -95,7 +95,7 @@ async def _once(rt: Runtime, settings: DsSettings, campaign_id: str, demarche: i
         log.info("DS sync: %s", report.summary())
     except ImportRunning as busy:
         log.info("DS sync: %s", busy)
-    except DsRefused as refused:
+    except (DsRefused, MappingFileError) as refused:
         log.error("DS sync of démarche %s stopped: %s", demarche, refused)
     except (DsError, OSError, asyncpg.PostgresError) as error:
         log.warning("DS sync of démarche %s failed, resumed at the next run: %s", demarche, error)

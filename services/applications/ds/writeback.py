@@ -27,7 +27,7 @@ from uuid import UUID
 import asyncpg
 
 from services.applications.ds.client import DsClient, DsError, DsNotFound, DsRefused
-from services.applications.ds.mapping_file import DsMapping, load_mapping
+from services.applications.ds.mapping_file import DsMapping, MappingFileError, load_mapping
 from services.applications.ds.settings import DsSettings
 from services.applications.ds.steps import TARGET, reached, steps_for
 from shared.contracts import DomainEvent
@@ -120,7 +120,8 @@ def mappings_of(settings: DsSettings) -> Callable[[str], DsMapping | None]:
         if campaign_id not in cache:
             try:
                 cache[campaign_id] = load_mapping(campaign_id, folder)
-            except FileNotFoundError:
+            except MappingFileError as missing:  # written back all the same, without annotations
+                log.warning("DS write-back of %s without its mapping: %s", campaign_id, missing)
                 cache[campaign_id] = None
         return cache[campaign_id]
 

@@ -567,6 +567,8 @@ class Faults:
     drop_after_next: int = 0  # executed (a mutation applied), then the connection closed
     timeout_next: int = 0  # queries answered with DS's `timeout` error
     error_next: int = 0  # HTTP 500
+    hold_next_mutation: int = 0  # seconds the next mutation's answer waits once it is applied
+    hold_skip: int = 0  # mutations let through before that hold
 
     def update(self, changes: dict[str, Any]) -> None:
         """Set the faults named; an unknown name or a negative count is a ValueError."""
@@ -953,6 +955,16 @@ async def graphql_endpoint(request: Request) -> Response:
     )
     fake.timings.append(time.perf_counter() - started)
     fake.stats[f"answered_{access}"] += 1
+    if (
+        fake.faults.hold_next_mutation
+        and len(fake.store.mutations) > seen
+        and not fake.faults.take("hold_skip")
+    ):
+        held, fake.faults.hold_next_mutation = fake.faults.hold_next_mutation, 0
+        for entry in fake.store.mutations[seen:]:
+            entry["fault"] = "held"
+        fake.stats["held"] += 1
+        await asyncio.sleep(held)  # applied on DS; its caller may die before the answer
     if fake.faults.take("drop_after_next"):
         fake.stats["dropped_after"] += 1
         for entry in fake.store.mutations[seen:]:
