@@ -297,17 +297,40 @@ class Walk:
                 )
 
     def instalments(self) -> None:
-        self.step("MILDECA pays the instalments before the balance", "as instructor")
+        self.step(
+            "MILDECA pays the instalments before the balance",
+            "as instructor; each one due on an activity report after the commune files it",
+        )
         for _ in range(MAX_INSTALMENTS):
             response = self.call(
                 "payments", "POST", f"/dossiers/{self.dossier_id}/instalments", Role.instructor, {}
             )
+            if response.status_code == 409 and _reason(response) == "ActivityReportAwaited":
+                self.say(f"[dim]not yet: {escape(self.detail(response))}[/]")
+                self.activity_report()
+                continue
             if response.status_code == 409:  # the next one is the balance: it waits for the report
                 self.say(f"[dim]no more now: {escape(self.detail(response))}[/]")
                 return
             self.show(self.answer(response, "payments", "POST /instalments").get("recorded", []))
         raise DemoStopped(
             f"payments paid {MAX_INSTALMENTS} instalments and never reached the balance"
+        )
+
+    def activity_report(self) -> None:
+        self.step(
+            "The commune files an activity report",
+            "what it did and spent so far, asking for the instalment it unlocks, as applicant",
+        )
+        self.command(
+            "payments",
+            "/activity-reports",
+            Role.applicant,
+            {
+                "summary": "Mi-parcours : 90 jeunes accompagnés, 20 professionnels formés.",
+                "spent_to_date_eur": "90000.00",
+                "instalment_asked": True,
+            },
         )
 
     def final_report(self) -> None:
@@ -476,3 +499,12 @@ def _short(value: Any) -> str:
     if isinstance(value, str) and len(value) > 60:
         return repr(value[:57] + "…")
     return str(value)
+
+
+def _reason(response: httpx.Response) -> str | None:
+    """The named rule a refusal gives (`reason` of the problem details), if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("reason") if isinstance(body, dict) else None

@@ -118,6 +118,7 @@ MAILS = {
     "convention_signed": "Convention signée par les trois parties",
     "funds_committed": "Engagement des crédits",
     "instalment_paid": "Versement d'une tranche",
+    "activity_report_submitted": "Rapport d'activité déposé",
     "opinion_on_balance_requested": "Demande d'avis motivé avant le solde",
     "departmental_opinion_given": "Avis motivé avant le solde rendu",
     "balance_released": "Versement du solde",

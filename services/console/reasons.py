@@ -66,6 +66,37 @@ FIELDS: dict[str, str] = {
     "event_too_large": "Ce que vous envoyez est trop long pour être enregistré.",
     "draft_too_large": "Ce brouillon est trop long pour être enregistré.",
     "siren_not_yours": "Un brouillon s'écrit pour le SIREN de votre collectivité.",
+    # regional dotations (docs/dotations.md)
+    "weights_all_zero": "Au moins un critère doit avoir un poids supérieur à 0.",
+    "number_inexact": "Indiquez un nombre exact, en chiffres, par exemple 1200,5.",
+    "number_invalid": "Indiquez un nombre positif ou nul, en chiffres, par exemple 1200,5.",
+    "number_places": "Ce nombre a trop de décimales : {places} au plus.",
+    "number_too_large": "Ce nombre est trop grand : {max} au plus.",
+    "region_unknown": "Cette région n'existe pas : indiquez son code INSEE (84, 11, 04…).",
+    "figure_counted": (
+        "Le nombre de départements se compte d'après le référentiel : n'en donnez pas le chiffre."
+    ),
+    "figure_place": "Un chiffre porte sur une région ou sur un département, l'un ou l'autre.",
+    "figure_duplicate": "Ce chiffre est donné deux fois pour le même critère et le même lieu.",
+    "figure_both_levels": (
+        "Ce critère est donné à la fois pour la région et pour ses départements : choisissez."
+    ),
+    "figure_missing": (
+        "Il manque le chiffre du critère {criterion} pour la région {region} : donnez-le, ou "
+        "un poids nul à ce critère."
+    ),
+    "figure_incomplete": (
+        "Le critère {criterion} de la région {region} se somme sur tous ses départements : "
+        "il en manque."
+    ),
+    "criterion_total_zero": (
+        "Le total national du critère {criterion} est nul : donnez ses chiffres, ou un poids nul."
+    ),
+    "csv_header": "La première ligne du fichier nomme les colonnes criterion, code, value, source.",
+    "csv_cells": "Ligne {line} : le nombre de cellules ne correspond pas aux colonnes.",
+    "csv_invalid": "Ligne {line} : le fichier ne se lit pas en CSV (un guillemet non fermé ?).",
+    "csv_too_long": "Le fichier a trop de lignes : 400 chiffres au plus.",
+    "csv_not_utf8": "Le fichier n'est pas en UTF-8 : enregistrez-le au format « CSV UTF-8 ».",
 }
 # What the e-mail validator of pydantic calls its refusals.
 _EMAIL = "Indiquez une adresse électronique valide (nom@domaine.fr)."
@@ -104,8 +135,18 @@ COMMANDS: dict[str, str] = {
     "BalanceWithheldError": "Un avis défavorable a retenu le solde : il n'est pas versé.",
     "ReportAlreadySubmitted": "Le rapport final a déjà été déposé.",
     "ReportMissing": "Le rapport final de la collectivité est attendu d'abord.",
+    "ActivityReportAwaited": (
+        "Cette tranche est versée sur un rapport d'activité que la collectivité n'a pas encore "
+        "déposé."
+    ),
+    "UnknownProof": (
+        "Le rapport d'activité ne renvoie qu'aux justificatifs de dépenses déjà joints au dossier."
+    ),
     "DossierBusy": "Le dossier est modifié au même moment par quelqu'un d'autre : réessayez.",
     "KeyTaken": "Ce formulaire est déjà en cours d'envoi : rechargez la page.",
+    "DotationAlreadyComputed": (
+        "Cette dotation est déjà calculée : elle l'est une fois ; donnez un autre identifiant."
+    ),
 }
 
 

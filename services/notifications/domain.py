@@ -25,6 +25,7 @@ from shared.contracts.applications import (
 from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.contracts.payments import (
+    ActivityReportSubmitted,
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinionGiven,
@@ -75,6 +76,8 @@ PARTIES: dict[str, tuple[tuple[Party, ...], tuple[Party, ...]]] = {
     "convention_signed": ((A,), (P, M)),
     "funds_committed": ((A,), (P,)),
     "instalment_paid": ((A,), (P,)),
+    # the instruction team pays the instalment it unlocks, the departmental project lead follows
+    "activity_report_submitted": ((M,), (P,)),
     "opinion_on_balance_requested": ((P,), (M,)),
     "departmental_opinion_given": ((M,), ()),
     "balance_released": ((A,), (P,)),
@@ -164,6 +167,7 @@ _TEMPLATE_OF: dict[type[DomainEvent], str] = {
     ConventionSigned: "convention_signed",
     FundsCommitted: "funds_committed",
     InstalmentPaid: "instalment_paid",
+    ActivityReportSubmitted: "activity_report_submitted",
     FinalReportSubmitted: "opinion_on_balance_requested",
     DepartmentalOpinionGiven: "departmental_opinion_given",
     BalanceReleased: "balance_released",

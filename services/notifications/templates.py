@@ -172,6 +172,26 @@ def _instalment_paid(r: Recipient, f: Facts) -> tuple[str, str]:
     )
 
 
+def _activity_report_submitted(r: Recipient, f: Facts) -> tuple[str, str]:
+    asked = (
+        "Elle demande le versement de l'échéance que ce rapport conditionne : il vous revient de "
+        "l'enregistrer une fois le rapport examiné."
+        if f["instalment_asked"]
+        else "Elle ne demande pas, à ce stade, le versement d'une échéance."
+    )
+    attached = len(f.get("attachments") or [])
+    proofs = (
+        f" Il renvoie à {attached} justificatif(s) de dépenses joint(s) au dossier."
+        if attached
+        else ""
+    )
+    return f"Rapport d'activité n° {f['number']} déposé", (
+        f"La collectivité « {r.holder} » a déposé le {date(f['submitted_at'])} le rapport "
+        f"d'activité n° {f['number']} du dossier {r.reference} : {euros(f['spent_to_date_eur'])} "
+        f"dépensés à ce jour.{proofs}\n\nSynthèse du rapport :\n{f['summary']}\n\n{asked}"
+    )
+
+
 def _opinion_on_balance_requested(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Avis motivé demandé avant le versement du solde", (
         f"La collectivité « {r.holder} » a remis le {date(f['submitted_at'])} le rapport final du "
@@ -282,6 +302,7 @@ def _draft_commented(r: Recipient, f: Facts) -> tuple[str, str]:
 
 
 _WORDINGS: dict[str, Wording] = {
+    "activity_report_submitted": _activity_report_submitted,
     "acknowledgement": _acknowledgement,
     "eligible": _eligible,
     "ineligible": _ineligible,

@@ -3,12 +3,12 @@
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.payments import handlers, queries
 from services.payments.errors import NothingCommitted
 from shared.contracts.payments import DepartmentalOpinion
-from shared.contracts.values import Euros, Motivation
+from shared.contracts.values import Euros, Motivation, Text
 from shared.kernel.deps import ActorDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_ONE, api_router, command, link_to
@@ -25,6 +25,20 @@ class NoFields(BaseModel):
     """The body of a command that needs nothing but its route: `{}` (or none)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ActivityReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: Text  # what the action did so far
+    spent_to_date_eur: Euros
+    attachments: list[UUID] = Field(
+        default_factory=list,
+        description="proofs of spending already added (POST .../final-report/proofs), by id",
+    )
+    instalment_asked: bool = Field(
+        default=True, description="the collectivité asks for the instalment the report unlocks"
+    )
 
 
 class FinalReport(BaseModel):
@@ -51,6 +65,32 @@ async def pay_instalment(
     body: NoFields | None = None,
 ) -> dict[str, Any]:
     return recorded(await handlers.pay_instalment(pool, store, dossier_id, actor, clock()))
+
+
+@router.post("/dossiers/{dossier_id}/activity-reports", **_ON_DOSSIER)
+async def submit_activity_report(
+    dossier_id: UUID,
+    report: ActivityReport,
+    actor: ActorDep,
+    pool: PoolDep,
+    store: StoreDep,
+    clock: ClockDep,
+) -> dict[str, Any]:
+    """The collectivité's activity report, numbered in order (1, 2, …): the plan's instalments
+    due on an activity report are paid once it is filed."""
+    return recorded(
+        await handlers.submit_activity_report(
+            pool,
+            store,
+            dossier_id,
+            actor,
+            clock(),
+            summary=report.summary,
+            spent_to_date_eur=report.spent_to_date_eur,
+            attachments=tuple(report.attachments),
+            instalment_asked=report.instalment_asked,
+        )
+    )
 
 
 @router.post("/dossiers/{dossier_id}/final-report", **_ON_DOSSIER)

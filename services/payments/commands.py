@@ -30,6 +30,19 @@ class PayInstalment:
 
 
 @dataclass(frozen=True)
+class SubmitActivityReport:
+    """The collectivité's activity report during the action; numbered by the domain, in order."""
+
+    actor: Actor
+    dossier_id: UUID
+    summary: str
+    spent_to_date_eur: Decimal
+    attachments: tuple[UUID, ...]
+    instalment_asked: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
 class SubmitFinalReport:
     actor: Actor
     dossier_id: UUID
@@ -87,6 +100,13 @@ class AddSpendingProof:
     now: datetime
 
 
-ActorCommand = PayInstalment | SubmitFinalReport | GiveOpinion | ReleaseBalance | AddSpendingProof
+ActorCommand = (
+    PayInstalment
+    | SubmitActivityReport
+    | SubmitFinalReport
+    | GiveOpinion
+    | ReleaseBalance
+    | AddSpendingProof
+)
 DeadlineCommand = RemindOfFinalReport | RecordReportOverdue
 Command = CommitFunds | ActorCommand | DeadlineCommand

@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from uuid import UUID
 
-from services.payments import deadlines, proofs
+from services.payments import activity, deadlines, proofs
 from services.payments.commands import (
     AddSpendingProof,
     Command,
@@ -14,6 +14,7 @@ from services.payments.commands import (
     RecordReportOverdue,
     ReleaseBalance,
     RemindOfFinalReport,
+    SubmitActivityReport,
     SubmitFinalReport,
 )
 from services.payments.errors import (
@@ -30,6 +31,7 @@ from services.payments.plan import BALANCE, ZERO, balance_due, plan_of
 from shared.contracts import DomainEvent
 from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.payments import (
+    ActivityReportSubmitted,
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinion,
@@ -55,6 +57,7 @@ class PaymentsState:
     reminders: tuple[DeadlineApproaching, ...] = ()  # of the final report
     report_overdue: FinalReportOverdue | None = None
     proofs: frozenset[UUID] = frozenset()  # the attachment ids of the proofs of spending
+    activity_reports: int = 0  # how many activity reports were filed
 
 
 def decide(state: PaymentsState, command: Command) -> list[DomainEvent]:
@@ -63,6 +66,8 @@ def decide(state: PaymentsState, command: Command) -> list[DomainEvent]:
             return _commit(state, command)
         case PayInstalment():
             return _pay_instalment(state, command)
+        case SubmitActivityReport():
+            return activity.submit(state, command)
         case SubmitFinalReport():
             return _submit_final_report(state, command)
         case GiveOpinion():
@@ -83,6 +88,8 @@ def evolve(state: PaymentsState, event: DomainEvent) -> PaymentsState:
             return replace(state, proofs=state.proofs | {a.attachment_id})
         case FundsCommitted():
             return replace(state, commitment=event)
+        case ActivityReportSubmitted():
+            return replace(state, activity_reports=event.number)
         case InstalmentPaid():
             return replace(state, paid=state.paid | {event.number}, paid_total=event.paid_total_eur)
         case FinalReportSubmitted():
@@ -136,6 +143,7 @@ def _pay_instalment(state: PaymentsState, c: PayInstalment) -> list[DomainEvent]
             f"balance: the balance is released on the final report and the departmental "
             f"opinion, POST /dossiers/{c.dossier_id}/balance"
         )
+    activity.require_reports(state, committed, entry)
     return [
         InstalmentPaid(
             dossier_id=c.dossier_id,

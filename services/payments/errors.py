@@ -34,3 +34,11 @@ class OpinionAlreadyGiven(Refused):
 
 class OpinionMissing(Refused):
     pass
+
+
+class ActivityReportAwaited(Refused):
+    """An instalment due on an activity report is paid only once that report is filed."""
+
+
+class UnknownProof(Refused):
+    """An activity report points only to proofs of spending already added to the dossier."""

@@ -16,6 +16,7 @@ from services.payments.commands import (
     RecordReportOverdue,
     ReleaseBalance,
     RemindOfFinalReport,
+    SubmitActivityReport,
     SubmitFinalReport,
 )
 from services.payments.domain import PAYMENTS
@@ -51,6 +52,24 @@ async def pay_instalment(
     pool: asyncpg.Pool, store: EventStore, dossier_id: UUID, actor: Actor, now: datetime
 ) -> list[StoredEvent]:
     return await _execute(pool, store, PayInstalment(actor, dossier_id, now))
+
+
+async def submit_activity_report(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    dossier_id: UUID,
+    actor: Actor,
+    now: datetime,
+    *,
+    summary: str,
+    spent_to_date_eur: Decimal,
+    attachments: tuple[UUID, ...] = (),
+    instalment_asked: bool = True,
+) -> list[StoredEvent]:
+    command = SubmitActivityReport(
+        actor, dossier_id, summary, spent_to_date_eur, attachments, instalment_asked, now
+    )
+    return await _execute(pool, store, command)
 
 
 async def submit_final_report(

@@ -6,6 +6,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.contracts.payments import (
+    ActivityReportSubmitted,
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinionGiven,
@@ -61,6 +62,19 @@ async def on_committed(conn: asyncpg.Connection, e: FundsCommitted, _: Envelope)
 async def on_paid(conn: asyncpg.Connection, e: InstalmentPaid, _: Envelope) -> None:
     await conn.execute(_PAID, e.dossier_id, e.number, e.amount_eur, e.paid_at)
     await _set(conn, e.dossier_id, paid_total_eur=e.paid_total_eur)
+
+
+async def on_activity_report(
+    conn: asyncpg.Connection, e: ActivityReportSubmitted, _: Envelope
+) -> None:
+    await _set(
+        conn,
+        e.dossier_id,
+        activity_reports=e.number,
+        activity_report_submitted_at=e.submitted_at,
+        activity_report_spent_eur=e.spent_to_date_eur,
+        activity_instalment_asked=e.instalment_asked,
+    )
 
 
 async def on_report(conn: asyncpg.Connection, e: FinalReportSubmitted, _: Envelope) -> None:
@@ -127,6 +141,7 @@ def dossiers() -> Subscription:
             {
                 FundsCommitted: on_committed,
                 InstalmentPaid: on_paid,
+                ActivityReportSubmitted: on_activity_report,
                 FinalReportSubmitted: on_report,
                 FinalReportOverdue: on_report_overdue,
                 DepartmentalOpinionGiven: on_opinion,

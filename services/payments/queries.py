@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.payments.activity import reports_needed
+from shared.contracts.payments import PlannedInstalment
 from shared.kernel.rows import as_json
 from shared.language.actors import Actor, within_binding
 
@@ -38,6 +40,13 @@ async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
         }
     return {
         "dossier_id": str(d["dossier_id"]),
+        "activity_reports": {
+            "count": d["activity_reports"],
+            "last_submitted_at": _time(d["activity_report_submitted_at"]),
+            "last_spent_to_date_eur": _eur(d["activity_report_spent_eur"]),
+            "last_instalment_asked": d["activity_instalment_asked"],
+        },
+        "next_instalment": _next(plan, d["activity_reports"]),
         "reference": d["reference"],
         "campaign_id": d["campaign_id"],
         "siren": d["siren"],
@@ -67,6 +76,30 @@ async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
             "amount_eur": _eur(d["balance_eur"]),
             "settled_at": _time(d["balance_settled_at"]),
         },
+    }
+
+
+def _next(plan: list[asyncpg.Record], filed: int) -> dict[str, Any] | None:
+    """The plan's next unpaid entry (None when all is paid), and how many activity reports it
+    still awaits: the instructor pays it only when that is none (the balance has its route)."""
+    entries = [
+        PlannedInstalment(
+            number=p["number"], label=p["label"], due_on=p["due_on"], amount_eur=p["amount_eur"]
+        )
+        for p in plan
+    ]
+    unpaid = [e for e, p in zip(entries, plan, strict=True) if p["paid_at"] is None]
+    if not unpaid:
+        return None
+    entry = unpaid[0]
+    needed = reports_needed(entries, entry)
+    return {
+        "number": entry.number,
+        "label": entry.label,
+        "due_on": entry.due_on,
+        "amount_eur": _eur(entry.amount_eur),
+        "awaits_activity_report": filed < needed,
+        "activity_report_awaited": needed if filed < needed else None,
     }
 
 

@@ -24,6 +24,13 @@ CREATE TABLE IF NOT EXISTS payments_dossiers (
 ALTER TABLE payments_dossiers
     ADD COLUMN IF NOT EXISTS final_report_due_at   TIMESTAMPTZ,
     ADD COLUMN IF NOT EXISTS final_report_overdue  BOOLEAN NOT NULL DEFAULT false;
+-- The activity reports filed (services/payments/activity.py): the plan's instalments due on an
+-- activity report follow them.
+ALTER TABLE payments_dossiers
+    ADD COLUMN IF NOT EXISTS activity_reports             INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS activity_report_submitted_at TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS activity_report_spent_eur    NUMERIC(12, 2),
+    ADD COLUMN IF NOT EXISTS activity_instalment_asked    BOOLEAN;
 CREATE INDEX IF NOT EXISTS payments_dossiers_by_campaign ON payments_dossiers (campaign_id, reference);
 
 -- The plan of each dossier, entry by entry; the balance is paid when released.

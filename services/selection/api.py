@@ -7,8 +7,9 @@ from uuid import UUID
 from fastapi import Body, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.selection import handlers, queries
+from services.selection import handlers, queries, reranking
 from services.selection.errors import UnknownDossier
+from services.selection.queries import State
 from shared.contracts.selection import Opinion, Outcome, Scores
 from shared.contracts.values import DepartementCode, Euros, Motivation, refuse
 from shared.kernel.deps import ActorDep, CampaignId, CampaignsDep, ClockDep, PoolDep, StoreDep
@@ -16,6 +17,7 @@ from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_ONE, api_router, command, errors, link_to
 from shared.language.actors import Role, require_role, within_binding
 from shared.language.campaigns import find
+from shared.language.errors import invalid
 
 router = api_router()
 Recorded = dict[str, Any]
@@ -175,17 +177,6 @@ async def read_dossier(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> dict
     return view
 
 
-State = Literal[
-    "submitted",
-    "ineligible",
-    "awaiting_opinion",
-    "opinion_given",
-    "assessed",
-    "selected",
-    "rejected",
-    "convention_signed",
-    "withdrawn",
-]
 Sort = Literal[
     "reference",
     "submitted_at",
@@ -245,6 +236,48 @@ async def campaign_summary(
     return await queries.campaign_summary(
         pool, find(campaigns, campaign_id), departement=actor.departement
     )
+
+
+Weight = Annotated[
+    str,
+    Field(
+        pattern=r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$",
+        description="0 to 100, two decimals at most, e.g. 2.5",
+    ),
+]
+
+
+class Weights(_Body):
+    """Other weights for the committee's six criteria; one not given keeps the campaign's."""
+
+    adequacy: Weight | None = None
+    innovation: Weight | None = None
+    team_competence: Weight | None = None
+    methodology: Weight | None = None
+    partnership: Weight | None = None
+    prefecture_opinion: Weight | None = None
+
+
+@router.get(
+    "/campaigns/{campaign_id}/ranking/reweighted", responses=errors(401, 403, 404, 422, 503)
+)
+async def reweighted_ranking(
+    campaign_id: CampaignId,
+    weights: Annotated[Weights, Query()],
+    actor: ActorDep,
+    pool: PoolDep,
+    campaigns: CampaignsDep,
+) -> dict[str, Any]:
+    """The campaign's ranking (past campaigns too) recomputed from the stored scores with the
+    weights asked, beside the decided one: each dossier's rank, decided rank and places moved.
+    Read-only: nothing is recorded."""
+    require_role(actor, Role.instructor, Role.president, Role.auditor, to="re-rank a campaign")
+    campaign = find(campaigns, campaign_id)
+    asked = {c: None if w is None else Decimal(w) for c, w in weights.model_dump().items()}
+    chosen = reranking.completed(asked, campaign.criteria_weights)
+    if not any(chosen.values()):
+        raise invalid("weights", "weights_all_zero", "at least one criterion must weigh")
+    return await queries.reweighted(pool, campaign, chosen)
 
 
 @router.get("/campaigns/{campaign_id}/ranking", responses=errors(401, 403, 404, 422, 503))

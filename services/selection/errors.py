@@ -59,3 +59,11 @@ class AlreadySigned(Refused):
 
 class ConventionDeadlinePassed(Refused):
     pass
+
+
+class DotationAlreadyComputed(Refused):
+    """A dotation is computed once per id: another computation takes another id."""
+
+
+class UnknownDotation(NotFound):
+    pass

@@ -21,6 +21,7 @@ from services.selection.commands import (
     Sign,
 )
 from services.selection.domain import SELECTION
+from services.selection.dotation_decider import DOTATION, ComputeDotation
 from shared.contracts.applications import (
     ApplicationAmended,
     ApplicationSubmitted,
@@ -28,6 +29,7 @@ from shared.contracts.applications import (
     DossierClosedIncomplete,
 )
 from shared.contracts.deadlines import DeadlineKind
+from shared.contracts.dotations import DotationComputed, dotation_stream
 from shared.contracts.selection import (
     Opinion,
     Outcome,
@@ -293,3 +295,30 @@ def deadline_jobs(store: EventStore, campaigns: Campaigns) -> dict[str, schedule
 
     kinds = [*schedule.deadline_kinds(OPINION.value), *schedule.deadline_kinds(CONVENTION.value)]
     return dict.fromkeys(kinds, on_due)
+
+
+# --- regional dotations: a stream of their own, `dotation:<id>` ----------------------------------
+
+
+async def compute_dotation(
+    pool: asyncpg.Pool, store: EventStore, command: ComputeDotation
+) -> list[StoredEvent]:
+    return await execute(
+        pool,
+        store,
+        DOTATION,
+        dotation_stream(command.dotation_id),
+        command,
+        now=command.now,
+        actor=command.actor.label(),
+    )
+
+
+async def computed_dotation(
+    pool: asyncpg.Pool, store: EventStore, dotation_id: str
+) -> DotationComputed | None:
+    """The dotation as its stream says it (no read model: one event, read where it was written,
+    so that it reads as soon as it is computed)."""
+    async with pool.acquire() as conn:
+        history = await store.load(conn, dotation_stream(dotation_id))
+    return DOTATION.fold(stored.event() for stored in history)

@@ -1,18 +1,20 @@
 """Selection's read side: a dossier, a campaign's ranking, from its read model."""
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 import asyncpg
 
 from services.selection import envelopes
+from services.selection.reranking import reranked
 from shared.kernel.rows import as_json, plain
 from shared.language.campaigns import Campaign
 
 _JSON_COLUMNS = ("failed_rules", "scores", "signatures")
 
 # Where a dossier stands (the read model's `state` column), in the order of its life.
-STATES = (
+State = Literal[
     "submitted",
     "ineligible",
     "awaiting_opinion",
@@ -22,7 +24,8 @@ STATES = (
     "rejected",
     "convention_signed",
     "withdrawn",
-)
+]
+STATES: tuple[str, ...] = get_args(State)
 # What the instructors' table sorts by; anything else is refused before it reaches SQL.
 SORTS = (
     "reference",
@@ -65,6 +68,14 @@ WHERE campaign_id = $1 AND weighted_score IS NOT NULL AND NOT withdrawn
 ORDER BY weighted_score DESC, reference
 """
 
+_RERANKING = """
+SELECT dossier_id, reference, applicant, departement, opinion, weighted_score, scores,
+       outcome, granted_eur
+FROM selection_dossiers
+WHERE campaign_id = $1 AND weighted_score IS NOT NULL AND scores IS NOT NULL AND NOT withdrawn
+ORDER BY weighted_score DESC, reference
+"""
+
 
 async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None:
     """The dossier's row, or None while selection knows neither its holder nor its check."""
@@ -85,6 +96,30 @@ async def ranking(pool: asyncpg.Pool, campaign: Campaign) -> dict[str, Any]:
         "granted_eur": plain(granted),
         "remaining_eur": plain(campaign.envelope_eur - granted),
         "dossiers": [{"rank": rank, **as_json(row)} for rank, row in enumerate(rows, start=1)],
+    }
+
+
+async def reweighted(
+    pool: asyncpg.Pool, campaign: Campaign, weights: dict[str, Decimal]
+) -> dict[str, Any]:
+    """The campaign's ranking with other weights, beside the one decided (read-only)."""
+    async with pool.acquire() as conn:
+        rows = [as_json(row, _JSON_COLUMNS) for row in await conn.fetch(_RERANKING, campaign.id)]
+    return {
+        "campaign_id": campaign.id,
+        "decided_weights": {c: plain(w) for c, w in campaign.criteria_weights.items()},
+        "weights": {c: plain(w) for c, w in weights.items()},
+        "dossiers": [
+            {
+                "rank": r.rank,
+                "decided_rank": r.decided_rank,
+                "moved": r.moved,
+                "weighted_score": plain(r.score),
+                "decided_weighted_score": r.dossier["weighted_score"],
+                **{k: v for k, v in r.dossier.items() if k not in ("scores", "weighted_score")},
+            }
+            for r in reranked(rows, weights)
+        ],
     }
 
 

@@ -1,12 +1,21 @@
-"""Events of the payments service: commitment, instalments, final report, balance."""
+"""Events of the payments service: commitment, activity reports, instalments, final report,
+balance."""
 
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.base import DomainEvent, Upcaster
-from shared.contracts.values import Attachment, DepartementCode, Euros, Motivation, Siren
+from shared.contracts.values import (
+    Attachment,
+    DepartementCode,
+    Euros,
+    Motivation,
+    Siren,
+    Text,
+)
 
 
 class PlannedInstalment(BaseModel):
@@ -68,6 +77,27 @@ class InstalmentPaid(DomainEvent):
     amount_eur: Euros
     paid_total_eur: Euros = Field(description="all payments of the dossier, this one included")
     paid_at: AwareDatetime
+
+
+class ActivityReportSubmitted(DomainEvent):
+    """An activity report the collectivité files during the action: what was done and spent so
+    far. The plan's instalments due on an activity report are paid once it is filed."""
+
+    name = "ActivityReportSubmitted"
+
+    reference: str
+    number: int = Field(ge=1, description="1 for the dossier's first activity report, 2, …")
+    summary: Text
+    spent_to_date_eur: Euros = Field(description="what the action has spent so far")
+    attachments: list[UUID] = Field(
+        default_factory=list,
+        description="the attachment ids of proofs of spending already added to the dossier "
+        "(POST /dossiers/{dossier_id}/final-report/proofs) that the report points to",
+    )
+    instalment_asked: bool = Field(
+        description="the collectivité asks for the instalment the report unlocks"
+    )
+    submitted_at: AwareDatetime
 
 
 class FinalReportSubmitted(DomainEvent):
@@ -148,5 +178,6 @@ EVENTS = (
     BalanceWithheld,
     FinalReportOverdue,
     SpendingProofAdded,
+    ActivityReportSubmitted,
 )
 UPCASTERS: tuple[Upcaster, ...] = (Upcaster(FundsCommittedV1, FundsCommitted, _report_due_unsaid),)

@@ -2,6 +2,7 @@
 
 from shared.contracts import applications as a
 from shared.contracts import deadlines as d
+from shared.contracts import dotations as dt
 from shared.contracts import notifications as n
 from shared.contracts import payments as p
 from shared.contracts import selection as s
@@ -38,10 +39,12 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         d.DeadlineApproaching,
         s.OpinionOverdue,
         s.ConventionOverdue,
+        dt.DotationComputed,
     ),
     "payments": (
         p.FundsCommitted,
         p.InstalmentPaid,
+        p.ActivityReportSubmitted,
         p.FinalReportSubmitted,
         p.DepartmentalOpinionGiven,
         p.BalanceReleased,

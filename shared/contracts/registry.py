@@ -1,9 +1,16 @@
-"""Every event type of the contract, named once: the four contract modules, each listing its
+"""Every event type of the contract, named once: the contract modules, each listing its
 events (every version still in the log) and the upcasters between their versions."""
 
 from types import ModuleType
 
-from shared.contracts import applications, deadlines, notifications, payments, selection
+from shared.contracts import (
+    applications,
+    deadlines,
+    dotations,
+    notifications,
+    payments,
+    selection,
+)
 from shared.contracts.base import DomainEvent, UnknownEventType, Upcaster
 
 CONTRACT_MODULES: tuple[ModuleType, ...] = (
@@ -12,6 +19,7 @@ CONTRACT_MODULES: tuple[ModuleType, ...] = (
     payments,
     notifications,
     deadlines,  # published by each service that owns a deadline
+    dotations,  # published by selection
 )
 
 _TYPES: dict[str, type[DomainEvent]] = {

@@ -134,6 +134,7 @@ def text(max_length: int) -> Any:
 Text = text(2000)
 ShortText = text(200)
 Motivation = text(4000)
+Source = text(500)  # where a figure comes from: the survey, its year, its table
 
 
 def _siren(value: str) -> str:

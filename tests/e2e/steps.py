@@ -150,6 +150,19 @@ class Journey:
     async def committed(self) -> dict[str, Any]:
         return await self.seen("payments", lambda d: True, "the funds committed")
 
+    async def activity_report(self, spent: str = "54200.00") -> dict[str, Any]:
+        """The collectivité's next activity report, asking for the instalment it unlocks."""
+        return await self.command(
+            "payments",
+            "/activity-reports",
+            Role.applicant,
+            {
+                "summary": "Deux quartiers couverts, 180 jeunes accompagnés à ce jour.",
+                "spent_to_date_eur": spent,
+                "instalment_asked": True,
+            },
+        )
+
     async def report(self, justified: str) -> dict[str, Any]:
         return await self.command(
             "payments",

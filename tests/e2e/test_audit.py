@@ -32,6 +32,7 @@ MAILS = (
     "convention_signed",
     "funds_committed",
     "instalment_paid",
+    "activity_report_submitted",
     "instalment_paid",
     "opinion_on_balance_requested",
     "departmental_opinion_given",
@@ -104,6 +105,7 @@ async def test_an_auditor_replays_a_whole_life_and_sees_it_as_the_president_did(
     await j.sign_by_all()
     await j.committed()
     await j.command("payments", "/instalments", Role.instructor)
+    await j.activity_report()
     await j.command("payments", "/instalments", Role.instructor)
     await j.report(justified="118000.00")
     await j.departmental_opinion("favorable")

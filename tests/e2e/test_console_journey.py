@@ -79,6 +79,17 @@ async def test_every_role_takes_one_dossier_from_the_form_to_the_balance_in_the_
         # payments commits the funds on its own, at the third signature
         await until_shown(page, here, "Verser l'échéance suivante")
         await act(page, "Verser l'échéance")
+        # the next instalment is paid on the commune's first activity report
+        await until_shown(page, here, "attend le rapport d'activité n° 1")
+    async with logged_in(browser, console, MAIRE) as page:
+        await page.goto(here)
+        await page.get_by_label("Synthèse des actions menées à ce jour").fill(
+            "Deux quartiers couverts, 180 jeunes accompagnés."
+        )
+        await page.get_by_label("Dépenses engagées à ce jour (€)").fill("90000.00")
+        await act(page, "Déposer le rapport d'activité")
+    async with logged_in(browser, console, INSTRUCTION) as page:
+        await until_shown(page, here, "1 rapport(s) d'activité déposé(s)")
         await act(page, "Verser l'échéance")
     async with logged_in(browser, console, MAIRE) as page:
         await page.goto(here)

@@ -40,6 +40,21 @@ async def test_a_selected_dossier_is_signed_paid_by_instalments_and_paid_its_bal
     assert Decimal(committed["committed_eur"]) == Decimal("120000.00")
     advance = await j.command("payments", "/instalments", Role.instructor)
     assert advance["recorded"][0]["data"]["amount_eur"] == "60000.00"
+    # The second instalment is paid on the first activity report: refused until it is filed.
+    awaited = await j.refused("payments", "/instalments", Role.instructor)
+    assert "activity report no. 1" in awaited
+    waiting = await j.seen(
+        "payments", lambda d: d["next_instalment"]["number"] == 2, "the advance paid"
+    )
+    assert waiting["next_instalment"]["awaits_activity_report"] is True
+    filed = await j.activity_report(spent="70000.00")
+    assert [(r["type"], r["data"]["number"]) for r in filed["recorded"]] == [
+        ("ActivityReportSubmitted", 1)
+    ]
+    reported = await j.seen(
+        "payments", lambda d: d["activity_reports"]["count"] == 1, "the activity report"
+    )
+    assert reported["next_instalment"]["awaits_activity_report"] is False
     second = await j.command("payments", "/instalments", Role.instructor)
     assert second["recorded"][0]["data"]["amount_eur"] == "36000.00"
     # The balance is no instalment: it waits for the final report and the departmental opinion.
@@ -73,6 +88,7 @@ async def test_a_selected_dossier_is_signed_paid_by_instalments_and_paid_its_bal
     assert await j.events("payments") == [
         "FundsCommitted",
         "InstalmentPaid",
+        "ActivityReportSubmitted",
         "InstalmentPaid",
         "FinalReportSubmitted",
         "DepartmentalOpinionGiven",
@@ -91,6 +107,7 @@ async def test_a_selected_dossier_is_signed_paid_by_instalments_and_paid_its_bal
         "convention_signed",
         "funds_committed",
         "instalment_paid",
+        "activity_report_submitted",
         "instalment_paid",
         "opinion_on_balance_requested",
         "departmental_opinion_given",

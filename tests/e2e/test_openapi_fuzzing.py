@@ -67,6 +67,13 @@ include-operation-id = [
     "comment_draft", "file_draft", "add_proof",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+# A regional dotation needs a figure of every weighed criterion for every région, each for a
+# région or a département (not both), and its CSV is judged line by line: rules of the whole
+# set of figures, which a schema-valid body seldom meets (422, naming the figure or the line).
+[[operations]]
+include-operation-id = ["compute_dotation", "compute_dotation_from_csv"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 """
 
 

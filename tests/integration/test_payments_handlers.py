@@ -15,7 +15,12 @@ from aiokafka.structs import ConsumerRecord
 
 from services.payments import handlers, main, projections, queries
 from services.payments.consumers import commitments
-from services.payments.errors import BalanceIsNext, NothingCommitted, OpinionMissing
+from services.payments.errors import (
+    ActivityReportAwaited,
+    BalanceIsNext,
+    NothingCommitted,
+    OpinionMissing,
+)
 from shared.contracts.payments import DepartmentalOpinion
 from shared.contracts.selection import ConventionSigned
 from shared.kernel import db, topics
@@ -155,8 +160,19 @@ async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
         "causation_id": str(first_id),
     }
 
-    # two instalments, then the balance is next
+    # the advance; the second instalment awaits the first activity report; the balance is next
     await handlers.pay_instalment(pool, rt.store, dossier, INSTRUCTOR, now)
+    with pytest.raises(ActivityReportAwaited, match=r"activity report no\. 1"):
+        await handlers.pay_instalment(pool, rt.store, dossier, INSTRUCTOR, now)
+    await handlers.submit_activity_report(
+        pool,
+        rt.store,
+        dossier,
+        applicant,
+        now,
+        summary="Deux actions menées à mi-parcours.",
+        spent_to_date_eur=Decimal("52000.00"),
+    )
     stored = await handlers.pay_instalment(pool, rt.store, dossier, INSTRUCTOR, now)
     assert stored[0].data["paid_total_eur"] == "80000.00"
     with pytest.raises(BalanceIsNext):
@@ -220,12 +236,13 @@ async def test_a_dossier_goes_from_commitment_to_its_balance(payments_db, rt):
     assert types(rows) == [
         "FundsCommitted",
         "InstalmentPaid",
+        "ActivityReportSubmitted",
         "InstalmentPaid",
         "FinalReportSubmitted",
         "DepartmentalOpinionGiven",
         "BalanceReleased",
     ]
-    assert [r["version"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [r["version"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
 
     view = await project(pool, dossier)
     assert view is not None
@@ -325,6 +342,37 @@ async def test_the_service_answers_its_commands_and_reads_over_http(
         "50000.00",
     )
 
+    # the second instalment, refused before the first activity report and paid after it
+    early_second = await http.post(f"/dossiers/{dossier}/instalments", json={}, headers=instructor)
+    assert (early_second.status_code, early_second.json()["reason"]) == (
+        409,
+        "ActivityReportAwaited",
+    )
+    assert "activity report no. 1" in early_second.json()["detail"]
+    applicant = {
+        **bearer(settings, Role.applicant, siren=siren),
+        "Idempotency-Key": str(uuid4()),
+    }
+    body = {"summary": "Mi-parcours : deux quartiers.", "spent_to_date_eur": "52000.00"}
+    filed = await http.post(f"/dossiers/{dossier}/activity-reports", json=body, headers=applicant)
+    assert filed.status_code == 201, filed.text
+    [report] = filed.json()["recorded"]
+    assert (report["type"], report["data"]["number"], report["data"]["instalment_asked"]) == (
+        "ActivityReportSubmitted",
+        1,
+        True,
+    )
+    # a retry with the same key files nothing more and gives the first answer
+    again = await http.post(f"/dossiers/{dossier}/activity-reports", json=body, headers=applicant)
+    assert (again.status_code, again.json()) == (201, filed.json())
+    by_instructor = await http.post(
+        f"/dossiers/{dossier}/activity-reports", json=body, headers=instructor
+    )
+    assert by_instructor.status_code == 403
+    second = await http.post(f"/dossiers/{dossier}/instalments", json={}, headers=instructor)
+    assert second.status_code == 201, second.text
+    assert second.json()["recorded"][0]["data"]["number"] == 2
+
     unknown = await http.post(f"/dossiers/{uuid4()}/instalments", headers=instructor)
     assert (unknown.status_code, unknown.json()["reason"]) == (404, "NothingCommitted")
     auditor = await http.post(
@@ -350,8 +398,17 @@ async def test_the_service_answers_its_commands_and_reads_over_http(
         answer = await http.get(f"/dossiers/{dossier}", headers=headers)
         return answer if answer.status_code != 404 else None
 
-    answer = await wait_for(lambda: read(instructor), what="the payments read model")
+    async def reported() -> httpx.Response | None:
+        answer = await read(instructor)
+        paid = answer is not None and answer.json()["next_instalment"]["number"] == 3
+        return answer if paid else None
+
+    answer = await wait_for(reported, what="the payments read model")
     assert answer.status_code == 200 and answer.json()["committed_eur"] == "100000.00"
+    assert answer.json()["activity_reports"]["count"] == 1
+    assert answer.json()["activity_reports"]["last_spent_to_date_eur"] == "52000.00"
+    assert answer.json()["next_instalment"]["due_on"] == "balance"
+    assert answer.json()["next_instalment"]["awaits_activity_report"] is False
     # a préfecture of another département is answered as for a dossier that does not exist
     elsewhere = bearer(settings, Role.prefecture, departement="13")
     other = await http.get(f"/dossiers/{dossier}", headers=elsewhere)
@@ -362,7 +419,8 @@ async def test_the_service_answers_its_commands_and_reads_over_http(
     assert "59" not in other.text.replace(str(dossier), "")
     own = await read(bearer(settings, Role.applicant, siren=siren))
     assert own is not None and own.status_code == 200
-    assert len(await events_of(pool, dossier)) == 2  # the commitment and one instalment
+    # the commitment, two instalments and the activity report between them
+    assert len(await events_of(pool, dossier)) == 4
 
 
 async def test_the_read_model_rebuilds_from_the_log_to_the_same_content(settings, payments_db, rt):

@@ -97,6 +97,7 @@ ADAPTERS = {
     "main",
     "mailer",
     "queries",
+    "exports",  # the read side as tables (CSV, XLSX, ODS)
     "audit_trail",
     "decisions",
     "numbering",
@@ -142,6 +143,7 @@ def test_a_domain_core_does_no_io():
         "services",
         "__future__",
         "zoneinfo",
+        "fractions",  # exact shares (services/selection/dotations.py): pure, no I/O
     }
     checked = 0
     for service in SERVICES:

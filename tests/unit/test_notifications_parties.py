@@ -33,6 +33,7 @@ from shared.contracts.applications import (
     Side,
 )
 from shared.contracts.payments import (
+    ActivityReportSubmitted,
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinionGiven,
@@ -225,6 +226,19 @@ EVENTS: dict[str, tuple[DomainEvent, tuple[Party, ...], tuple[Party, ...]]] = {
             paid_at=WHEN,
         ),
         (A,),
+        (P,),
+    ),
+    "activity_report_submitted": (
+        ActivityReportSubmitted(
+            **COMMON,
+            number=1,
+            summary="Deux quartiers couverts, trente jeunes accompagnés.",
+            spent_to_date_eur="54200.00",
+            attachments=[uuid4()],
+            instalment_asked=True,
+            submitted_at=WHEN,
+        ),
+        (M,),
         (P,),
     ),
     "opinion_on_balance_requested": (

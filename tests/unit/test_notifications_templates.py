@@ -86,6 +86,14 @@ def test_the_prefecture_is_asked_for_its_opinion_on_effectiveness_before_the_bal
     assert f"118{NBSP}500,00{NBSP}€" in body
 
 
+def test_mildeca_is_told_an_activity_report_came_and_that_the_instalment_it_unlocks_is_asked():
+    subject, body = rendered("activity_report_submitted")
+    assert "Rapport d'activité n° 1" in subject
+    assert f"54{NBSP}200,00{NBSP}€" in body and "Deux quartiers couverts" in body
+    assert "demande le versement de l'échéance" in body
+    assert "1 justificatif(s)" in body
+
+
 def test_a_withheld_balance_says_why():
     _, body = rendered("balance_withheld")
     assert "Aucune action menée en 3e année." in body

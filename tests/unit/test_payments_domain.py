@@ -1,6 +1,7 @@
 """The payments of one dossier: committed at signature, paid by instalments, closed by the
 balance."""
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -14,10 +15,12 @@ from services.payments.commands import (
     GiveOpinion,
     PayInstalment,
     ReleaseBalance,
+    SubmitActivityReport,
     SubmitFinalReport,
 )
 from services.payments.domain import PaymentsState, decide, evolve
 from services.payments.errors import (
+    ActivityReportAwaited,
     BalanceIsNext,
     BalanceSettled,
     BalanceWithheldError,
@@ -26,9 +29,11 @@ from services.payments.errors import (
     OpinionMissing,
     ReportAlreadySubmitted,
     ReportMissing,
+    UnknownProof,
 )
 from shared.contracts import DomainEvent
 from shared.contracts.payments import (
+    ActivityReportSubmitted,
     BalanceReleased,
     BalanceWithheld,
     DepartmentalOpinion,
@@ -87,6 +92,29 @@ def pay(state: PaymentsState, times: int = 1) -> PaymentsState:
     for _ in range(times):
         state = fold(decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW)), state)
     return state
+
+
+def activity(
+    actor: Actor, dossier_id: UUID, *attachments: UUID, asked: bool = True
+) -> SubmitActivityReport:
+    return SubmitActivityReport(
+        actor=actor,
+        dossier_id=dossier_id,
+        summary="Deux quartiers couverts, trente jeunes accompagnés.",
+        spent_to_date_eur=Decimal("54200.00"),
+        attachments=attachments,
+        instalment_asked=asked,
+        now=NOW,
+    )
+
+
+def activity_report(state: PaymentsState) -> PaymentsState:
+    return fold(decide(state, activity(APPLICANT, dossier(state))), state)
+
+
+def instalments_paid(campaign: Campaign) -> PaymentsState:
+    """The advance, the first activity report and the instalment it unlocks: the balance next."""
+    return pay(activity_report(pay(committed(campaign))))
 
 
 def final_report(
@@ -186,7 +214,7 @@ def test_a_redelivered_convention_signature_commits_once(campaign):
 def test_instalments_are_paid_in_the_order_of_the_plan(campaign):
     state = committed(campaign, "100000.01")
     [first] = decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
-    [second] = decide(pay(state), PayInstalment(INSTRUCTOR, dossier(state), NOW))
+    [second] = decide(activity_report(pay(state)), PayInstalment(INSTRUCTOR, dossier(state), NOW))
     assert isinstance(first, InstalmentPaid) and isinstance(second, InstalmentPaid)
     assert (first.number, first.amount_eur, first.paid_total_eur) == (
         1,
@@ -201,9 +229,91 @@ def test_instalments_are_paid_in_the_order_of_the_plan(campaign):
 
 
 def test_the_balance_is_not_an_instalment(campaign):
-    state = pay(committed(campaign), times=2)
+    state = instalments_paid(campaign)
     with pytest.raises(BalanceIsNext, match="/balance"):
         decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
+
+
+# Activity reports
+
+
+def test_the_instalment_due_on_the_activity_report_awaits_it_and_says_which(campaign):
+    # given the advance paid and no activity report filed
+    state = pay(committed(campaign))
+    # when the instructor pays the next instalment, due on the first activity report
+    with pytest.raises(ActivityReportAwaited) as caught:
+        decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
+    # then it is refused, naming the report awaited and where to file it
+    assert caught.value.status == 409
+    assert "activity report no. 1" in caught.value.detail
+    assert "/activity-reports" in caught.value.detail
+    # and once the applicant filed it, the instalment is paid
+    [paid] = decide(activity_report(state), PayInstalment(INSTRUCTOR, dossier(state), NOW))
+    assert isinstance(paid, InstalmentPaid) and paid.number == 2
+
+
+def test_the_advance_at_signature_awaits_no_activity_report(campaign):
+    state = committed(campaign)
+    [paid] = decide(state, PayInstalment(INSTRUCTOR, dossier(state), NOW))
+    assert isinstance(paid, InstalmentPaid) and paid.number == 1
+
+
+def test_an_activity_report_may_come_before_the_advance_is_paid(campaign):
+    state = activity_report(committed(campaign))
+    state = pay(state, times=2)
+    assert state.paid == frozenset({1, 2})
+
+
+def test_activity_reports_are_numbered_in_order(campaign):
+    state = committed(campaign)
+    [first] = decide(state, activity(APPLICANT, dossier(state)))
+    [second] = decide(fold([first], state), activity(APPLICANT, dossier(state), asked=False))
+    assert isinstance(first, ActivityReportSubmitted)
+    assert isinstance(second, ActivityReportSubmitted)
+    assert (first.number, first.instalment_asked) == (1, True)
+    assert (second.number, second.instalment_asked) == (2, False)
+    assert first.spent_to_date_eur == Decimal("54200.00")
+
+
+def test_an_activity_report_points_only_to_proofs_already_added(campaign):
+    state = committed(campaign)
+    added = uuid4()
+    [filed] = decide(
+        replace(state, proofs=frozenset({added})), activity(APPLICANT, dossier(state), added)
+    )
+    assert isinstance(filed, ActivityReportSubmitted) and filed.attachments == [added]
+    with pytest.raises(UnknownProof, match="proofs of spending already added"):
+        decide(state, activity(APPLICANT, dossier(state), uuid4()))
+
+
+@pytest.mark.parametrize("role", [Role.instructor, Role.prefecture, Role.auditor])
+def test_only_the_applicant_files_an_activity_report(campaign, role):
+    state = committed(campaign)
+    actor = Actor(role, "someone@mildeca.example.fr", departement="59")
+    with pytest.raises(Forbidden, match="file an activity report"):
+        decide(state, activity(actor, dossier(state)))
+
+
+def test_an_applicant_of_another_siren_filing_an_activity_report_is_answered_as_for_no_dossier(
+    campaign,
+):
+    state = committed(campaign)
+    stranger = Actor(Role.applicant, "maire@ailleurs.example.fr", siren=random_siren())
+    with pytest.raises(NothingCommitted) as caught:
+        decide(state, activity(stranger, dossier(state)))
+    assert SIREN not in without(caught.value.detail, dossier(state))
+
+
+def test_no_activity_report_before_the_funds_are_committed():
+    with pytest.raises(NothingCommitted, match="no convention signed yet"):
+        decide(PaymentsState(), activity(APPLICANT, uuid4()))
+
+
+def test_no_activity_report_once_the_balance_is_settled(campaign):
+    state = opinion(report(instalments_paid(campaign)))
+    state = fold([release(state)], state)
+    with pytest.raises(BalanceSettled, match="no activity report"):
+        decide(state, activity(APPLICANT, dossier(state)))
 
 
 def test_nothing_is_paid_before_the_funds_are_committed():
@@ -313,7 +423,7 @@ def test_the_departmental_opinion_is_motivated(campaign):
 
 def test_the_balance_is_withheld_after_an_unfavourable_opinion(campaign):
     # given a dossier paid 80,000 of 100,000 EUR, whose final report justifies 95,000 EUR
-    state = report(pay(committed(campaign), times=2), justified="95000.00")
+    state = report(instalments_paid(campaign), justified="95000.00")
     # when the préfecture gives an unfavourable opinion
     given, withheld = decide(
         state,
@@ -336,7 +446,7 @@ def test_the_balance_is_withheld_after_an_unfavourable_opinion(campaign):
 
 
 def test_no_balance_before_the_final_report(campaign):
-    state = pay(committed(campaign), times=2)
+    state = instalments_paid(campaign)
     with pytest.raises(ReportMissing, match="final report"):
         release(state)
 
@@ -345,7 +455,7 @@ def test_before_the_balance_is_paid_the_departmental_project_lead_gives_a_motiva
     campaign,
 ):
     # DOMAIN.md: no balance before the departmental opinion
-    state = report(pay(committed(campaign), times=2))
+    state = report(instalments_paid(campaign))
     with pytest.raises(OpinionMissing, match="departmental opinion"):
         release(state)
     assert release(opinion(state)).amount_eur == Decimal("20000.00")
@@ -353,27 +463,27 @@ def test_before_the_balance_is_paid_the_departmental_project_lead_gives_a_motiva
 
 def test_the_balance_is_never_above_the_grant_minus_what_was_paid(campaign):
     # spending justified above the grant: the balance is what remains of the grant
-    state = opinion(report(pay(committed(campaign), times=2), justified="150000.00"))
+    state = opinion(report(instalments_paid(campaign), justified="150000.00"))
     released = release(state)
     assert released.amount_eur == Decimal("20000.00")
     assert released.paid_total_eur == Decimal("100000.00")
 
 
 def test_the_balance_is_never_above_the_justified_spending_minus_what_was_paid(campaign):
-    state = opinion(report(pay(committed(campaign), times=2), justified="90000.00"))
+    state = opinion(report(instalments_paid(campaign), justified="90000.00"))
     released = release(state)
     assert released.amount_eur == Decimal("10000.00")
     assert released.paid_total_eur == Decimal("90000.00")
 
 
 def test_a_balance_of_nothing_is_still_released_and_closes_the_file(campaign):
-    state = opinion(report(pay(committed(campaign), times=2), justified="60000.00"))
+    state = opinion(report(instalments_paid(campaign), justified="60000.00"))
     released = release(state)
     assert (released.amount_eur, released.paid_total_eur) == (Decimal("0.00"), Decimal("80000.00"))
 
 
 def test_a_second_balance_is_refused(campaign):
-    state = opinion(report(pay(committed(campaign), times=2)))
+    state = opinion(report(instalments_paid(campaign)))
     state = fold([release(state)], state)
     with pytest.raises(BalanceSettled, match="released"):
         release(state)
@@ -381,7 +491,7 @@ def test_a_second_balance_is_refused(campaign):
 
 @pytest.mark.parametrize("role", [Role.auditor, Role.president])
 def test_auditor_and_president_cannot_release_the_balance(campaign, role):
-    state = opinion(report(pay(committed(campaign), times=2)))
+    state = opinion(report(instalments_paid(campaign)))
     with pytest.raises(Forbidden, match="release the balance"):
         decide(
             state, ReleaseBalance(Actor(role, "someone@mildeca.example.fr"), dossier(state), NOW)

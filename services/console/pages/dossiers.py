@@ -90,6 +90,17 @@ ACTIONS: dict[str, Action] = {
     "versement": Action(
         "payments", "/instalments", (Role.instructor,), lambda f: {}, "Le versement est enregistré."
     ),
+    "rapport-activite": Action(
+        "payments",
+        "/activity-reports",
+        (Role.applicant,),
+        lambda f: {
+            "summary": f.get("summary", ""),
+            "spent_to_date_eur": forms.amount(f.get("spent_to_date_eur", "")),
+            "instalment_asked": f.get("instalment_asked", "oui") != "non",
+        },
+        "Le rapport d'activité est déposé : la MILDECA et la préfecture en sont averties.",
+    ),
     "rapport-final": Action(
         "payments",
         "/final-report",
