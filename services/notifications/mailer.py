@@ -27,7 +27,7 @@ import asyncpg
 from asyncpg.transaction import Transaction
 
 from services.notifications import domain, handlers, templates
-from services.notifications.smtp import NotHandedOver, Session
+from services.notifications.smtp import NotHandedOver, RecordLost, Session
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.kernel import outages
 from shared.kernel.backoff import Backoff
@@ -73,6 +73,7 @@ UPDATE mails SET handed_over_at = $2 WHERE notification_id = $1 AND handed_over_
 RETURNING 1
 """
 
+_RECORDED = "SELECT sent_at FROM mails WHERE notification_id = $1 FOR UPDATE"
 _SENT = "UPDATE mails SET sent_at = $2, message_id = $3 WHERE notification_id = $1"
 
 _FAILED = """
@@ -140,6 +141,14 @@ async def _send_one(
     record = _HandOver(marks, notification_id, rt.clock())
     try:
         await smtp.hand_over(mail, record)
+    except RecordLost as lost:
+        if not lost.delivered:
+            raise lost.cause from None  # not delivered, not recorded: sent again later, once
+        # Delivered, and no trace of it yet: recorded before anything else, or it would be sent
+        # again once its lease runs out (only a mailer killed before the database is back can).
+        log.warning("mail %s delivered while the database went away: %s", notification_id, lost)
+        await _recorded_when_back(rt, row, to, cc, mail["Message-ID"])
+        return
     except NotHandedOver as refused:
         if not record.taken:  # a mail another mailer sends is no failure of this one
             await _failed(rt, row, str(refused))
@@ -163,6 +172,23 @@ async def _send_one(
     except outages.DATABASE_AWAY as error:
         # Handed over already: the next pass records it (`settle`), nothing is sent again.
         log.warning("mail %s sent, its record waits for the database: %s", notification_id, error)
+
+
+async def _recorded_when_back(
+    rt: Runtime, row: Mapping[str, Any], to: list[str], cc: list[str], mid: str
+) -> None:
+    waiting = Backoff("PostgreSQL (a delivered mail's record)", first=0.05, longest=1.0, logger=log)
+    while True:
+        try:
+            async with rt.db().acquire() as conn, conn.transaction():
+                recorded = await conn.fetchval(_RECORDED, row["notification_id"])
+                if recorded is None:  # its mark may have committed, and `settle` recorded it
+                    now = rt.clock()
+                    await _record_sent_in(conn, rt.store, row, to, cc, mid, now, now)
+            waiting.succeeded()
+            return
+        except outages.DATABASE_AWAY as error:
+            await waiting.pause(error)
 
 
 class _HandOver:

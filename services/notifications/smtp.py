@@ -7,7 +7,9 @@ answer plus the record's commit. Here the mailer opens the record's transaction 
 *handed over*) before the final line, and its COMMIT leaves on the wire in the same instant as
 the final line, without waiting for the answer: a mailer that stops before the final line
 commits nothing (the mail is sent later, once), one that stops after it committed (the mail is
-never sent again). What remains is the instant between two writes to two sockets.
+never sent again). When the database goes away at that instant and the commit is lost, the
+server's answer still says whether the mail was delivered (`RecordLost`), and the mailer records
+it as soon as the database is back.
 
 Built on aiosmtplib's session (connection, EHLO, MAIL, RCPT, and its DATA framing), taking
 over only the end of the DATA command.
@@ -30,6 +32,15 @@ COMPLETED = 250
 
 class NotHandedOver(Exception):
     """The mail did not reach the point of no return: it is neither sent nor lost."""
+
+
+class RecordLost(Exception):
+    """The final line went out, its record's commit did not (the database went away at that
+    instant): `delivered` says whether the server took the mail."""
+
+    def __init__(self, delivered: bool, cause: Exception) -> None:
+        super().__init__(f"the mail's record was not committed ({type(cause).__name__}: {cause})")
+        self.delivered, self.cause = delivered, cause
 
 
 class HandOver(Protocol):
@@ -84,9 +95,22 @@ class Session:
         answering = asyncio.ensure_future(protocol.read_response(timeout=TIMEOUT_SECONDS))
         try:
             await record.seal()  # ...and the record's COMMIT is written now, with the dot
-            answer = await answering
+        except Exception as failed:
+            # The final line is out but its record is not: the server's answer says whether
+            # the mail was delivered, and the mailer records it when its database is back.
+            try:
+                answer = await answering
+            except BaseException:
+                self._drop()
+                raise failed from None
+            raise RecordLost(answer.code == COMPLETED, failed) from failed
         except BaseException:
             answering.cancel()
+            self._drop()
+            raise
+        try:
+            answer = await answering
+        except BaseException:
             self._drop()
             raise
         if answer.code != COMPLETED:
