@@ -19,7 +19,7 @@ from bench.measure import now
 from bench.stack import clean, namespace
 from shared.kernel.settings import Settings
 
-CASES = ("append", "relay", "rebuild", "surge", "audit", "console", "ds_import")
+CASES = ("append", "relay", "rebuild", "surge", "audit", "console", "ds_import", "exports")
 
 
 def arguments(argv: list[str]) -> argparse.Namespace:

@@ -23,6 +23,7 @@ class Sizes:
     console_clients: int
     console_seconds: float  # console: each round of each way lasts this long
     ds_dossiers: int  # ds_import: dossiers of the local Démarches Simplifiées, imported once
+    export_dossiers: int  # exports: dossiers of the campaign exported in each format
 
 
 QUICK = Sizes(
@@ -40,6 +41,7 @@ QUICK = Sizes(
     console_clients=4,
     console_seconds=5,
     ds_dossiers=1_000,
+    export_dossiers=500,
 )
 FULL = Sizes(
     writers=8,
@@ -56,6 +58,7 @@ FULL = Sizes(
     console_clients=4,
     console_seconds=15,
     ds_dossiers=10_000,
+    export_dossiers=10_000,
 )
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The four services as background processes.  Subcommands: start | stop | status
+# The four services as background processes.  Subcommands: start | stop | status [service...]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -41,7 +41,16 @@ wait_ready() {
   echo "[services] $s not ready after 60 s; see $AAP_VAR/log/$s.log" >&2; return 1
 }
 
-case "${1:-}" in
+# The services named after the subcommand (all of them when none is named).
+command="${1:-}"; shift || true
+if (( $# )); then
+  for s in "$@"; do
+    [[ -n "${PORT[$s]:-}" ]] || { echo "[services] no service $s (one of ${SERVICES[*]})" >&2; exit 2; }
+  done
+  SERVICES=("$@")
+fi
+
+case "$command" in
   start)
     if [[ -z "${AAP_JWT_PUBLIC_KEY:-}" && ! -s "$AAP_JWT_PUBLIC_KEY_FILE" ]]; then
       echo "[services] no key to verify tokens at $AAP_JWT_PUBLIC_KEY_FILE:" \
@@ -69,5 +78,5 @@ case "${1:-}" in
     for s in "${SERVICES[@]}"; do
       if pid_alive "$AAP_VAR/run/$s.pid"; then echo "[services] $s running on ${PORT[$s]}"; else echo "[services] $s stopped"; fi
     done ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status [service...]" >&2; exit 2 ;;
 esac

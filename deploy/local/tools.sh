@@ -2,8 +2,10 @@
 # Tools the tests use besides Python, from Debian's packages, each installed only when missing:
 # docker-compose (v1), which validates docker-compose.yml without a Docker engine, and Chromium
 # (/usr/bin/chromium), the browser the tests in tests/browser drive through Playwright
-# (Playwright's own browser download is never used: it cannot be fetched on closed networks).
-# Both without their recommended packages (docker.io among them).
+# (Playwright's own browser download is never used: it cannot be fetched on closed networks),
+# and the libraries and fonts WeasyPrint draws the PDF documents with (Pango, HarfBuzz's subsetter,
+# DejaVu: services/notifications/documents). All without their recommended packages (docker.io
+# among them).
 # The Kubernetes manifests need nothing here: kubernetes-validate comes with the venv, and
 # `kubectl kustomize` is used when the machine has kubectl.
 set -euo pipefail
@@ -14,8 +16,14 @@ say() { echo "[tools] $*"; }
 missing=()
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# WeasyPrint loads these by their sonames; DejaVu is the documents' font (fc-list knows it).
+for lib in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
+           libharfbuzz-subset0:libharfbuzz-subset.so.0; do
+  ldconfig -p 2>/dev/null | grep -q "${lib#*:}" || missing+=("${lib%%:*}")
+done
+fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing+=(fonts-dejavu-core)
 (( ${#missing[@]} )) || exit 0
-without="${missing[*]} not installed (without docker-compose its test is skipped, without chromium the browser tests fail)"
+without="${missing[*]} not installed (without docker-compose its test is skipped, without chromium the browser tests fail, without Pango the PDF documents are not drawn)"
 if ! command -v apt-get >/dev/null 2>&1; then
   say "no apt-get: $without"
   exit 0

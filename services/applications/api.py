@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from services.applications import handlers, queries
+from services.applications import handlers, queries, reviewers
 from services.applications.errors import UnknownDossier
 from shared.contracts.applications import ApplicationSubmitted, Dossier
 from shared.contracts.values import Text
@@ -17,11 +17,12 @@ from shared.kernel.deps import (
     CampaignsDep,
     ClockDep,
     PoolDep,
+    ReviewerDep,
     StoreDep,
 )
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_MANY, READ_ONE, Recorded, api_router, command, link_to
-from shared.language.actors import Actor
+from shared.language.actors import Actor, Role
 from shared.language.campaigns import find
 
 router = api_router()
@@ -119,13 +120,24 @@ async def readable(pool: Any, dossier_id: UUID, actor: Actor) -> dict[str, Any]:
     return view
 
 
+async def _reviewed(pool: Any, dossier_id: UUID, actor: Actor) -> dict[str, Any]:
+    """The dossier for a committee member who declared no conflict of interest with it (and was
+    not recused); any other reviewer reads it as a dossier that does not exist."""
+    view = await queries.dossier(pool, dossier_id)
+    if view is None or not await reviewers.may_read(pool, dossier_id, actor.subject):
+        raise UnknownDossier(dossier_id, reading=True)
+    return view
+
+
 @router.get("/dossiers/{dossier_id}", **READ_ONE)
 async def read_dossier(
-    dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+    dossier_id: UUID, actor: ReviewerDep, pool: PoolDep, campaigns: CampaignsDep
 ) -> dict[str, Any]:
     """The dossier as it stands (as filed, then as amended), its amendments, the correction it
-    waits for, and whether it carries every file its call requires."""
-    view = await readable(pool, dossier_id, actor)
+    waits for, and whether it carries every file its call requires. A committee member reads
+    the dossiers they declared no conflict of interest with."""
+    read = _reviewed if actor.role is Role.reviewer else readable
+    view = await read(pool, dossier_id, actor)
     files = await queries.attachments(pool, dossier_id, agent=False)
     required = find(campaigns, view["campaign_id"]).attachments.required
     return {**view, **queries.completeness(files, required)}

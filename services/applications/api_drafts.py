@@ -162,7 +162,7 @@ async def list_drafts(actor: ActorDep, pool: PoolDep) -> list[dict[str, Any]]:
     return await queries.drafts(pool, siren=actor.siren, departement=actor.departement)
 
 
-@router.get("/drafts/{draft_id}", responses=errors(401, 404, 422, 503))
+@router.get("/drafts/{draft_id}", responses=errors(401, 403, 404, 422, 503))
 async def read_draft(draft_id: UUID, actor: ActorDep, pool: PoolDep) -> dict[str, Any]:
     """The draft and its comments: to its applicant, and to the préfecture it was shared with."""
     view = await queries.draft(pool, draft_id)

@@ -22,7 +22,7 @@ from shared.language.campaigns import find
 
 router = api_router()
 
-_READ: dict[str, Any] = {"responses": errors(401, 404, 422, 503)}
+_READ: dict[str, Any] = {"responses": errors(401, 403, 404, 422, 503)}
 _AGENTS_READ: dict[str, Any] = {"responses": errors(401, 403, 404, 422, 503)}
 _FILE: dict[str, Any] = {
     "response_class": Response,
@@ -31,7 +31,7 @@ _FILE: dict[str, Any] = {
             "description": "the file, its bytes checked against the SHA-256 its event recorded",
             "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ACCEPTED},
         },
-        **errors(401, 404, 409, 422, 503),
+        **errors(401, 403, 404, 409, 422, 503),
     },
 }
 _TO_THREAD = {"ReadThread": link_to("read_thread", dossier_id="$request.path.dossier_id")}

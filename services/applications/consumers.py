@@ -4,13 +4,14 @@ from collections.abc import Mapping
 
 import asyncpg
 
-from services.applications import handlers
+from services.applications import handlers, reviewers
 from shared.contracts.applications import (
     ApplicationAmended,
     ApplicationWithdrawn,
     CorrectionRequested,
     DossierClosedIncomplete,
 )
+from shared.contracts.committee import NoConflictDeclared, ReviewerRecused
 from shared.contracts.selection import SelectionDecided
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
@@ -21,9 +22,27 @@ async def on_decided(conn: asyncpg.Connection, event: SelectionDecided, _: Envel
     await handlers.record_decision(conn, event)
 
 
+async def on_declared(
+    conn: asyncpg.Connection, event: NoConflictDeclared | ReviewerRecused, _: Envelope
+) -> None:
+    await reviewers.record(conn, event)
+
+
 def decisions() -> Subscription:
-    """The President's decisions: after one, a dossier can no longer be withdrawn."""
-    return Subscription(Consumer("decisions", {SelectionDecided: on_decided}), ["selection"])
+    """What selection decided that applications' rules need: the President's decisions (after
+    one, a dossier can no longer be withdrawn) and the committee members' declarations (who may
+    read a dossier)."""
+    return Subscription(
+        Consumer(
+            "decisions",
+            {
+                SelectionDecided: on_decided,
+                NoConflictDeclared: on_declared,
+                ReviewerRecused: on_declared,
+            },
+        ),
+        ["selection"],
+    )
 
 
 def deadlines(campaigns: Mapping[str, Campaign]) -> Subscription:

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 
@@ -78,15 +79,21 @@ def withdraw(state: DossierState, c: Withdraw) -> list[DomainEvent]:
             f"dossier {state.reference} can no longer be withdrawn: the President of MILDECA "
             f"decided ({c.decided.outcome}) on {c.decided.decided_at.isoformat()}"
         )
-    return [
-        ApplicationWithdrawn(
-            dossier_id=c.dossier_id,
-            reference=state.reference,
-            campaign_id=state.campaign_id,
-            withdrawn_at=c.now,
-            reason=c.reason,
-        )
-    ]
+    return [withdrawal(state, c.dossier_id, c.now, c.reason)]
+
+
+def withdrawal(
+    state: DossierState, dossier_id: UUID, now: datetime, reason: str
+) -> ApplicationWithdrawn:
+    """The withdrawal of a filed dossier, whoever asked for it (its applicant, or the platform
+    it was filed on)."""
+    return ApplicationWithdrawn(
+        dossier_id=dossier_id,
+        reference=state.reference,
+        campaign_id=state.campaign_id,
+        withdrawn_at=now,
+        reason=reason,
+    )
 
 
 # --- drafts: never a filing until filed ---------------------------------------------------------

@@ -18,14 +18,13 @@ from services.applications.errors import (
     DossierClosed,
     UnknownDossier,
 )
-from services.applications.filing import ensure_open
+from services.applications.filing import ensure_open, withdrawal
 from services.applications.state import DossierState
 from shared.contracts import DomainEvent
 from shared.contracts.applications import (
     CORRECTABLE,
     ApplicationAmended,
     ApplicationSubmitted,
-    ApplicationWithdrawn,
     AttachmentAdded,
     FieldChange,
     Side,
@@ -117,15 +116,7 @@ def withdraw_on_platform(state: DossierState, c: WithdrawOnPlatform) -> list[Dom
             f"dossier {state.reference} was decided ({c.decided.outcome}): its deletion on the "
             "platform does not undo the decision"
         )
-    return [
-        ApplicationWithdrawn(
-            dossier_id=c.dossier_id,
-            reference=state.reference,
-            campaign_id=state.campaign_id,
-            withdrawn_at=c.now,
-            reason=c.reason,
-        )
-    ]
+    return [withdrawal(state, c.dossier_id, c.now, c.reason)]
 
 
 def _files(

@@ -33,6 +33,17 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at  TIMESTAMPTZ NOT NULL
 );
 
+-- Who of the committee may read a dossier, not a read model: a reviewer who declared no conflict
+-- of interest with it (NoConflictDeclared), unless they were recused (ReviewerRecused), heard
+-- from selection's log by the `decisions` consumer with its tracking row.
+CREATE TABLE IF NOT EXISTS reviewer_access (
+    dossier_id UUID NOT NULL,
+    reviewer   TEXT NOT NULL,
+    cleared    BOOLEAN NOT NULL DEFAULT false,
+    recused    BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (dossier_id, reviewer)
+);
+
 -- The exchange and the corrections (read models, rebuilt from the log).
 ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS correction JSONB;  -- the one asked, unanswered
 ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS amended_at TIMESTAMPTZ;

@@ -71,7 +71,7 @@ class Services:
         return mint(
             self.private_key,
             role=h.role,
-            subject=person.email,
+            subject=person.email.strip().lower(),  # as the habilitations name the person
             issuer=self.settings.jwt_issuer,
             audience=self.settings.jwt_audience,
             siren=h.siren,

@@ -1,7 +1,8 @@
 """Who may act as what: the identity provider says who a person is, aap's habilitations what they
-may do. An agent (préfecture, MILDECA's instructors and President, auditors) is named in the
-list by the e-mail the provider vouches for; an applicant needs no entry: its SIREN is the first
-nine digits of the `siret` claim (the organisation the person acts for)."""
+may do. An agent (préfecture, MILDECA's instructors and President, the committee's members,
+auditors) is named in the list by the e-mail the provider vouches for; an applicant needs no
+entry: its SIREN is the first nine digits of the `siret` claim (the organisation the person acts
+for)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +12,12 @@ import asyncpg
 from shared.language.actors import Role
 from shared.language.referentials import DEPARTEMENTS, siren_is_valid
 
-AGENTS = (Role.prefecture, Role.instructor, Role.president, Role.auditor)
+# A committee member (reviewer) is bound to their person: the services know them by the e-mail
+# their tokens carry, which the instructor names them by on each dossier.
+AGENTS = (Role.prefecture, Role.instructor, Role.president, Role.reviewer, Role.auditor)
 
 _ALL = "SELECT email, role, departement, name, granted_at FROM habilitations ORDER BY role, email"
+_OF_ROLE = "SELECT email, name FROM habilitations WHERE role = $1 ORDER BY name, email"
 _OF = "SELECT role, departement FROM habilitations WHERE email = $1"
 _GRANT = """
 INSERT INTO habilitations (email, role, departement, name) VALUES ($1, $2, $3, $4)
@@ -87,3 +91,9 @@ async def revoke(conn: asyncpg.Connection, email: str) -> bool:
 
 async def listed(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(_ALL)]
+
+
+async def holding(conn: asyncpg.Connection, role: Role) -> list[dict[str, str]]:
+    """The people habilitated with one role (the committee's members, for the instructor to
+    name them), by name."""
+    return [dict(r) for r in await conn.fetch(_OF_ROLE, role.value)]

@@ -32,6 +32,8 @@ from services.console.context import (
 from services.console.pages import (
     audit,
     campaigns,
+    committee,
+    committee_sessions,
     corrections,
     dossiers,
     drafts,
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         drafts.router,
         filing.router,
         campaigns.router,
+        committee.router,
+        committee_sessions.router,
         audit.router,
         habilitations_page.router,
     ):

@@ -15,6 +15,7 @@ ROLES = {
     "prefecture": "Préfecture",
     "instructor": "Instruction MILDECA",
     "president": "Présidence de la MILDECA",
+    "reviewer": "Comité de sélection",
     "auditor": "Contrôle",
 }
 
@@ -103,6 +104,40 @@ CATEGORIES = {
     "structure_operation": "Fonctionnement de structure",
 }
 
+# Where a committee member stands on a dossier they review (label, DSFR badge variant).
+REVIEW_STATUSES: dict[str, tuple[str, str]] = {
+    "to_declare": ("Déclaration d'intérêts attendue", "new"),
+    "cleared": ("Sans conflit : notation attendue", "info"),
+    "reviewed": ("Noté", "success"),
+    "recused": ("Déporté (conflit d'intérêts)", "warning"),
+}
+
+# The conflicts of interest a committee member declares (shared/contracts/committee.py), and
+# what counts as each.
+CONFLICTS = {
+    "elected_office": "Un mandat électif dans la collectivité porteuse",
+    "employment": "Un emploi, un contrat ou une mission pour la collectivité porteuse",
+    "family": "Un lien familial avec un élu ou un agent de la collectivité porteuse",
+    "other": "Un autre intérêt, direct ou indirect, dans le projet",
+}
+
+OUTCOMES = {"selected": "Retenu", "rejected": "Non retenu"}
+
+
+def review_status(status: str | None) -> tuple[str, str]:
+    return REVIEW_STATUSES.get(status or "", (status or "—", "info"))
+
+
+def means(reviews: list[dict[str, Any]]) -> dict[str, str]:
+    """Each criterion's mean over the reviews, as the moderator reads it beside them ("3,7")."""
+    if not reviews:
+        return {}
+    return {
+        c: f"{sum(int(r['scores'][c]) for r in reviews) / len(reviews):.1f}".replace(".", ",")
+        for c in CRITERIA
+    }
+
+
 # What each mail of notifications is, as the dossier's page lists them.
 MAILS = {
     "acknowledgement": "Accusé de réception du dépôt",
@@ -140,6 +175,8 @@ MAILS = {
     "closed_incomplete": "Dossier clos comme incomplet",
     "draft_shared": "Brouillon présenté à la préfecture",
     "draft_commented": "Commentaire sur le brouillon",
+    "reviewer_assigned": "Désignation d'un examinateur du comité",
+    "reviewer_recused": "Déport d'un examinateur (conflit d'intérêts)",
 }
 
 
@@ -314,6 +351,10 @@ def install(env: Environment) -> None:
         FIELD_LABELS=FIELD_LABELS,
         field_value=field_value,
         changes_of=changes_of,
+        review_status=review_status,
+        means=means,
+        CONFLICTS=CONFLICTS,
+        OUTCOMES=OUTCOMES,
     )
 
 
@@ -331,13 +372,20 @@ def menu(person: Any) -> list[tuple[str, str]]:
             ("/campagnes", "Tableau de bord"),
             ("/campagnes/tableau", "Dossiers"),
             ("/classement", "Classement"),
+            ("/seances", "Séances du comité"),
         ],
         "president": [
             ("/classement", "Classement et décisions"),
+            ("/seances", "Séances du comité"),
             ("/campagnes/tableau", "Dossiers"),
             ("/campagnes", "Tableau de bord"),
         ],
-        "auditor": [("/campagnes/tableau", "Dossiers"), ("/controle", "Contrôle")],
+        "reviewer": [("/examens", "Mes dossiers à examiner")],
+        "auditor": [
+            ("/campagnes/tableau", "Dossiers"),
+            ("/controle", "Contrôle"),
+            ("/seances", "Séances du comité"),
+        ],
     }.get(role, [])
     if role in ("prefecture", "instructor", "president", "auditor"):
         items.append(("/habilitations", "Habilitations"))

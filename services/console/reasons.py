@@ -97,6 +97,13 @@ FIELDS: dict[str, str] = {
     "csv_invalid": "Ligne {line} : le fichier ne se lit pas en CSV (un guillemet non fermé ?).",
     "csv_too_long": "Le fichier a trop de lignes : 400 chiffres au plus.",
     "csv_not_utf8": "Le fichier n'est pas en UTF-8 : enregistrez-le au format « CSV UTF-8 ».",
+    "details_missing": "Dites en quoi consiste le conflit d'intérêts déclaré.",
+    "dossier_twice": "Chaque dossier n'y figure qu'une fois.",
+    "in_the_future": "Cette date est dans le futur : une séance est enregistrée une fois tenue.",
+    "instant_in_the_future": "Cet instant est dans le futur : choisissez un instant passé.",
+    "not_the_session": (
+        "La présidence décide tous les dossiers examinés par la séance, et seulement eux."
+    ),
 }
 # What the e-mail validator of pydantic calls its refusals.
 _EMAIL = "Indiquez une adresse électronique valide (nom@domaine.fr)."
@@ -144,6 +151,19 @@ COMMANDS: dict[str, str] = {
     ),
     "DossierBusy": "Le dossier est modifié au même moment par quelqu'un d'autre : réessayez.",
     "KeyTaken": "Ce formulaire est déjà en cours d'envoi : rechargez la page.",
+    "NotAReviewer": "Le comité de cette campagne évalue d'une seule voix : pas d'examinateurs.",
+    "ReviewerTaken": (
+        "Cet examinateur est déjà désigné sur ce dossier, a déjà fait sa déclaration, ou s'est "
+        "déporté."
+    ),
+    "ReviewersComplete": "Ce dossier a tous ses examinateurs.",
+    "ReviewerNotCleared": (
+        "Déclarez d'abord l'absence de conflit d'intérêts : un examinateur ne note qu'ensuite."
+    ),
+    "ReviewsMissing": "Le consensus attend la notation de chaque examinateur sans conflit.",
+    "ConsensusRecorded": "Le consensus du comité est enregistré : les notations sont closes.",
+    "SessionRefused": "Cette séance ne peut être enregistrée ou décidée ainsi : rien n'est fait.",
+    "UnknownSession": "Aucune séance du comité n'a cet identifiant.",
     "DotationAlreadyComputed": (
         "Cette dotation est déjà calculée : elle l'est une fois ; donnez un autre identifiant."
     ),

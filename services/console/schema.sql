@@ -5,12 +5,17 @@
 -- none: a collectivité's SIREN is the first nine digits of the `siret` claim.
 CREATE TABLE IF NOT EXISTS habilitations (
     email        TEXT PRIMARY KEY,  -- in lower case
-    role         TEXT NOT NULL CHECK (role IN ('prefecture', 'instructor', 'president', 'auditor')),
+    role         TEXT NOT NULL,
     departement  TEXT,
     name         TEXT NOT NULL DEFAULT '',
     granted_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     CHECK ((role = 'prefecture') = (departement IS NOT NULL))
 );
+-- The agents' roles, the committee's members (reviewer) included; replaced at every start, so
+-- that a database made before a role was added takes it.
+ALTER TABLE habilitations DROP CONSTRAINT IF EXISTS habilitations_role_check;
+ALTER TABLE habilitations ADD CONSTRAINT habilitations_role_check
+    CHECK (role IN ('prefecture', 'instructor', 'president', 'reviewer', 'auditor'));
 
 -- A session: the person as the provider said it, the ID token (for the provider's logout), the
 -- form token (CSRF), until when. The role is not kept here: it is read from the habilitations

@@ -1,18 +1,36 @@
-"""HTTP routes of the notifications service: what was sent for a dossier; the auditor's trail."""
+"""HTTP routes of the notifications service: what was sent for a dossier, its documents as PDF;
+the auditor's trail."""
 
+import asyncio
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Query, Response
 from fastapi.responses import JSONResponse
 
 from services.notifications import audit_trail, queries
+from services.notifications.documents import files
 from services.notifications.errors import UnknownDossier
+from shared.audit import AuditEvent
 from shared.kernel.deps import ActorDep, CampaignsDep, ClockDep, Instant, PoolDep
 from shared.kernel.openapi import READ_ONE, api_router, errors
-from shared.language.actors import Role, require_role, within_binding
+from shared.language.actors import Actor, Role, require_role, within_binding
 
 router = api_router()
+
+
+async def _readable(pool: PoolDep, actor: Actor, dossier_id: UUID) -> None:
+    """MILDECA and the auditors read every dossier, its holder and its département's préfecture
+    theirs; any other answers as a dossier unknown."""
+    async with pool.acquire() as conn:
+        holder = await queries.holder(conn, dossier_id)
+    # A dossier recorded before its holder's binding was: only the unbound readers see it.
+    siren, departement = holder or (None, None)
+    if holder is None or not within_binding(actor, siren=siren, departement=departement):
+        raise UnknownDossier(
+            f"notifications knows no dossier {dossier_id} (yet: it follows the log)"
+        )
 
 
 @router.get("/dossiers/{dossier_id}/notifications", **READ_ONE)
@@ -21,15 +39,96 @@ async def notifications_of(
 ) -> list[dict[str, Any]]:
     """The mails sent for a dossier: MILDECA and the auditors read all, its holder and its
     département's préfecture theirs."""
+    await _readable(pool, actor, dossier_id)
     async with pool.acquire() as conn:
-        holder = await queries.holder(conn, dossier_id)
-        # A dossier recorded before its holder's binding was: only the unbound readers see it.
-        siren, departement = holder or (None, None)
-        if holder is None or not within_binding(actor, siren=siren, departement=departement):
-            raise UnknownDossier(
-                f"notifications knows no dossier {dossier_id} (yet: it follows the log)"
-            )
         return await queries.sent(conn, dossier_id)
+
+
+_PDF: dict[str, Any] = {
+    "response_class": Response,
+    "responses": {
+        200: {
+            "description": "the document as PDF/A-3b, carrying the hash of the event it records "
+            "(and that event, embedded as evenement.json)",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **errors(401, 403, 404, 422, 503),
+    },
+}
+
+
+async def _document(
+    pool: PoolDep,
+    actor: Actor,
+    dossier_id: UUID,
+    build: Callable[[list[AuditEvent]], files.Document],
+) -> Response:
+    await _readable(pool, actor, dossier_id)
+    async with pool.acquire() as conn:
+        trail = await audit_trail.trail(conn, dossier_id)
+    return _given(await asyncio.to_thread(build, trail))  # WeasyPrint: beside the event loop
+
+
+def _given(document: files.Document) -> Response:
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+    )
+
+
+@router.get("/dossiers/{dossier_id}/documents", **READ_ONE)
+async def documents_of(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> list[dict[str, str]]:
+    """The dossier's documents so far (decision letter, convention, each payment's attestation):
+    the event each records, its hash, and its path under /dossiers/{dossier_id}/."""
+    await _readable(pool, actor, dossier_id)
+    async with pool.acquire() as conn:
+        return files.available(await audit_trail.trail(conn, dossier_id))
+
+
+@router.get("/dossiers/{dossier_id}/documents/decision.pdf", **_PDF)
+async def decision_letter(
+    dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+) -> Response:
+    """The letter of the President's decision (selected or rejected, with its motivation), to the
+    holder under cover of the departmental project lead; 404 before the decision."""
+    return await _document(pool, actor, dossier_id, lambda t: files.decision(t, campaigns))
+
+
+@router.get("/dossiers/{dossier_id}/documents/convention.pdf", **_PDF)
+async def convention(
+    dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+) -> Response:
+    """The tripartite convention as its three signatures made it binding, its annexes (budget,
+    payment plan) and each signature with its time; 404 before the third signature."""
+    return await _document(pool, actor, dossier_id, lambda t: files.convention_of(t, campaigns))
+
+
+@router.get("/dossiers/{dossier_id}/documents/attestations/{event_id}.pdf", **_PDF)
+async def payment_attestation(
+    dossier_id: UUID, event_id: UUID, actor: ActorDep, pool: PoolDep
+) -> Response:
+    """The attestation of one payment (the event id of its InstalmentPaid or BalanceReleased);
+    404 for any other event."""
+    return await _document(pool, actor, dossier_id, lambda t: files.attestation_of(t, event_id))
+
+
+@router.get(
+    "/sessions/{session_id}/minutes.pdf",
+    response_class=Response,
+    responses={200: _PDF["responses"][200], **errors(401, 403, 404, 422, 503)},
+)
+async def session_minutes(
+    session_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+) -> Response:
+    """The minutes of a committee session: the dossiers examined in their ranking, the members
+    present, its deliberations. MILDECA (instructors, the President) and the auditors."""
+    require_role(
+        actor, Role.instructor, Role.president, Role.auditor, to="read a committee's minutes"
+    )
+    async with pool.acquire() as conn:
+        trail = await audit_trail.trail(conn, session_id)
+    return _given(await asyncio.to_thread(files.minutes_of, trail, campaigns))
 
 
 @router.get("/audit/dossiers/{dossier_id}", responses=errors(401, 403, 404, 422, 503))

@@ -22,6 +22,7 @@ from shared.contracts.applications import (
     NoteAdded,
     Side,
 )
+from shared.contracts.committee import ReviewerAssigned, ReviewerRecused
 from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.contracts.payments import (
@@ -56,9 +57,10 @@ class Party(str, Enum):
     applicant = "applicant"  # the collectivité's representative, as filed
     prefecture = "prefecture"  # the departmental project lead (chef de projet MILDECA)
     mildeca = "mildeca"  # MILDECA's instruction team
+    reviewer = "reviewer"  # the committee member the event names (their e-mail is in it)
 
 
-A, P, M = Party.applicant, Party.prefecture, Party.mildeca
+A, P, M, R = Party.applicant, Party.prefecture, Party.mildeca, Party.reviewer
 
 # Who receives each mail: (to, cc). The decision is sent to the holder under cover of the
 # departmental project lead, so the préfecture is a party to every letter that binds money.
@@ -103,6 +105,20 @@ PARTIES: dict[str, tuple[tuple[Party, ...], tuple[Party, ...]]] = {
     "closed_incomplete": ((A,), (P, M)),
     "draft_shared": ((P,), ()),
     "draft_commented": ((A,), ()),
+    # the committee: a member named on a dossier; the moderator told when one stands aside
+    "reviewer_assigned": ((R,), (M,)),
+    "reviewer_recused": ((M,), ()),
+}
+
+
+# The document a mail carries, as PDF: the one that records the mail's event
+# (services/notifications/documents), rendered when the mail is sent.
+DOCUMENTS = {
+    "decision_selected": "decision",
+    "decision_rejected": "decision",
+    "convention_signed": "convention",
+    "instalment_paid": "attestation",
+    "balance_released": "attestation",
 }
 
 
@@ -175,6 +191,8 @@ _TEMPLATE_OF: dict[type[DomainEvent], str] = {
     OpinionOverdue: "opinion_overdue",
     ConventionOverdue: "convention_overdue",
     FinalReportOverdue: "final_report_overdue",
+    ReviewerAssigned: "reviewer_assigned",
+    ReviewerRecused: "reviewer_recused",
 }
 
 # The events the mail-requests consumer reads. CommitteeAssessmentRecorded is not among them:
@@ -196,6 +214,8 @@ def mails_for(event: DomainEvent, event_id: UUID) -> list[MailRequest]:
     facts = event.model_dump(mode="json", exclude={"dossier_id", "dossier", "text", "content"})
     if isinstance(event, ApplicationSubmitted):
         facts["project_title"] = event.dossier.project.title
+    if template in DOCUMENTS:
+        facts["document"] = {"kind": DOCUMENTS[template], "event_id": str(event_id)}
     to, cc = PARTIES[template]
     if isinstance(event, MessagePosted | NoteAdded):
         to = tuple(p for p in to if p is not _PARTY_OF[event.side])
@@ -210,13 +230,23 @@ _PARTY_OF = {
 
 
 def addresses(
-    parties: Sequence[Party], recipient: Recipient, mailboxes: Mailboxes
+    parties: Sequence[Party],
+    recipient: Recipient,
+    mailboxes: Mailboxes,
+    reviewer: str | None = None,
 ) -> list[tuple[str, str]]:
-    """(display name, e-mail address) of each party of a dossier's mail."""
-    return [_address(party, recipient, mailboxes) for party in parties]
+    """(display name, e-mail address) of each party of a dossier's mail; `reviewer`: the
+    committee member the mail's event names."""
+    return [_address(party, recipient, mailboxes, reviewer) for party in parties]
 
 
-def _address(party: Party, recipient: Recipient, mailboxes: Mailboxes) -> tuple[str, str]:
+def _address(
+    party: Party, recipient: Recipient, mailboxes: Mailboxes, reviewer: str | None
+) -> tuple[str, str]:
+    if party is Party.reviewer:
+        if not reviewer:
+            raise ValueError(f"dossier {recipient.reference}: the mail names no reviewer")
+        return "Membre du comité de sélection", reviewer
     if party is Party.applicant:
         return recipient.name, recipient.email
     if party is Party.mildeca:

@@ -7,26 +7,32 @@ killed at any instant never sends a mail twice, and never marks one it did not s
 handed over whose sender stopped before the server's answer is recorded as sent by a later pass
 (AAP_MAIL_SETTLE_SECONDS after), never sent again. Its parties (applicant,
 préfecture, MILDECA) become addresses only at send time: a mail queued before its dossier's
-recipients are known waits for them. A mail server that is down delays mail and loses none: the
-lease expires and the mail is tried again, with a growing delay.
+recipients are known waits for them. A mail that carries a document (the decision letter, the
+convention, a payment's attestation) waits likewise for its event in the audit trail, and renders
+it from there before its hand-over: the PDF is never stored, and the same trail renders the
+same document when it is downloaded later. A mail server that is down delays mail and loses
+none: the lease expires and the mail is tried again, with a growing delay.
 """
 
 import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
+from uuid import UUID
 
 import aiosmtplib
 import asyncpg
 from asyncpg.transaction import Transaction
 
-from services.notifications import domain, handlers, templates
+from services.notifications import audit_trail, domain, handlers, templates
+from services.notifications.documents import files
+from services.notifications.documents.dossier import NoSuchDocument
 from services.notifications.smtp import NotHandedOver, RecordLost, Session
 from shared.contracts.notifications import NotificationFailed, NotificationSent
 from shared.kernel import outages
@@ -53,6 +59,8 @@ WHERE m.notification_id IN (
     SELECT notification_id FROM mails
     WHERE sent_at IS NULL AND handed_over_at IS NULL AND next_attempt_at <= now()
       AND EXISTS (SELECT 1 FROM recipients WHERE recipients.dossier_id = mails.dossier_id)
+      AND (facts->'document' IS NULL OR EXISTS (
+          SELECT 1 FROM audit_trail WHERE event_id = (mails.facts->'document'->>'event_id')::uuid))
     ORDER BY event_time LIMIT $1 FOR UPDATE SKIP LOCKED)
   AND r.dossier_id = m.dossier_id
 RETURNING {_CLAIMED}
@@ -132,9 +140,11 @@ async def _send_one(
 ) -> None:
     pool, notification_id = rt.db(), row["notification_id"]
     try:
-        mail, to, cc = compose(row, rt.settings, rt.clock())
-    # A mail that cannot be written yet (an unknown département) fails like one not sent.
-    except (ValueError, KeyError) as error:
+        documents = await _documents(rt, row)
+        mail, to, cc = compose(row, rt.settings, rt.clock(), documents)
+    # A mail that cannot be written yet (an unknown département, a document whose earlier events
+    # the trail has not caught up with) fails like one not sent.
+    except (ValueError, KeyError, NoSuchDocument) as error:
         await _failed(rt, row, f"{type(error).__name__}: {error}")
         return
 
@@ -237,10 +247,26 @@ async def settle(pool: asyncpg.Pool, store: EventStore, settings: Settings, now:
     return len(rows)
 
 
+async def _documents(rt: Runtime, row: Mapping[str, Any]) -> list[files.Document]:
+    """The document the mail carries, rendered from the dossier's audit trail."""
+    wanted = json.loads(row["facts"]).get("document")
+    if wanted is None:
+        return []
+    async with rt.db().acquire() as conn:
+        trail = await audit_trail.trail(conn, row["dossier_id"])
+    kind, event_id = files.Kind(wanted["kind"]), UUID(wanted["event_id"])
+    # WeasyPrint holds the CPU for a while: beside the event loop, whose consumers go on.
+    return [await asyncio.to_thread(files.of_event, kind, trail, event_id, rt.campaigns)]
+
+
 def compose(
-    row: Mapping[str, Any], settings: Settings, now: datetime
+    row: Mapping[str, Any],
+    settings: Settings,
+    now: datetime,
+    documents: Sequence[files.Document] = (),
 ) -> tuple[EmailMessage, list[str], list[str]]:
-    """The message of a claimed mail, its parties resolved to addresses; and its To and Cc."""
+    """The message of a claimed mail, its parties resolved to addresses, its documents attached;
+    and its To and Cc. (Recording a mail already sent needs its Message-ID only: no documents.)"""
     recipient = domain.Recipient(
         row["reference"],
         row["email"],
@@ -253,12 +279,16 @@ def compose(
         mildeca=settings.mildeca_mailbox, prefecture=settings.prefecture_mailbox
     )
 
+    facts = json.loads(row["facts"])
+
     def resolved(parties: list[str]) -> list[Address]:
-        found = domain.addresses([domain.Party(p) for p in parties], recipient, mailboxes)
+        found = domain.addresses(
+            [domain.Party(p) for p in parties], recipient, mailboxes, facts.get("reviewer")
+        )
         return [Address(name, addr_spec=email) for name, email in found]
 
     to, cc = resolved(row["to_parties"]), resolved(row["cc_parties"])
-    subject, body = templates.render(row["template"], recipient, json.loads(row["facts"]))
+    subject, body = templates.render(row["template"], recipient, facts)
     mail = EmailMessage()
     mail["From"] = settings.mail_from
     mail["To"] = to
@@ -271,6 +301,10 @@ def compose(
     mail["X-AAP-Notification"] = row["notification_id"]
     mail["X-AAP-Template"] = row["template"]
     mail.set_content(body)
+    for document in documents:
+        mail.add_attachment(
+            document.content, maintype="application", subtype="pdf", filename=document.filename
+        )
     to_addresses = list(dict.fromkeys(a.addr_spec for a in to))
     cc_addresses = [a for a in dict.fromkeys(a.addr_spec for a in cc) if a not in to_addresses]
     return mail, to_addresses, cc_addresses

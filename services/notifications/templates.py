@@ -17,6 +17,14 @@ from shared.language.french import (
 )
 
 Facts = dict[str, Any]
+
+# Why a committee member stood aside (shared.contracts.committee.Conflict), in French.
+CONFLICTS = {
+    "elected_office": "mandat électif dans la collectivité",
+    "employment": "emploi, contrat ou mission pour la collectivité",
+    "family": "lien familial avec un élu ou un agent de la collectivité",
+    "other": "autre intérêt",
+}
 Wording = Callable[[Recipient, Facts], tuple[str, str]]  # (subject, body)
 
 MILDECA = (
@@ -34,6 +42,18 @@ UNDER_COVER = (
 )
 
 
+# The document a mail carries (services/notifications/documents), as the mail announces it.
+ATTACHED = {
+    "decision": "Le courrier de décision est joint à ce message (PDF).",
+    "convention": "La convention signée, avec ses annexes, est jointe à ce message (PDF).",
+    "attestation": "L'attestation de ce versement est jointe à ce message (PDF).",
+}
+HASH_NOTE = (
+    "Chaque document porte l'empreinte de l'événement qu'il atteste, vérifiable dans "
+    "l'historique audité du dossier."
+)
+
+
 def render(template: str, recipient: Recipient, facts: Facts) -> tuple[str, str]:
     """(subject, body) of a mail: a letter to the collectivité or the préfecture, a notice to
     MILDECA."""
@@ -42,6 +62,8 @@ def render(template: str, recipient: Recipient, facts: Facts) -> tuple[str, str]
     except KeyError:
         raise ValueError(f"no template {template!r}") from None
     subject, text = wording(recipient, facts)
+    if "document" in facts:
+        text = f"{text}\n\n{ATTACHED[facts['document']['kind']]} {HASH_NOTE}"
     heading = [f"Objet : {subject}", f"Dossier {recipient.reference} — {recipient.holder}"]
     if template.startswith("decision_"):
         heading.append(UNDER_COVER.format(name=recipient.name, departement=recipient.departement))
@@ -301,6 +323,25 @@ def _draft_commented(r: Recipient, f: Facts) -> tuple[str, str]:
     )
 
 
+def _reviewer_assigned(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Vous êtes désigné(e) examinateur d'un dossier", (
+        f"Le dossier {r.reference} de la collectivité « {r.holder} » vous est confié pour "
+        "examen par le comité de sélection. Avant de le consulter, déclarez sur la plateforme "
+        "vos liens d'intérêts avec cette collectivité : un mandat électif, un emploi ou une "
+        "mission pour elle, un lien familial avec l'un de ses élus ou agents. Sans conflit, "
+        "vous pourrez lire le dossier et le noter ; en cas de conflit, vous êtes déporté de ce "
+        "dossier et un autre examinateur est désigné."
+    )
+
+
+def _reviewer_recused(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Un examinateur s'est déporté", (
+        f"{f['reviewer']} a déclaré le {date(f['recused_at'])} un conflit d'intérêts avec le "
+        f"dossier {r.reference} ({CONFLICTS.get(f['conflict'], f['conflict'])}) et s'en est "
+        "déporté : il n'en lit ni n'en note plus rien. Un autre examinateur est à désigner."
+    )
+
+
 _WORDINGS: dict[str, Wording] = {
     "activity_report_submitted": _activity_report_submitted,
     "acknowledgement": _acknowledgement,
@@ -329,4 +370,6 @@ _WORDINGS: dict[str, Wording] = {
     "closed_incomplete": _closed_incomplete,
     "draft_shared": _draft_shared,
     "draft_commented": _draft_commented,
+    "reviewer_assigned": _reviewer_assigned,
+    "reviewer_recused": _reviewer_recused,
 }

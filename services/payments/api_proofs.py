@@ -25,7 +25,7 @@ _FILE: dict[str, Any] = {
             "description": "the file, its bytes checked against the SHA-256 its event recorded",
             "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ACCEPTED},
         },
-        **errors(401, 404, 409, 422, 503),
+        **errors(401, 403, 404, 409, 422, 503),
     },
 }
 
@@ -55,7 +55,7 @@ async def add_proof(
     return recorded(stored)
 
 
-@router.get("/dossiers/{dossier_id}/final-report/proofs", responses=errors(401, 404, 422, 503))
+@router.get("/dossiers/{dossier_id}/final-report/proofs", responses=errors(401, 403, 404, 422, 503))
 async def list_proofs(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> list[dict[str, Any]]:
     await readable(pool, dossier_id, actor)
     return await queries.proofs(pool, dossier_id)

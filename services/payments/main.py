@@ -5,7 +5,7 @@ from importlib import resources
 
 from fastapi import FastAPI
 
-from services.payments import api, api_proofs, consumers, handlers, projections
+from services.payments import api, api_exports, api_proofs, consumers, handlers, projections
 from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
@@ -37,5 +37,7 @@ def spec() -> ServiceSpec:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
-        spec(), settings or Settings(), [api.router, api_proofs.router, stream_audit_router(NAME)]
+        spec(),
+        settings or Settings(),
+        [api.router, api_proofs.router, api_exports.router, stream_audit_router(NAME)],
     )

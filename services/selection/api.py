@@ -188,7 +188,7 @@ Sort = Literal[
 ]
 
 
-@router.get("/campaigns/{campaign_id}/dossiers", responses=errors(401, 404, 422, 503))
+@router.get("/campaigns/{campaign_id}/dossiers", responses=errors(401, 403, 404, 422, 503))
 async def campaign_dossiers(
     campaign_id: CampaignId,
     actor: ActorDep,

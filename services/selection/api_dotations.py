@@ -1,10 +1,11 @@
 """HTTP routes of the regional dotations (docs/dotations.md): computed once per id from JSON or
-from a CSV of figures, read back as JSON or as CSV. Thin: parse, call the handler, answer."""
+from a CSV of figures, read back as JSON or as a table (CSV, XLSX, ODS). Thin: parse, call the
+handler, answer."""
 
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from shared.contracts.dotations import (
     Figure,
 )
 from shared.contracts.values import AMOUNT_PATTERN, Euros, ShortText
+from shared.kernel import exports as tables
 from shared.kernel.deps import ActorDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import api_router, command, errors, link_to
@@ -38,13 +40,17 @@ MAX_FIGURES = 400
 MAX_CSV_BYTES = 1024 * 1024
 CSV_COLUMNS = ("criterion", "code", "value", "source")
 # The export's columns, in this order (a contract: a new one is added at the end).
-EXPORT_COLUMNS = (
-    "code",
-    "name",
-    "amount_eur",
-    "share",
-    *(f"share_{c.value}" for c in Criterion),
-)
+COLUMNS = [
+    tables.field("code", "the région's INSEE code"),
+    tables.field("name", "its name"),
+    tables.field("amount_eur", "its part of the envelope, in euros"),
+    tables.field("share", "its share of the envelope, 0 to 1"),
+    *(
+        tables.field(f"share_{c.value}", f"its share of the {c.value} criterion (empty: unweighed)")
+        for c in Criterion
+    ),
+]
+EXPORT_COLUMNS = tuple(c.header for c in COLUMNS)
 _CREATED = "$response.body#/recorded/0/data/dotation_id"
 _ON_DOTATION = command(links={"ReadDotation": link_to("read_dotation", dotation_id=_CREATED)})
 PathId = Annotated[str, Path(pattern=DOTATION_ID_PATTERN, description="the dotation's id")]
@@ -142,25 +148,14 @@ async def read_dotation(dotation: Readable) -> dict[str, Any]:
 
 
 @router.get(
-    "/dotations/{dotation_id}/export.csv",
-    response_class=Response,
-    responses={
-        200: {
-            "description": f"one row per région: {', '.join(EXPORT_COLUMNS)}",
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-        },
-        **errors(401, 403, 404, 422, 503),
-    },
+    "/dotations/{dotation_id}/export.{format}",
+    **tables.route(f"one row per région: {', '.join(EXPORT_COLUMNS)}"),
 )
-async def export_dotation(dotation: Readable) -> Response:
+async def export_dotation(dotation: Readable, format: tables.Format) -> Response:
     """The parts as a table, one row per région by code; a criterion that weighs nothing has
     its column empty."""
-    name = f"dotation-{dotation.dotation_id}.csv"
-    return Response(
-        export_csv(dotation),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    rows = tables.listed(export_rows(dotation))
+    return tables.response(format, f"dotation-{dotation.dotation_id}", COLUMNS, rows)
 
 
 def _command(
@@ -271,21 +266,14 @@ def _at(line: int, column: str, kind: str, reason: str) -> dict[str, object]:
     }
 
 
-def export_csv(dotation: DotationComputed) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(_export_rows(dotation))
-    return out.getvalue()
-
-
-def _export_rows(dotation: DotationComputed) -> Iterable[list[str]]:
+def export_rows(dotation: DotationComputed) -> Iterator[Mapping[str, object]]:
+    """Each région's part, its share and its criteria's shares, by the columns' names."""
     for part in dotation.parts:
         shares: dict[Criterion, Decimal] = {c.criterion: c.share for c in part.criteria}
-        yield [
-            part.region,
-            part.name,
-            f"{part.amount_eur:.2f}",
-            format(part.share, "f"),
-            *(format(shares[c], "f") if c in shares else "" for c in Criterion),
-        ]
+        yield {
+            "code": part.region,
+            "name": part.name,
+            "amount_eur": part.amount_eur,
+            "share": part.share,
+            **{f"share_{c.value}": shares.get(c) for c in Criterion},
+        }

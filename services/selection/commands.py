@@ -16,6 +16,7 @@ from shared.contracts.applications import (
     ApplicationWithdrawn,
     DossierClosedIncomplete,
 )
+from shared.contracts.committee import Conflict
 from shared.contracts.deadlines import DeadlineKind
 from shared.contracts.selection import Opinion, Outcome, Scores
 from shared.language.actors import Actor
@@ -54,6 +55,43 @@ class GiveOpinion:
 @dataclass(frozen=True)
 class RecordAssessment:
     """The committee's six scores, the amount it proposes and why."""
+
+    actor: Actor
+    scores: Scores
+    proposed_eur: Decimal
+    comment: str
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class AssignReviewer:
+    """The moderator names a committee member to review the dossier."""
+
+    actor: Actor
+    reviewer: str
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DeclareInterests:
+    """A reviewer's declaration before seeing the dossier: no conflict (None), or the conflict
+    that recuses them."""
+
+    actor: Actor
+    conflict: Conflict | None
+    details: str
+    campaigns: Mapping[str, Campaign]
+    withdrawn: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class SubmitReview:
+    """A reviewer's six scores, the amount they propose and why."""
 
     actor: Actor
     scores: Scores
@@ -125,6 +163,9 @@ Command = (
     | RecheckEligibility
     | GiveOpinion
     | RecordAssessment
+    | AssignReviewer
+    | DeclareInterests
+    | SubmitReview
     | Decide
     | Sign
     | ReleaseOnWithdrawal

@@ -1,11 +1,20 @@
 """The selection of one dossier as one decider: `decide` hands each command to its step's rules
 (eligibility, instruction, decision, convention); `evolve` folds the dossier's stream."""
 
-from services.selection import convention, deadlines, decision, eligibility, instruction
+from services.selection import (
+    committee,
+    convention,
+    deadlines,
+    decision,
+    eligibility,
+    instruction,
+)
 from services.selection.commands import (
+    AssignReviewer,
     CheckEligibility,
     Command,
     Decide,
+    DeclareInterests,
     GiveOpinion,
     RecheckEligibility,
     RecordAssessment,
@@ -13,6 +22,7 @@ from services.selection.commands import (
     ReleaseOnWithdrawal,
     RemindOfDeadline,
     Sign,
+    SubmitReview,
 )
 from services.selection.state import SelectionState, evolve
 from shared.contracts import DomainEvent
@@ -29,6 +39,12 @@ def decide(state: SelectionState, command: Command) -> list[DomainEvent]:
             return instruction.give_opinion(state, command)
         case RecordAssessment():
             return instruction.record_assessment(state, command)
+        case AssignReviewer():
+            return committee.assign(state, command)
+        case DeclareInterests():
+            return committee.declare(state, command)
+        case SubmitReview():
+            return committee.review(state, command)
         case Decide():
             return decision.decide(state, command)
         case Sign():

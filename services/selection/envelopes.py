@@ -38,7 +38,11 @@ async def lock(
     campaign_id = await conn.fetchval(_CAMPAIGN_OF, str(dossier_id))
     if campaign_id is None:
         return Decimal("0.00")  # an unknown dossier: the decision refuses it, nothing to lock
-    campaign = find(campaigns, campaign_id)
+    return await lock_campaign(conn, find(campaigns, campaign_id))
+
+
+async def lock_campaign(conn: asyncpg.Connection, campaign: Campaign) -> Decimal:
+    """What the campaign granted so far, its row locked until the commit."""
     await conn.execute(_ENSURE, campaign.id, campaign.envelope_eur)
     granted: Decimal = await conn.fetchval(_LOCK, campaign.id)
     return granted

@@ -33,6 +33,38 @@ class AlreadyDecided(Refused):
     pass
 
 
+class NotAReviewer(Refused):
+    """The campaign's committee assesses in one voice: no reviewers to name."""
+
+
+class ReviewerTaken(Refused):
+    """The reviewer is already seated on the dossier, declared already, or is recused."""
+
+
+class ReviewersComplete(Refused):
+    """The dossier has as many reviewers as its campaign asks."""
+
+
+class ReviewerNotCleared(Refused):
+    """A reviewer scores only after declaring no conflict of interest."""
+
+
+class ReviewsMissing(Refused):
+    """The consensus waits for every reviewer's scores."""
+
+
+class ConsensusRecorded(Refused):
+    """The moderator recorded the consensus: the reviews are closed."""
+
+
+class UnknownSession(NotFound):
+    pass
+
+
+class SessionRefused(Refused):
+    """A session that cannot be recorded or decided as asked: nothing of it is stored."""
+
+
 class OverRequest(Refused):
     """An amount above what the applicant requested."""
 

@@ -1,20 +1,23 @@
 """A campaign's dossiers and its ranking as tables to export, read from selection's read model
-a row at a time (a server-side cursor: 10,000 dossiers are never all in memory).
+a row at a time (a server-side cursor: 10,000 dossiers are never all in memory); or as they
+stood at an instant, folded from selection's own store (services/selection/as_of.py).
 
 The columns are a contract (docs/exports.md): named once here, in this order; a new column is
 added at the end, none is renamed.
 """
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from shared.kernel.exports import Column, field
-
-CURSOR_ROWS = 500
+from services.selection import as_of
+from shared.contracts import DomainEvent, read_event
+from shared.kernel.exports import Column, field, link, streamed
 
 
 @dataclass(frozen=True)
@@ -26,17 +29,22 @@ class Filters:
     outcome: str | None = None
     min_score: Decimal | None = None
 
+    def keep(self, row: Mapping[str, Any]) -> bool:
+        """The filters said of a row folded as of an instant (the live rows are filtered in SQL)."""
+        score = row["weighted_score"]
+        return (
+            (self.state is None or row["state"] == self.state)
+            and (self.departement is None or row["departement"] == self.departement)
+            and (self.outcome is None or row["outcome"] == self.outcome)
+            and (self.min_score is None or (score is not None and score >= self.min_score))
+        )
+
 
 def dossier_columns(console_url: str) -> list[Column]:
-    link = Column(
-        "link",
-        lambda row: f"{console_url}/dossiers/{row['dossier_id']}",
-        "the dossier in the web console",
-    )
     return [
         field("reference", "the dossier's number, e.g. AAP-2024-00042"),
         field("dossier_id", "its id in aap's events"),
-        link,
+        link(console_url),
         field("applicant", "the collectivité"),
         field("siren", "its SIREN"),
         field("departement", "its département"),
@@ -81,21 +89,69 @@ ORDER BY rank
 """
 
 
+# Each dossier filed by the instant, with its own events recorded by then, in order: one row per
+# event (a dossier none of whose events was recorded yet comes once, its event NULL).
+_AS_OF = """
+SELECT d.dossier_id, d.reference, d.applicant, d.siren, d.departement, d.requested_eur,
+       d.submitted_at, w.dossier_id IS NOT NULL AS withdrawn, e.event_type, e.data
+FROM selection_dossiers d
+LEFT JOIN withdrawals w ON w.dossier_id = d.dossier_id AND w.withdrawn_at <= $2
+LEFT JOIN events e ON e.stream_id = d.dossier_id::text AND e.recorded_at <= $2
+WHERE d.campaign_id = $1 AND d.siren IS NOT NULL AND d.submitted_at <= $2
+  AND ($3::text IS NULL OR d.departement = $3)
+ORDER BY d.reference, d.dossier_id, e.version
+"""
+
+
 async def dossiers(
-    pool: asyncpg.Pool, campaign_id: str, filters: Filters
+    pool: asyncpg.Pool, campaign_id: str, filters: Filters, at: datetime | None = None
 ) -> AsyncIterator[Mapping[str, Any]]:
+    """The live rows, or, given an instant, the rows as they stood then."""
     f = filters
-    args = (campaign_id, f.state, f.departement, f.outcome, f.min_score)
-    async for row in _streamed(pool, _DOSSIERS, *args):
+    if at is None:
+        args = (campaign_id, f.state, f.departement, f.outcome, f.min_score)
+        async for row in streamed(pool, _DOSSIERS, *args):
+            yield row
+        return
+    async for row in folded(pool, campaign_id, at, f.departement):
+        if f.keep(row):
+            yield row
+
+
+async def ranking(
+    pool: asyncpg.Pool, campaign_id: str, at: datetime | None = None
+) -> AsyncIterator[Mapping[str, Any]]:
+    """The ranking; as of an instant, sorted once every row is folded (the assessed ones only
+    are kept: a ranking is at most the campaign's assessed dossiers)."""
+    if at is None:
+        async for row in streamed(pool, _RANKING, campaign_id):
+            yield row
+        return
+    for row in as_of.ranked([r async for r in folded(pool, campaign_id, at)]):
         yield row
 
 
-async def ranking(pool: asyncpg.Pool, campaign_id: str) -> AsyncIterator[Mapping[str, Any]]:
-    async for row in _streamed(pool, _RANKING, campaign_id):
-        yield row
+async def folded(
+    pool: asyncpg.Pool, campaign_id: str, at: datetime, departement: str | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Each dossier's row folded from its events recorded by `at`, one dossier at a time."""
+    filed: as_of.Filed | None = None
+    events: list[DomainEvent] = []
+    async for record in streamed(pool, _AS_OF, campaign_id, at, departement):
+        if filed is None or filed.dossier_id != record["dossier_id"]:
+            if filed is not None:
+                yield as_of.dossier_row(filed, events)
+            filed, events = _filed(record), []
+        if record["event_type"] is not None:
+            events.append(read_event(record["event_type"], json.loads(record["data"])))
+    if filed is not None:
+        yield as_of.dossier_row(filed, events)
 
 
-async def _streamed(pool: asyncpg.Pool, query: str, *args: Any) -> AsyncIterator[Mapping[str, Any]]:
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        async for row in conn.cursor(query, *args, prefetch=CURSOR_ROWS):
-            yield dict(row)
+def _filed(record: Mapping[str, Any]) -> as_of.Filed:
+    names = ("dossier_id", "reference", "applicant", "siren", "departement", "requested_eur")
+    return as_of.Filed(
+        **{n: record[n] for n in names},
+        submitted_at=record["submitted_at"],
+        withdrawn=record["withdrawn"],
+    )

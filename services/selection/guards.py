@@ -10,12 +10,13 @@ from services.selection.errors import (
     OpinionMissing,
     OverCap,
     OverRequest,
+    ReviewsMissing,
     UnknownDossier,
 )
 from services.selection.state import SelectionState
 from shared.contracts.selection import EligibilityChecked
 from shared.language.actors import Actor, Role, require_role, within_binding
-from shared.language.campaigns import Campaign
+from shared.language.campaigns import Campaign, Committee
 
 UNKNOWN = "selection knows no such dossier: never submitted, or its eligibility is not checked yet"
 
@@ -80,4 +81,17 @@ def require_within_request_and_cap(
     if amount > campaign.cap_eur:
         raise OverCap(
             f"{amount} EUR exceeds the campaign's cap of {campaign.cap_eur} EUR per project"
+        )
+
+
+def require_reviews(state: SelectionState, committee: Committee) -> None:
+    """The consensus settles the reviews of as many reviewers without conflict as the campaign
+    asks; none when its committee assesses in one voice."""
+    needed = committee.reviewers_per_dossier
+    counted = state.reviewers.counted
+    if len(counted) < needed:
+        done = f" ({', '.join(sorted(counted))})" if counted else ""
+        raise ReviewsMissing(
+            f"the consensus settles the reviews of {needed} reviewers without conflict of "
+            f"interest: {len(counted)} are in{done}, {needed - len(counted)} more needed"
         )

@@ -1,7 +1,7 @@
 """Selection's commands and reactions: each command built with what selection heard outside the
 dossier's stream (a withdrawal, the envelope), then run by the kernel."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -11,6 +11,7 @@ import asyncpg
 from services.selection import deadlines, envelopes, withdrawals
 from services.selection.commands import (
     CheckEligibility,
+    Command,
     Decide,
     GiveOpinion,
     RecheckEligibility,
@@ -46,6 +47,24 @@ from shared.language.campaigns import Campaign, find
 Campaigns = Mapping[str, Campaign]
 
 
+async def on_dossier(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    dossier_id: UUID,
+    actor: Actor,
+    build: Callable[[bool], Command],
+    now: datetime,
+) -> list[StoredEvent]:
+    """A step on the dossier from outside (HTTP), built with whether its applicant withdrew it."""
+
+    async def command(conn: asyncpg.Connection) -> Command:
+        return build(await withdrawals.withdrawn(conn, dossier_id))
+
+    return await execute(
+        pool, store, SELECTION, dossier_id, Prepared(command), now=now, actor=actor.label()
+    )
+
+
 async def give_opinion(
     pool: asyncpg.Pool,
     store: EventStore,
@@ -56,12 +75,13 @@ async def give_opinion(
     motivation: str,
     now: datetime,
 ) -> list[StoredEvent]:
-    async def command(conn: asyncpg.Connection) -> GiveOpinion:
-        withdrawn = await withdrawals.withdrawn(conn, dossier_id)
-        return GiveOpinion(actor, opinion, motivation, withdrawn, now)
-
-    return await execute(
-        pool, store, SELECTION, dossier_id, Prepared(command), now=now, actor=actor.label()
+    return await on_dossier(
+        pool,
+        store,
+        dossier_id,
+        actor,
+        lambda withdrawn: GiveOpinion(actor, opinion, motivation, withdrawn, now),
+        now,
     )
 
 
@@ -77,12 +97,13 @@ async def record_assessment(
     comment: str,
     now: datetime,
 ) -> list[StoredEvent]:
-    async def command(conn: asyncpg.Connection) -> RecordAssessment:
-        withdrawn = await withdrawals.withdrawn(conn, dossier_id)
-        return RecordAssessment(actor, scores, proposed_eur, comment, campaigns, withdrawn, now)
-
-    return await execute(
-        pool, store, SELECTION, dossier_id, Prepared(command), now=now, actor=actor.label()
+    return await on_dossier(
+        pool,
+        store,
+        dossier_id,
+        actor,
+        lambda w: RecordAssessment(actor, scores, proposed_eur, comment, campaigns, w, now),
+        now,
     )
 
 
@@ -128,11 +149,8 @@ async def sign_convention(
     actor: Actor,
     now: datetime,
 ) -> list[StoredEvent]:
-    async def command(conn: asyncpg.Connection) -> Sign:
-        return Sign(actor, campaigns, await withdrawals.withdrawn(conn, dossier_id), now)
-
-    return await execute(
-        pool, store, SELECTION, dossier_id, Prepared(command), now=now, actor=actor.label()
+    return await on_dossier(
+        pool, store, dossier_id, actor, lambda w: Sign(actor, campaigns, w, now), now
     )
 
 

@@ -7,6 +7,7 @@ from services.selection.commands import GiveOpinion, RecordAssessment
 from services.selection.errors import OpinionAlreadyGiven
 from services.selection.guards import (
     require_opinion,
+    require_reviews,
     require_within_request_and_cap,
     under_instruction,
 )
@@ -49,10 +50,13 @@ def weighted_score(scores: Scores, weights: Mapping[str, Decimal]) -> Decimal:
 
 
 def record_assessment(state: SelectionState, c: RecordAssessment) -> list[DomainEvent]:
-    """The committee may revise its assessment until the decision: the latest one counts."""
+    """The committee's assessment: when its campaign seats reviewers, the moderator's consensus
+    of their reviews, recorded once they are all in. It may be revised until the decision: the
+    latest one counts."""
     dossier = under_instruction(state, c.actor, Role.instructor, c.withdrawn, ASSESS)
     require_opinion(state, "it is the sixth criterion, the committee assesses the dossier after it")
     campaign = find(c.campaigns, dossier.campaign_id)
+    require_reviews(state, campaign.committee)
     require_within_request_and_cap(c.proposed_eur, dossier, campaign)
     return [
         CommitteeAssessmentRecorded(

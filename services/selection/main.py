@@ -5,7 +5,15 @@ from importlib import resources
 
 from fastapi import FastAPI
 
-from services.selection import api, api_dotations, api_exports, consumers, handlers, projections
+from services.selection import (
+    api,
+    api_committee,
+    api_dotations,
+    api_exports,
+    consumers,
+    handlers,
+    projections,
+)
 from shared.audit.streams import published_heads, stream_audit_router
 from shared.kernel.app import build_app
 from shared.kernel.consumer import Subscription
@@ -39,5 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         spec(),
         settings or Settings(),
-        [api.router, api_exports.router, api_dotations.router, stream_audit_router(NAME)],
+        [
+            api.router,
+            api_committee.router,
+            api_exports.router,
+            api_dotations.router,
+            stream_audit_router(NAME),
+        ],
     )

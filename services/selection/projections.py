@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.selection import withdrawals
+from services.selection import committee_views, withdrawals
 from shared.contracts.applications import (
     ApplicationAmended,
     ApplicationSubmitted,
@@ -197,8 +197,9 @@ def dossiers() -> Subscription:
                 ConventionSignatureAdded: on_signature,
                 ConventionSigned: on_signed,
                 GrantReleased: on_released,
+                **committee_views.HANDLERS,
             },
         ),
         services=["applications", "selection"],
-        read_models=["selection_dossiers"],
+        read_models=["selection_dossiers", *committee_views.READ_MODELS],
     )

@@ -74,3 +74,32 @@ ALTER TABLE selection_dossiers ADD COLUMN IF NOT EXISTS state TEXT GENERATED ALW
 ) STORED;
 CREATE INDEX IF NOT EXISTS selection_dossiers_by_state
     ON selection_dossiers (campaign_id, state, reference);
+
+-- Read models of the committee, rebuilt from the log (services/selection/committee_views.py):
+-- each dossier's reviewers and where each one stands, and the committee's sessions.
+CREATE TABLE IF NOT EXISTS committee_reviewers (
+    dossier_id     UUID NOT NULL,
+    reviewer       TEXT NOT NULL,
+    reference      TEXT NOT NULL,
+    campaign_id    TEXT NOT NULL,
+    assigned_at    TIMESTAMPTZ NOT NULL,
+    declared_at    TIMESTAMPTZ,
+    recused_at     TIMESTAMPTZ,
+    conflict       TEXT,
+    reviewed_at    TIMESTAMPTZ,
+    weighted_score NUMERIC(4, 2),
+    PRIMARY KEY (dossier_id, reviewer)
+);
+CREATE INDEX IF NOT EXISTS committee_reviewers_by_reviewer ON committee_reviewers (reviewer);
+
+CREATE TABLE IF NOT EXISTS committee_sessions (
+    session_id        UUID PRIMARY KEY,
+    campaign_id       TEXT NOT NULL,
+    title             TEXT NOT NULL,
+    held_at           TIMESTAMPTZ NOT NULL,
+    dossiers          INTEGER NOT NULL,
+    members_present   JSONB NOT NULL,
+    decided_at        TIMESTAMPTZ,
+    granted_total_eur NUMERIC(14, 2)
+);
+CREATE INDEX IF NOT EXISTS committee_sessions_by_campaign ON committee_sessions (campaign_id, held_at);

@@ -1,8 +1,14 @@
 """What selection knows of one dossier, folded from its stream event by event."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from shared.contracts import DomainEvent
+from shared.contracts.committee import (
+    NoConflictDeclared,
+    ReviewerAssigned,
+    ReviewerRecused,
+    ReviewSubmitted,
+)
 from shared.contracts.deadlines import DeadlineApproaching
 from shared.contracts.selection import (
     CommitteeAssessmentRecorded,
@@ -20,10 +26,46 @@ from shared.contracts.selection import (
 
 
 @dataclass(frozen=True)
+class Reviewers:
+    """The dossier's committee members: who was assigned, who declared no conflict, who stood
+    aside, and each one's latest review."""
+
+    assigned: tuple[str, ...] = ()
+    cleared: frozenset[str] = frozenset()  # declared no conflict of interest
+    recused: frozenset[str] = frozenset()
+    reviews: dict[str, ReviewSubmitted] = field(default_factory=dict)
+
+    @property
+    def seated(self) -> tuple[str, ...]:
+        """The reviewers who still count: assigned and not recused."""
+        return tuple(r for r in self.assigned if r not in self.recused)
+
+    @property
+    def counted(self) -> dict[str, ReviewSubmitted]:
+        """The reviews the consensus settles: those of the reviewers still seated."""
+        return {r: review for r, review in self.reviews.items() if r not in self.recused}
+
+
+def _reviewers(reviewers: Reviewers, event: DomainEvent) -> Reviewers:
+    match event:
+        case ReviewerAssigned(reviewer=who):
+            return replace(reviewers, assigned=(*reviewers.assigned, who))
+        case NoConflictDeclared(reviewer=who):
+            return replace(reviewers, cleared=reviewers.cleared | {who})
+        case ReviewerRecused(reviewer=who):
+            return replace(reviewers, recused=reviewers.recused | {who})
+        case ReviewSubmitted(reviewer=who):
+            return replace(reviewers, reviews={**reviewers.reviews, who: event})
+        case _:
+            return reviewers
+
+
+@dataclass(frozen=True)
 class SelectionState:
     checked: EligibilityChecked | None = None  # carries what every later step needs to know
     opinion: Opinion | None = None
     assessment: CommitteeAssessmentRecorded | None = None  # the latest: a later one replaces it
+    reviewers: Reviewers = Reviewers()
     decision: SelectionDecided | None = None
     signed_by: frozenset[Party] = frozenset()
     released: bool = False  # its grant went back to the envelope (withdrawn after selection)
@@ -61,5 +103,7 @@ def evolve(state: SelectionState, event: DomainEvent) -> SelectionState:
             return replace(state, opinion_overdue=event)
         case ConventionOverdue():
             return replace(state, convention_overdue=event)
+        case ReviewerAssigned() | NoConflictDeclared() | ReviewerRecused() | ReviewSubmitted():
+            return replace(state, reviewers=_reviewers(state.reviewers, event))
         case _:
             return state

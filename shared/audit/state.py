@@ -10,6 +10,12 @@ from uuid import UUID
 from shared.audit.events import AuditEvent
 from shared.contracts import DomainEvent, UnknownEventType
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
+from shared.contracts.committee import (
+    NoConflictDeclared,
+    ReviewerAssigned,
+    ReviewerRecused,
+    ReviewSubmitted,
+)
 from shared.contracts.payments import (
     BalanceReleased,
     BalanceWithheld,
@@ -69,6 +75,9 @@ class DossierAsOf:
     eligibility: dict[str, Any] | None = None
     prefecture_opinion: dict[str, Any] | None = None
     assessment: dict[str, Any] | None = None  # the latest: a later one replaces it
+    # The committee's members on the dossier, by e-mail: seated, cleared, recused (with why),
+    # and each one's latest review.
+    reviewers: dict[str, dict[str, Any]] = field(default_factory=dict)
     decision: dict[str, Any] | None = None
     signatures: tuple[dict[str, Any], ...] = ()
     convention_signed_at: datetime | None = None
@@ -100,9 +109,36 @@ def as_of(
     return state
 
 
+def _reviewer(s: DossierAsOf, e: DomainEvent) -> DossierAsOf:
+    """The committee's events: each reviewer's entry, as it stood."""
+    match e:
+        case ReviewerAssigned():
+            entry: dict[str, Any] = {"assigned_at": e.assigned_at, "assigned_by": e.assigned_by}
+        case NoConflictDeclared():
+            entry = {"no_conflict_declared_at": e.declared_at}
+        case ReviewerRecused():
+            entry = {"recused_at": e.recused_at, "conflict": e.conflict.value, "details": e.details}
+        case ReviewSubmitted():
+            entry = {
+                "review": {
+                    "scores": e.scores.model_dump(),
+                    "weighted_score": e.weighted_score,
+                    "proposed_eur": e.proposed_eur,
+                    "comment": e.comment,
+                    "reviewed_at": e.reviewed_at,
+                }
+            }
+        case _:
+            return s
+    who = e.reviewer
+    return replace(s, reviewers={**s.reviewers, who: {**s.reviewers.get(who, {}), **entry}})
+
+
 def _evolve(s: DossierAsOf, e: DomainEvent) -> DossierAsOf:
     pay = s.payments
     match e:
+        case ReviewerAssigned() | NoConflictDeclared() | ReviewerRecused() | ReviewSubmitted():
+            return _reviewer(s, e)
         case ApplicationSubmitted(dossier=d):
             return replace(
                 s,

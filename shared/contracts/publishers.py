@@ -1,6 +1,7 @@
 """Which service publishes which event types: the one list the JSON Schemas and AsyncAPI use."""
 
 from shared.contracts import applications as a
+from shared.contracts import committee as c
 from shared.contracts import deadlines as d
 from shared.contracts import dotations as dt
 from shared.contracts import notifications as n
@@ -40,6 +41,12 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         s.OpinionOverdue,
         s.ConventionOverdue,
         dt.DotationComputed,
+        c.ReviewerAssigned,
+        c.NoConflictDeclared,
+        c.ReviewerRecused,
+        c.ReviewSubmitted,
+        c.CommitteeSessionHeld,
+        c.CommitteeSessionDecided,
     ),
     "payments": (
         p.FundsCommitted,

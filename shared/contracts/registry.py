@@ -5,6 +5,7 @@ from types import ModuleType
 
 from shared.contracts import (
     applications,
+    committee,
     deadlines,
     dotations,
     notifications,
@@ -20,6 +21,7 @@ CONTRACT_MODULES: tuple[ModuleType, ...] = (
     notifications,
     deadlines,  # published by each service that owns a deadline
     dotations,  # published by selection
+    committee,  # published by selection
 )
 
 _TYPES: dict[str, type[DomainEvent]] = {

@@ -135,6 +135,8 @@ Text = text(2000)
 ShortText = text(200)
 Motivation = text(4000)
 Source = text(500)  # where a figure comes from: the survey, its year, its table
+Person = text(320)  # a person as the identity provider names them: an e-mail address
+Minutes = text(20000)  # a committee session's minutes
 
 
 def _siren(value: str) -> str:

@@ -96,23 +96,31 @@ async def execute(
     When the request carries an Idempotency-Key, its record is written in the same
     transaction: the command's events and the key commit together, or neither does.
     """
+
+    async def body(conn: asyncpg.Connection) -> list[StoredEvent]:
+        built = await command.build(conn) if isinstance(command, Prepared) else command
+        stored = await run(
+            conn, store, decider, stream_id, built, now=now, actor=actor, new_stream=new_stream
+        )
+        if then is not None:
+            await then(conn, [s.event() for s in stored])
+        return stored
+
+    return await transact(pool, body, stream_id)
+
+
+Body = Callable[[asyncpg.Connection], Awaitable[list[StoredEvent]]]
+
+
+async def transact(pool: asyncpg.Pool, body: Body, stream_id: UUID | str) -> list[StoredEvent]:
+    """`body` in a transaction of its own, with the request's idempotency record, run again
+    when another writer appended first to a stream it appends to (a command may append to
+    several: a committee session decides its dossiers with it)."""
     last: ConcurrencyConflict | None = None
     for _ in range(ATTEMPTS):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                built = await command.build(conn) if isinstance(command, Prepared) else command
-                stored = await run(
-                    conn,
-                    store,
-                    decider,
-                    stream_id,
-                    built,
-                    now=now,
-                    actor=actor,
-                    new_stream=new_stream,
-                )
-                if then is not None:
-                    await then(conn, [s.event() for s in stored])
+                stored = await body(conn)
                 await idempotency.record(conn, stored)
                 return stored
         except ConcurrencyConflict as conflict:

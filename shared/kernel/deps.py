@@ -14,8 +14,9 @@ from shared.kernel.auth import TokenVerifier, Unauthenticated
 from shared.kernel.blobs import Blobs
 from shared.kernel.eventstore import EventStore
 from shared.kernel.runtime import Runtime
-from shared.language.actors import Actor
+from shared.language.actors import Actor, Role
 from shared.language.campaigns import Campaign
+from shared.language.errors import Forbidden
 
 _bearer = HTTPBearer(
     auto_error=False, description="a JWT naming a role (and its SIREN or département)"
@@ -41,6 +42,18 @@ async def actor_of(
     return verifier.verify(header)
 
 
+async def agent_or_applicant(actor: Annotated[Actor, Depends(actor_of)]) -> Actor:
+    """Every route's actor but the committee's: a committee member acts only through the routes
+    written for them (ReviewerDep), so that no list or dossier route, reading its binding as
+    "everything", ever shows them what their declarations of interests have not opened."""
+    if actor.role is Role.reviewer:
+        raise Forbidden(
+            "a committee member may not use this route: reviewers read and score the dossiers "
+            "they review through the committee's routes (/reviews)"
+        )
+    return actor
+
+
 def pool_of(request: Request) -> asyncpg.Pool:
     return _runtime(request).db()
 
@@ -61,7 +74,8 @@ def blobs_of(request: Request) -> Blobs:
     return _runtime(request).blobs
 
 
-ActorDep = Annotated[Actor, Depends(actor_of)]
+ActorDep = Annotated[Actor, Depends(agent_or_applicant)]
+ReviewerDep = Annotated[Actor, Depends(actor_of)]  # any role: the committee's routes say which
 PoolDep = Annotated[asyncpg.Pool, Depends(pool_of)]
 StoreDep = Annotated[EventStore, Depends(store_of)]
 CampaignsDep = Annotated[Mapping[str, Campaign], Depends(campaigns_of)]

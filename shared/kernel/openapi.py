@@ -128,8 +128,9 @@ def command(
 
 
 # A read of one resource, and of a list (whose filters may be invalid).
-READ_ONE: dict[str, Any] = {"responses": errors(401, 404, 422, 503)}
-READ_MANY: dict[str, Any] = {"responses": errors(401, 422, 503)}
+# 403: a role the route is not for (a committee member reads through the committee's routes only).
+READ_ONE: dict[str, Any] = {"responses": errors(401, 403, 404, 422, 503)}
+READ_MANY: dict[str, Any] = {"responses": errors(401, 403, 422, 503)}
 
 
 def operation_name(route: APIRoute) -> str:

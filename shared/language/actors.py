@@ -15,6 +15,7 @@ class Role(str, Enum):
     prefecture = "prefecture"  # bound to one département code
     instructor = "instructor"  # MILDECA's instruction team
     president = "president"  # the President of MILDECA
+    reviewer = "reviewer"  # a member of the committee, bound to their person (the subject)
     auditor = "auditor"  # reads everything, writes nothing
 
 
@@ -69,7 +70,9 @@ def within_binding(
     actor: Actor, *, siren: str | None = None, departement: str | None = None
 ) -> bool:
     """Whether the dossier of this holder and département is within the actor's binding: an
-    applicant's SIREN, a préfecture's département; MILDECA and the auditors see every dossier.
+    applicant's SIREN, a préfecture's département; MILDECA and the auditors see every dossier;
+    a committee member none this way (they read the dossiers they review through the committee's
+    routes, once they declared no conflict of interest).
 
     A dossier outside it answers exactly as a dossier that does not exist (404), so that
     nobody learns which dossier ids exist, nor whose they are.
@@ -78,4 +81,5 @@ def within_binding(
         return siren is not None and actor.siren == siren
     if actor.role is Role.prefecture:
         return departement is not None and actor.departement == departement
-    return True
+    # A reviewer reads the dossiers they review through the committee's routes only.
+    return actor.role is not Role.reviewer

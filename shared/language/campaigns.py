@@ -2,11 +2,12 @@
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -15,6 +16,7 @@ from shared.language.attachments import AttachmentKind
 from shared.language.errors import NotFound
 
 PARIS = ZoneInfo("Europe/Paris")
+CENT = Decimal("0.01")
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +37,14 @@ class Instalment(BaseModel):
     label: str
     share: Decimal = Field(gt=0, le=1)
     due_on: str
+
+
+def instalment_amounts(plan: Sequence[Instalment], granted_eur: Decimal) -> list[Decimal]:
+    """Each instalment is its share of the grant rounded down to the cent; the balance (last)
+    takes the rest, so the plan adds up exactly to the grant and never a cent above it."""
+    amounts = [(i.share * granted_eur).quantize(CENT, rounding=ROUND_DOWN) for i in plan[:-1]]
+    amounts.append(granted_eur - sum(amounts, Decimal("0.00")))
+    return amounts
 
 
 class Deadlines(BaseModel):
@@ -69,6 +79,21 @@ class AttachmentRules(BaseModel):
     max_bytes: int = Field(default=20_000_000, ge=1, description="20 MB unless the call says")
 
 
+class Committee(BaseModel):
+    """How the committee assesses a dossier: so many reviewers score it, each having declared no
+    conflict of interest, then a moderator (an instructor) records their consensus. With 0, the
+    committee assesses in one voice: the instructor records the assessment alone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reviewers_per_dossier: int = Field(default=3, ge=0, le=9)
+    assignment: Literal["instructor", "volunteer"] = Field(
+        default="instructor",
+        description="instructor: the moderator names each dossier's reviewers; volunteer: the "
+        "committee's members take the dossiers themselves, first come, until they are enough",
+    )
+
+
 class Campaign(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -88,6 +113,7 @@ class Campaign(BaseModel):
     payment_plan: list[Instalment]
     deadlines: Deadlines = Deadlines()
     attachments: AttachmentRules = AttachmentRules()
+    committee: Committee = Committee()
 
     @model_validator(mode="after")
     def _coherent(self) -> "Campaign":

@@ -50,6 +50,7 @@ SMALL_CAMPAIGN = {
     ],
     # files of at most 2,000 bytes: a test sends one over the limit without sending megabytes
     "attachments": {"max_bytes": 2000},
+    "committee": {"reviewers_per_dossier": 0},  # the instructor assesses alone
 }
 
 # An envelope for one demo and a little more (tests/e2e/test_demo.py).
@@ -59,6 +60,26 @@ TINY_CAMPAIGN = {
     "title": "Campagne à enveloppe minuscule (tests)",
     "reference_prefix": "AAP-TINY",
     "envelope_eur": "60000.00",
+}
+
+# A committee of three reviewers per dossier, named by the moderator (tests/e2e/test_committee.py),
+# and an envelope that two of its grants of 100,000 EUR fill.
+COMMITTEE_CAMPAIGN = {
+    **SMALL_CAMPAIGN,
+    "id": "committee",
+    "title": "Campagne à comité de trois examinateurs (tests)",
+    "reference_prefix": "AAP-COM",
+    "envelope_eur": "200000.00",
+    "committee": {"reviewers_per_dossier": 3, "assignment": "instructor"},
+}
+
+# Two reviewers per dossier, who take the dossiers themselves (tests/e2e/test_committee.py).
+VOLUNTEERS_CAMPAIGN = {
+    **COMMITTEE_CAMPAIGN,
+    "id": "volunteers",
+    "title": "Campagne à examinateurs volontaires (tests)",
+    "reference_prefix": "AAP-VOL",
+    "committee": {"reviewers_per_dossier": 2, "assignment": "volunteer"},
 }
 
 
@@ -80,6 +101,13 @@ class MailSink:
 
     def templates(self, reference: str) -> list[str]:
         return sorted(str(m["X-AAP-Template"]) for m in self.to_dossier(reference))
+
+
+def text_of(mail: EmailMessage) -> str:
+    """The words of a mail, whether it carries a document (multipart) or not."""
+    part = mail.get_body(preferencelist=("plain",))
+    assert part is not None, f"mail {mail['Message-ID']} has no text"
+    return str(part.get_content())
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +139,8 @@ async def platform(
     campaigns = tmp_path_factory.mktemp("campaigns")
     (campaigns / "small.json").write_text(json.dumps(SMALL_CAMPAIGN))
     (campaigns / "tiny.json").write_text(json.dumps(TINY_CAMPAIGN))
+    (campaigns / "committee.json").write_text(json.dumps(COMMITTEE_CAMPAIGN))
+    (campaigns / "volunteers.json").write_text(json.dumps(VOLUNTEERS_CAMPAIGN))
     env = {
         **os.environ,
         **settings_env(settings),

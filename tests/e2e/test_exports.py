@@ -2,22 +2,16 @@
 ODS, read back by the libraries and equal to the read model; filtered as the table is; for
 MILDECA's agents and the auditors only."""
 
-import csv
-import io
 from decimal import Decimal
 from typing import Any
 
-import httpx
-import openpyxl
 import pytest
-from odf.opendocument import load
-from odf.table import Table, TableCell, TableRow
 
 from shared.language.actors import Role
 from tests.e2e.conftest import Platform
 from tests.e2e.steps import Journey
-from tests.factories import random_siren
-from tests.helpers import bearer
+from tests.e2e.tables import get
+from tests.spreadsheets import READERS, from_csv, from_xlsx
 
 pytestmark = pytest.mark.e2e
 
@@ -39,51 +33,6 @@ COLUMNS = [
     "submitted_at",
     "decided_at",
 ]
-
-
-async def get(platform: Platform, path: str, role: Role = Role.auditor, **params: str) -> Any:
-    binding = {"siren": random_siren()} if role is Role.applicant else {}
-    if role is Role.prefecture:
-        binding = {"departement": "59"}
-    async with httpx.AsyncClient(timeout=60) as client:
-        return await client.get(
-            platform.url("selection", path),
-            params=params,
-            headers=bearer(platform.settings, role, **binding),
-        )
-
-
-def from_csv(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content.decode())))
-
-
-def from_xlsx(content: bytes) -> list[list[str]]:
-    sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
-    rows = [
-        ["" if v is None else _plain(v) for v in row] for row in sheet.iter_rows(values_only=True)
-    ]
-    width = len(rows[0])
-    return [row + [""] * (width - len(row)) for row in rows]  # trailing empty cells left out
-
-
-def from_ods(content: bytes) -> list[list[str]]:
-    document = load(io.BytesIO(content))
-    [table] = document.spreadsheet.getElementsByType(Table)
-    return [
-        [str(cell) for cell in row.getElementsByType(TableCell)]
-        for row in table.getElementsByType(TableRow)
-    ]
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float | int | Decimal):
-        return f"{Decimal(str(value)):.2f}"
-    return str(value)
-
-
-READERS = {"csv": from_csv, "xlsx": from_xlsx, "ods": from_ods}
 
 
 async def listed(platform: Platform, **filters: str) -> dict[str, dict[str, Any]]:
@@ -130,6 +79,7 @@ async def test_an_export_is_filtered_as_the_table_is(platform: Platform):
     await journey.checked()
     await journey.opinion()
     await journey.assess("100000.00")
+    await journey.seen("selection", lambda d: d["state"] == "assessed", "the assessment")
     answer = await get(
         platform, "/campaigns/demo/dossiers/export.csv", state="assessed", min_score="1"
     )

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from shared.language.actors import Role
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, text_of
 from tests.e2e.steps import Journey
 from tests.e2e.test_audit import aap
 from tests.factories import eligible_dossier
@@ -103,7 +103,7 @@ async def test_a_thread_between_the_three_sides_and_notes_the_applicant_never_re
         m for m in platform.mail.to_dossier(j.reference) if m["X-AAP-Template"] == "note_added"
     )
     assert "maire@roubaix.example.fr" not in f"{note_mail['To']} {note_mail['Cc']}"
-    assert "Porteur solide" not in note_mail.get_content()
+    assert "Porteur solide" not in text_of(note_mail)
     # and the audit's history shows each of them
     history = await j.call("notifications", "GET", f"/audit/dossiers/{j.dossier_id}", Role.auditor)
 
@@ -388,7 +388,7 @@ async def test_a_draft_shared_with_the_prefecture_commented_then_filed(platform:
 
     def ours(m: Any) -> bool:
         if m["X-AAP-Template"] == "draft_shared":  # to the préfecture: the draft's SIREN
-            return j.siren in m.get_content()
+            return j.siren in text_of(m)
         return contact in str(m["To"])
 
     async def mailed() -> list[str] | None:

@@ -11,7 +11,7 @@ import asyncpg
 
 from shared.contracts.applications import ApplicationWithdrawn
 from shared.language.actors import Role
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, text_of
 from tests.e2e.steps import Journey
 from tests.e2e.submissions import publish
 from tests.factories import dossier_failing_several_rules, eligible_dossier, random_siren
@@ -121,7 +121,7 @@ async def test_a_selected_dossier_is_signed_paid_by_instalments_and_paid_its_bal
     # Notified to the holder under cover of the departmental project lead, a party to the letter.
     assert letter["To"].addresses[0].addr_spec == j.dossier["representative"]["email"]
     assert any(f"-{j.departement}@" in a.addr_spec for a in letter["Cc"].addresses)
-    assert "sous couvert" in letter.get_content()
+    assert "sous couvert" in text_of(letter)
 
 
 async def test_an_unfavourable_departmental_opinion_withholds_the_balance(platform: Platform):

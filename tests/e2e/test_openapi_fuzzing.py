@@ -26,6 +26,7 @@ ROLES: dict[Role, dict[str, str]] = {
     Role.instructor: {},
     Role.president: {},
     Role.auditor: {},
+    Role.reviewer: {"subject": "reviewer@test.example.fr"},
 }
 
 CONFIG = f"""
@@ -71,6 +72,17 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 # A regional dotation needs a figure of every weighed criterion for every région, each for a
 # région or a département (not both), and its CSV is judged line by line: rules of the whole
 # set of figures, which a schema-valid body seldom meets (422, naming the figure or the line).
+# The committee: a declared conflict says what it is; a session is recorded once held and
+# examines each dossier once; the President decides each dossier of a session once, granting
+# nothing on a rejection (rules across fields, or of a list's items, that a schema cannot say).
+[[operations]]
+include-operation-id = ["declare_interests", "record_session", "decide_session"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+# An export as of an instant is of a past one: a date-time in the future (the schema's format
+# says no bound) is refused (422, naming `as_of`).
+[[operations]]
+include-operation-id = ["export_dossiers", "export_ranking", "export_payments"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 [[operations]]
 include-operation-id = ["compute_dotation", "compute_dotation_from_csv"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]

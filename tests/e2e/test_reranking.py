@@ -8,23 +8,11 @@ import pytest
 
 from shared.language.actors import Role
 from tests.e2e.conftest import Platform
-from tests.e2e.steps import Journey
+from tests.e2e.steps import Journey, scores
 from tests.factories import random_siren
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.e2e
-
-
-def scores(**given: int) -> dict[str, int]:
-    usual = {
-        "adequacy": 4,
-        "innovation": 3,
-        "team_competence": 4,
-        "methodology": 4,
-        "partnership": 4,
-        "prefecture_opinion": 4,
-    }
-    return usual | given
 
 
 async def assessed(platform: Platform, given: dict[str, int]) -> Journey:

@@ -14,7 +14,7 @@ from shared.kernel import db, topics
 from shared.kernel.projection import digest, rebuild
 from shared.language.actors import Role
 from shared.language.referentials import siren_is_valid
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, text_of
 from tests.factories import dossier_failing_several_rules, eligible_dossier, random_siren
 from tests.helpers import bearer, read_topic, wait_for
 
@@ -98,7 +98,7 @@ async def test_a_dossier_failing_several_rules_is_told_every_failed_rule(platfor
 
     mails = await mails_for(platform, filed["reference"], 2)
     [verdict] = [m for m in mails if "pas éligible" in str(m["Subject"])]
-    body = verdict.get_content()
+    body = text_of(verdict)
     for rule in ("E1", "E3", "E4", "E5", "E6", "E7"):
         assert rule in body
 

@@ -28,6 +28,7 @@ from shared.kernel.settings import Settings
 from shared.language.actors import Role
 from shared.language.regions import REGIONS
 from tests.helpers import bearer
+from tests.spreadsheets import READERS
 
 MARCH_2013 = datetime(2013, 3, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 DATABASE = "selection_dotations"  # its own: no running service relays its outbox
@@ -159,6 +160,27 @@ async def test_the_csv_export_parsed_back_equals_the_parts(client, settings):
     ]
     assert rows == expected
     assert sum(Decimal(r["amount_eur"]) for r in rows) == Decimal("3500000.00")
+
+
+@pytest.mark.parametrize("format", ["xlsx", "ods"])
+async def test_the_spreadsheet_exports_read_back_equal_the_csv_export(client, settings, format):
+    body = dotation(weights={"departements": "1", "youth_population": "3"})
+    headers = bearer(settings, Role.auditor)
+    instructor = bearer(settings, Role.instructor)
+    assert (await client.post("/dotations", json=body, headers=instructor)).status_code == 201
+
+    as_csv = await client.get(f"/dotations/{body['id']}/export.csv", headers=headers)
+    sheet = await client.get(f"/dotations/{body['id']}/export.{format}", headers=headers)
+    assert sheet.status_code == 200, sheet.text
+    assert f'filename="dotation-{body["id"]}.{format}"' in sheet.headers["content-disposition"]
+    header, *rows = READERS[format](sheet.content)
+    assert header == list(api_dotations.EXPORT_COLUMNS)
+    _, *csv_rows = READERS["csv"](as_csv.content)
+    assert [r[:2] for r in rows] == [r[:2] for r in csv_rows]  # codes and names, in order
+    for row, written in zip(rows, csv_rows, strict=True):
+        assert [Decimal(c) if c else None for c in row[2:]] == [
+            Decimal(c) if c else None for c in written[2:]
+        ]
 
 
 async def test_a_dotation_is_computed_once_per_id(client, pool, settings):

@@ -15,9 +15,9 @@ from aiosmtpd.controller import Controller
 
 from services.notifications import consumers, mailer, main
 from shared.contracts import DomainEvent
-from shared.contracts.applications import ApplicationSubmitted, Dossier
+from shared.contracts.applications import ApplicationSubmitted, Dossier, DossierClosedIncomplete
 from shared.contracts.notifications import NotificationFailed, NotificationSent
-from shared.contracts.selection import ConventionSigned, PrefectureOpinionRequested
+from shared.contracts.selection import PrefectureOpinionRequested
 from shared.kernel import db
 from shared.kernel.envelope import wrap
 from shared.kernel.runtime import Runtime
@@ -113,28 +113,28 @@ async def recorded(rt: Runtime, dossier_id: UUID) -> list[DomainEvent]:
 async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(
     rt: Runtime, smtp: Smtp
 ) -> None:
-    # given a dossier of département 59 whose convention is signed
+    # given a dossier of département 59 closed as incomplete (a mail without a document: the
+    # documents' own mails are tested on the running platform, tests/e2e/test_documents.py)
     collector, _ = smtp
     submitted = a_submission()
     now = datetime.now(UTC)
     await deliver(rt, submitted, now)
     await deliver(
         rt,
-        ConventionSigned(
+        DossierClosedIncomplete(
             dossier_id=submitted.dossier_id,
             reference=submitted.reference,
             campaign_id="demo",
-            siren=submitted.dossier.applicant.siren,
-            departement="59",
-            granted_eur="120000.00",
-            signed_at=now,
+            request_id=uuid4(),
+            motivation="Pièces non transmises dans le délai.",
+            closed_at=now,
         ),
         now + timedelta(seconds=1),
     )
     # when the mailer sends what is due
     mails = await sent(rt, collector, submitted.reference, 2)
-    # then the convention mail is to the holder, with the préfecture and MILDECA in copy
-    [(rcpt, mail)] = [(r, m) for r, m in mails if m["X-AAP-Template"] == "convention_signed"]
+    # then the closure's mail is to the holder, with the préfecture and MILDECA in copy
+    [(rcpt, mail)] = [(r, m) for r, m in mails if m["X-AAP-Template"] == "closed_incomplete"]
     prefecture = rt.settings.prefecture_mailbox.format(departement="59")
     assert [a.addr_spec for a in mail["To"].addresses] == [MAIRE]
     assert [a.addr_spec for a in mail["Cc"].addresses] == [prefecture, rt.settings.mildeca_mailbox]
@@ -143,7 +143,7 @@ async def test_the_parties_of_a_mail_become_its_to_and_cc_addresses(
     [notice] = [
         e
         for e in await recorded(rt, submitted.dossier_id)
-        if isinstance(e, NotificationSent) and e.template == "convention_signed"
+        if isinstance(e, NotificationSent) and e.template == "closed_incomplete"
     ]
     assert (notice.to, notice.cc) == ([MAIRE], [prefecture, rt.settings.mildeca_mailbox])
     assert notice.message_id == mail["Message-ID"]

@@ -464,3 +464,40 @@ async def test_a_prefecture_of_another_departement_is_answered_as_for_a_dossier_
         [],
         False,
     )
+
+
+async def test_a_past_campaign_is_re_ranked_with_new_weights_without_changing_anything_stored(
+    pool, store
+):
+    # The 2024 edition, closed since October 2024: its scores are in the log, its ranking decided.
+    campaigns = campaign()
+    [edition] = campaigns.values()
+    assert edition.deadline < datetime.now(PARIS)
+    innovative = await assessed(
+        pool, store, campaigns, SCORES.model_copy(update={"innovation": 5, "partnership": 1})
+    )
+    partnered = await assessed(
+        pool, store, campaigns, SCORES.model_copy(update={"innovation": 1, "partnership": 5})
+    )
+    for dossier_id in (innovative, partnered):
+        await project(pool, store, dossier_id)
+
+    async def stored() -> list[Any]:
+        async with pool.acquire() as conn:
+            events = await conn.fetch("SELECT event_id, hash FROM events ORDER BY event_id")
+            rows = await conn.fetch(
+                "SELECT * FROM selection_dossiers WHERE campaign_id = $1 ORDER BY dossier_id",
+                edition.id,
+            )
+        return [*map(dict, events), *map(dict, rows)]
+
+    before = await stored()
+    weights = {**edition.criteria_weights, "innovation": Decimal(10)}
+    again = await queries.reweighted(pool, edition, weights)
+    first, second = again["dossiers"]
+    assert (first["dossier_id"], second["dossier_id"]) == (str(innovative), str(partnered))
+    assert Decimal(first["weighted_score"]) > Decimal(second["weighted_score"])
+    weights = {**edition.criteria_weights, "partnership": Decimal(10)}
+    again = await queries.reweighted(pool, edition, weights)
+    assert [d["dossier_id"] for d in again["dossiers"]] == [str(partnered), str(innovative)]
+    assert await stored() == before

@@ -98,8 +98,11 @@ ADAPTERS = {
     "mailer",
     "queries",
     "exports",  # the read side as tables (CSV, XLSX, ODS)
+    "committee_handlers",  # the committee's commands, several streams in one transaction
+    "committee_views",  # the committee's read models and reads
     "audit_trail",
     "decisions",
+    "reviewers",  # who of the committee may read a dossier (applications)
     "numbering",
     "withdrawals",
     "envelopes",

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.selection.api_dotations import export_csv, on_lines, read_figures_csv
+from services.selection.api_dotations import COLUMNS, export_rows, on_lines, read_figures_csv
 from services.selection.dotation_decider import DOTATION, ComputeDotation
 from services.selection.dotations import compute, largest_remainders
 from services.selection.errors import DotationAlreadyComputed
@@ -24,6 +24,7 @@ from shared.contracts.dotations import (
     RegionalPart,
     dotation_key,
 )
+from shared.kernel import exports as tables
 from shared.language.actors import Actor, Role
 from shared.language.errors import Forbidden, Invalid
 from shared.language.referentials import DEPARTEMENTS
@@ -361,10 +362,12 @@ def test_a_refusal_of_a_figure_is_said_of_its_csv_line():
     ]
 
 
-def test_the_export_has_one_row_per_region_and_a_column_per_criterion():
+async def test_the_export_has_one_row_per_region_and_a_column_per_criterion():
     [event] = DOTATION.decide(None, command())
     assert isinstance(event, DotationComputed)
-    lines = export_csv(event).splitlines()
+    answer = tables.response("csv", "dotation", COLUMNS, tables.listed(export_rows(event)))
+    body = b"".join([bytes(chunk) async for chunk in answer.body_iterator])
+    lines = body.decode().splitlines()
     assert lines[0] == (
         "code,name,amount_eur,share,share_departements,share_youth_population,"
         "share_youth_consumption,share_drug_offences"

@@ -32,6 +32,7 @@ from shared.contracts.applications import (
     NoteAdded,
     Side,
 )
+from shared.contracts.committee import Conflict, ReviewerAssigned, ReviewerRecused
 from shared.contracts.payments import (
     ActivityReportSubmitted,
     BalanceReleased,
@@ -383,6 +384,22 @@ EVENTS: dict[str, tuple[DomainEvent, tuple[Party, ...], tuple[Party, ...]]] = {
             author="cdp@nord.gouv.fr", text="Associez le bailleur social.", commented_at=WHEN,
         ),
         (A,),
+        (),
+    ),
+    "reviewer_assigned": (
+        ReviewerAssigned(
+            **COMMON, campaign_id="mildeca-2024", reviewer="alice@mildeca.example.gouv.fr",
+            assigned_by="instructor:instruction@mildeca.example.gouv.fr", assigned_at=WHEN,
+        ),
+        (Party.reviewer,),
+        (M,),
+    ),
+    "reviewer_recused": (
+        ReviewerRecused(
+            **COMMON, campaign_id="mildeca-2024", reviewer="alice@mildeca.example.gouv.fr",
+            conflict=Conflict.family, details="Sœur d'une adjointe au maire.", recused_at=WHEN,
+        ),
+        (M,),
         (),
     ),
 }  # fmt: skip

@@ -9,16 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
 
 from services.console import reasons
 from services.console.backend import Answer
-from services.console.context import Console
+from services.console.context import Console, page
 from services.console.sessions import Person
 from shared.language.actors import Role
 
 # Who reads the agents' notes: MILDECA, the préfecture, and the auditors (who only read them).
 NOTE_READERS = (Role.prefecture, Role.instructor, Role.president, Role.auditor)
 NOTE_WRITERS = (Role.prefecture, Role.instructor, Role.president)
+# Who reads a dossier's committee (its reviewers, their reviews): MILDECA and the auditors.
+MILDECA = (Role.instructor, Role.president, Role.auditor)
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Dossier:
     files: dict[str, Any] = field(default_factory=dict)
     thread: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] | None = None
+    # selection's committee of the dossier (None: not read, the person is not of MILDECA)
+    committee: dict[str, Any] | None = None
 
     @property
     def known(self) -> bool:
@@ -90,7 +95,11 @@ async def dossier(console: Console, person: Person, dossier_id: str) -> Dossier:
     ]
     if person.role in NOTE_READERS:  # an applicant's token never reads them, nor asks
         asked.append(services.get(person, "applications", f"{at}/notes"))
-    selection, payments, mails, files, thread, *notes = await asyncio.gather(*asked)
+    if person.role in MILDECA:
+        asked.append(services.get(person, "selection", f"{at}/committee"))
+    selection, payments, mails, files, thread, *more = await asyncio.gather(*asked)
+    notes = more[:1] if person.role in NOTE_READERS else []
+    committee = more[-1] if person.role in MILDECA else None
     return Dossier(
         dossier_id,
         filed.body,
@@ -100,6 +109,7 @@ async def dossier(console: Console, person: Person, dossier_id: str) -> Dossier:
         files=files.body if files.ok else {},
         thread=thread.body if thread.ok and isinstance(thread.body, list) else [],
         notes=[n for answer in notes if answer.ok for n in answer.body] if notes else None,
+        committee=committee.body if committee is not None and committee.ok else None,
     )
 
 
@@ -156,3 +166,27 @@ def refusal(answer: Answer) -> str:
     if answer.status == 503:
         return "Le service ne répond pas pour le moment : réessayez dans quelques instants."
     return reasons.command(answer.rule, answer.detail) or f"Le service a répondu {answer.status}."
+
+
+def not_found(
+    request: Request,
+    person: Person,
+    *,
+    title: str,
+    heading: str,
+    reason: str,
+    back: str,
+    status: int = 404,
+) -> Response:
+    """The page of what is not there, or not for this person: said the same either way (404);
+    or of a service that did not answer (`status`)."""
+    return page(
+        request,
+        "refused.html",
+        status=status,
+        person=person,
+        title=title,
+        heading=heading,
+        reason=reason,
+        back=back,
+    )

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.console import forms
+from services.console import forms, habilitations
 from services.console.context import ConsoleDep, PersonDep, page
-from services.console.pages.common import campaign_of, dossier, new_key, refusal
+from services.console.pages.common import campaign_of, dossier, new_key, not_found, refusal
 from services.console.present import FIELD_LABELS
 from services.console.sessions import same_token
 from shared.language.actors import Role
@@ -30,7 +30,7 @@ class Action:
     done: str  # said once it is recorded
 
 
-def _scores(form: Form) -> dict[str, Any]:
+def scores_of(form: Form) -> dict[str, Any]:
     return {
         c: int(v) if (v := form.get(f"scores.{c}", "")).isdigit() else v
         for c in (
@@ -71,7 +71,7 @@ ACTIONS: dict[str, Action] = {
         "/assessment",
         (Role.instructor,),
         lambda f: {
-            "scores": _scores(f),
+            "scores": scores_of(f),
             "proposed_eur": forms.amount(f.get("proposed_eur", "")),
             "comment": f.get("comment", ""),
         },
@@ -79,6 +79,13 @@ ACTIONS: dict[str, Action] = {
     ),
     "decision": Action(
         "selection", "/decision", (Role.president,), _decision, "La décision est enregistrée."
+    ),
+    "examinateur": Action(
+        "selection",
+        "/reviewers",
+        (Role.instructor,),
+        lambda f: {"reviewer": f.get("reviewer", "")},
+        "L'examinateur est désigné : le dossier figure parmi ses dossiers à examiner.",
     ),
     "signature": Action(
         "selection",
@@ -140,12 +147,15 @@ DONE = {name: action.done for name, action in ACTIONS.items()} | {
     "nouveau.",
 }
 # Where on the page each one is said: beside the section it concerns.
-DONE_IN = {"piece": "pieces", "message": "messagerie", "note": "notes"}
+DONE_IN = {"piece": "pieces", "message": "messagerie", "note": "notes", "examinateur": "comite"}
 
 
 @router.get("/dossiers")
 async def dossiers(request: Request, person: PersonDep, console: ConsoleDep) -> Response:
-    """The applicant's dossiers; the others' the campaign's table (pages/campaigns.py)."""
+    """The applicant's dossiers; a committee member's those they review (pages/committee.py); the
+    others' the campaign's table (pages/campaigns.py)."""
+    if person.role is Role.reviewer:
+        return RedirectResponse("/examens", status_code=303)
     if person.role is not Role.applicant:
         return RedirectResponse(f"/campagnes/tableau?{request.url.query}", status_code=303)
     mine = await console.services.get(person, "applications", "/dossiers")
@@ -189,17 +199,25 @@ async def show_dossier(
     typed in it (`values`), under the same Idempotency-Key when sending it again is safe."""
     found = await dossier(console, person, dossier_id)
     if not found.known:
-        return page(
+        return not_found(
             request,
-            "refused.html",
-            status=404,
-            person=person,
+            person,
             title="Dossier introuvable",
             heading="Aucun dossier à cette adresse",
             reason="Ce dossier n'existe pas, ou n'est pas de votre ressort.",
             back="/dossiers",
         )
     fait = request.query_params.get("fait", "")
+    members: list[tuple[str, str]] = []
+    if person.role is Role.instructor and found.committee:  # whom the instructor may name
+        async with console.pool.acquire() as conn:
+            habilitated = await habilitations.holding(conn, Role.reviewer)
+        named = {r["reviewer"] for r in found.committee.get("reviewers", [])}
+        members = [
+            (m["email"], f"{m['name']} ({m['email']})" if m["name"] else m["email"])
+            for m in habilitated
+            if m["email"] not in named
+        ]
     return page(
         request,
         "dossier.html",
@@ -213,6 +231,7 @@ async def show_dossier(
         key=key or new_key(),
         correction_due_passed=found.correction_due_passed(console.clock()),
         correction_fields=FIELD_LABELS,
+        members=members,
     )
 
 
@@ -220,6 +239,8 @@ async def show_dossier(
 async def show(
     dossier_id: str, request: Request, person: PersonDep, console: ConsoleDep
 ) -> Response:
+    if person.role is Role.reviewer:  # a committee member reads it as its reviewer
+        return RedirectResponse(f"/examens/{dossier_id}", status_code=303)
     return await show_dossier(request, person, console, dossier_id)
 
 
@@ -263,7 +284,8 @@ async def act(
         idempotency_key=form.get("key") or None,
     )
     if answer.ok:
-        return RedirectResponse(f"/dossiers/{dossier_id}?fait={name}#actions", status_code=303)
+        where = DONE_IN.get(name, "actions")
+        return RedirectResponse(f"/dossiers/{dossier_id}?fait={name}#{where}", status_code=303)
     fields = answer.field_errors()
     message = (
         "Le formulaire contient des erreurs : corrigez les champs signalés."
