@@ -1,5 +1,6 @@
 """PostgreSQL: one database per service, its schema, and the application's restricted role."""
 
+from collections.abc import Callable
 from importlib import resources
 
 import asyncpg
@@ -53,10 +54,26 @@ async def drop_database(settings: Settings, service: str) -> None:
         await admin.close()
 
 
-async def open_pool(settings: Settings, service: str, *, size: int = 10) -> asyncpg.Pool:
+async def open_pool(
+    settings: Settings,
+    service: str,
+    *,
+    size: int = 10,
+    on_release: Callable[[asyncpg.Connection], None] | None = None,
+) -> asyncpg.Pool:
+    """`on_release`: told of each connection given back, its transaction over (the relay's
+    wake, shared/kernel/outbox.py)."""
+
+    async def reset(conn: asyncpg.Connection) -> None:
+        if on_release is not None:
+            on_release(conn)
+        await conn.execute(conn.get_reset_query())
+
     # No floor of idle connections: while the server is away, asyncpg would try to restore it
     # every second and log each failure; a connection is opened when a request needs one.
-    pool = await asyncpg.create_pool(settings.app_dsn(service), min_size=0, max_size=size)
+    pool = await asyncpg.create_pool(
+        settings.app_dsn(service), min_size=0, max_size=size, reset=reset
+    )
     assert pool is not None
     return pool
 

@@ -7,7 +7,7 @@ log alone can check the chain and replay a dossier.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +41,35 @@ def _publishable(event: DomainEvent, payload: str) -> None:
                 }
             ]
         )
+
+
+class Appended:
+    """Which connections of this process wrote outbox rows, until they go back to the pool.
+
+    The event store notes each appending connection (`wrote`); the pool calls `released` when
+    a connection comes back, its transaction over (committed, or rolled back: a wake for
+    nothing costs one look). Connections are told apart by their server process id, which
+    the pool's proxy and the connection under it share.
+    """
+
+    def __init__(self) -> None:
+        self._writers: set[int] = set()
+        self._wakes: list[Callable[[], None]] = []
+
+    def wrote(self, conn: asyncpg.Connection) -> None:
+        self._writers.add(conn.get_server_pid())
+
+    def released(self, conn: asyncpg.Connection) -> None:
+        if not self._writers:
+            return
+        pid = conn.get_server_pid()
+        if pid in self._writers:
+            self._writers.discard(pid)
+            for wake in self._wakes:
+                wake()
+
+    def wakes(self, wake: Callable[[], None]) -> None:
+        self._wakes.append(wake)
 
 
 class ConcurrencyConflict(Exception):
@@ -101,9 +130,12 @@ _LAST_TX = "SELECT tx FROM outbox WHERE key = $1 ORDER BY position DESC LIMIT 1"
 
 
 class EventStore:
-    def __init__(self, *, source: str, topic: str) -> None:
+    def __init__(self, *, source: str, topic: str, appended: Appended | None = None) -> None:
         self.source = source  # CloudEvents `source`, e.g. /aap/selection
         self.topic = topic
+        # Told of each connection that appended: the relay of this process is woken when it
+        # goes back to the pool, its transaction over.
+        self.appended = appended
 
     async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
         return await read_stream(conn, stream_id)
@@ -198,8 +230,8 @@ class EventStore:
                 )
             )
             prev_hash = digest
-        if events:
-            await conn.execute("SELECT pg_notify('outbox', '')")
+        if events and self.appended is not None:
+            self.appended.wrote(conn)
         return stored
 
 

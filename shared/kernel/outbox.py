@@ -6,6 +6,13 @@ transaction commits after a later one. The relay only reads rows whose `tx` is b
 oldest transaction still running (`pg_snapshot_xmin`): no row can appear behind its cursor.
 The cursor moves only after Kafka acknowledged (acks=all, idempotent producer); a relay
 killed in between publishes the same rows again on restart, and readers dedup by event id.
+
+The relay is woken within its process when a connection that appended goes back to the pool
+(`eventstore.Appended`), and otherwise looks every `poll_seconds`. Not by a NOTIFY:
+PostgreSQL holds a cluster-wide lock from a NOTIFY until its transaction's commit is flushed,
+so no two appending commits could share a WAL flush (8 writers: 3,822 commits/s with it,
+7,795 without). Writers of other processes (the CLI, `aap ds import`) are seen at the next
+poll.
 """
 
 import asyncio
@@ -21,6 +28,7 @@ from aiokafka.errors import KafkaError
 
 from shared.kernel import kafka_backoff
 from shared.kernel.backoff import Backoff
+from shared.kernel.eventstore import Appended
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +83,10 @@ class OutboxRelay:
         *,
         name: str = "kafka",
         batch_size: int = 500,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = 0.2,
         on_published: Published | None = None,
         renew: Callable[[], Awaitable[AIOKafkaProducer]] | None = None,
+        appended: Appended | None = None,
     ) -> None:
         self.pool = pool
         self.producer = producer
@@ -92,27 +101,25 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._batch = asyncio.Lock()
         self._stopped = False
+        if appended is not None:
+            appended.wakes(self._wake.set)
 
     async def run(self) -> None:
         """Relay forever; one relay per database holds the advisory lock, others wait."""
         async with self.pool.acquire() as lock_conn:
             await lock_conn.execute("SELECT pg_advisory_lock(hashtext('aap-outbox-relay'))")
-            await lock_conn.add_listener("outbox", self._on_notify)
             try:
                 while True:
-                    while await self.relay_once():
-                        pass
+                    # Cleared before the look, so that a wake during it is not lost.
                     self._wake.clear()
+                    if await self.relay_once():
+                        continue
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                     except TimeoutError:
                         pass
             finally:
-                await lock_conn.remove_listener("outbox", self._on_notify)
                 await lock_conn.execute("SELECT pg_advisory_unlock_all()")
-
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
 
     async def stop(self) -> None:
         """Let the batch in hand be published and marked, then publish no more."""

@@ -24,7 +24,7 @@ from shared.kernel.backoff import Backoff
 from shared.kernel.blobs import Blobs, PostgresBlobs
 from shared.kernel.clock import RehearsalClock, utc_now
 from shared.kernel.consumer import Subscription, consume_record, dead_letter_headers
-from shared.kernel.eventstore import EventStore
+from shared.kernel.eventstore import Appended, EventStore
 from shared.kernel.metrics import Metrics, event_name
 from shared.kernel.outbox import OutboxRelay, idempotent_producer, run_relay_forever
 from shared.kernel.sampling import sample_forever
@@ -63,6 +63,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics.discarded)
     blobs: Blobs = field(default_factory=PostgresBlobs)  # attachments' bytes, by SHA-256
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # The connections that appended, until they are back in the pool: the relay's wake.
+    appended: Appended = field(default_factory=Appended)
     store: EventStore = field(init=False)
 
     @property
@@ -70,7 +72,9 @@ class Runtime:
         return self.spec.name
 
     def __post_init__(self) -> None:
-        self.store = EventStore(source=f"/aap/{self.name}", topic=self.topic(self.name))
+        self.store = EventStore(
+            source=f"/aap/{self.name}", topic=self.topic(self.name), appended=self.appended
+        )
         if self.settings.clock_offset_file and self.clock is utc_now:
             self.clock = RehearsalClock(self.settings.clock_offset_file)
 
@@ -106,7 +110,9 @@ class Runtime:
             await _waiting_for(
                 "PostgreSQL (schema)", lambda: db.provision(s, self.name, self.spec.schema_sql)
             )
-        self.pool = await _waiting_for("PostgreSQL", lambda: db.open_pool(s, self.name))
+        self.pool = await _waiting_for(
+            "PostgreSQL", lambda: db.open_pool(s, self.name, on_release=self.appended.released)
+        )
         self.broker = KafkaBroker(
             s.kafka_bootstrap,
             client_id=f"aap-{self.name}",
@@ -127,6 +133,7 @@ class Runtime:
             poll_seconds=s.relay_poll_seconds,
             on_published=self.metrics.published,
             renew=self._new_producer,
+            appended=self.appended,
         )
         self.tasks.append(asyncio.create_task(run_relay_forever(self.relay), name="outbox-relay"))
         jobs = self.spec.jobs(self)

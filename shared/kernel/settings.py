@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     mail_from: str = "appels-a-projets@mildeca.example.gouv.fr"
     http_host: str = "127.0.0.1"
     consumer_retries: int = Field(default=3, ge=1)
-    relay_poll_seconds: float = 0.5
+    # How often the outbox relay looks for rows written by other processes (the CLI, `aap ds
+    # import`); the service's own appends wake it at once.
+    relay_poll_seconds: float = Field(default=0.2, gt=0)
     # How often the schedule (reminders, deadlines) looks for due jobs.
     schedule_poll_seconds: float = Field(default=1.0, gt=0)
     # Rehearsals only, never in production: a file holding seconds added to the services' clock

@@ -8,8 +8,10 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared.kernel.eventstore import EventStore, head_hash
+from shared.kernel import db
+from shared.kernel.eventstore import Appended, EventStore, head_hash
 from shared.kernel.outbox import OutboxRelay, OutboxRow
+from shared.kernel.settings import Settings
 from tests.helpers import event_ids, read_topic
 from tests.integration.conftest import Pinged
 
@@ -167,3 +169,32 @@ async def test_a_transaction_that_got_its_id_before_reading_the_stream_publishes
     await drain(relay)
     records = await read_topic(settings, topic, lambda rs: {v1, v2} <= set(event_ids(rs)))
     assert event_ids(records, dossier) == [v1, v2]
+
+
+async def test_a_commit_of_this_process_wakes_the_relay_without_waiting_for_its_poll(
+    settings: Settings, kernel_pool, topic, producer
+):
+    appended = Appended()
+    pool = await db.open_pool(settings, "kernel", size=4, on_release=appended.released)
+    store = EventStore(source="/aap/kernel-tests", topic=topic, appended=appended)
+    published: asyncio.Queue[int] = asyncio.Queue()
+    relay = OutboxRelay(
+        pool,
+        producer,
+        name=f"test-{uuid4()}",
+        poll_seconds=3600,  # only a wake can make it look again
+        on_published=lambda topics, _: published.put_nowait(len(topics)),
+        appended=appended,
+    )
+    running = asyncio.create_task(relay.run())
+    try:
+        await committed(pool, store, uuid4(), 1)
+        await asyncio.wait_for(published.get(), 10)  # in the first look, or woken
+        while not published.empty():
+            published.get_nowait()
+        await committed(pool, store, uuid4(), 1)
+        assert await asyncio.wait_for(published.get(), 5) == 1
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await pool.close()
