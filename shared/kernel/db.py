@@ -1,7 +1,9 @@
 """PostgreSQL: one database per service, its schema, and the application's restricted role."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -54,6 +56,36 @@ async def drop_database(settings: Settings, service: str) -> None:
         await admin.close()
 
 
+class _Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is untyped
+    """A pooled connection that says whether its session keeps state past a transaction."""
+
+    __slots__ = ("keeps_session_state",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keeps_session_state = False
+
+    def keep_session_state(self) -> None:
+        self.keeps_session_state = True
+
+
+def keeps_session_state(conn: asyncpg.Connection) -> None:
+    """This connection takes what outlives a transaction (an advisory lock held across
+    transactions, a LISTEN, a SET): the pool resets its session when it comes back."""
+    mark = getattr(conn, "keep_session_state", None)
+    if mark is not None:  # a connection of another pool is reset in full anyway
+        mark()
+
+
+@asynccontextmanager
+async def session(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection whose session state (a lock held across transactions) is reset, whatever
+    happens, when it goes back to the pool."""
+    async with pool.acquire() as conn:
+        keeps_session_state(conn)
+        yield conn
+
+
 async def open_pool(
     settings: Settings,
     service: str,
@@ -65,14 +97,23 @@ async def open_pool(
     wake, shared/kernel/outbox.py)."""
 
     async def reset(conn: asyncpg.Connection) -> None:
+        # asyncpg has rolled back a transaction left open and dropped the listeners already.
+        # The rest of a reset (advisory locks, cursors, LISTEN, SET) is a round trip on every
+        # release: only for the sessions that took such state (`session`).
         if on_release is not None:
             on_release(conn)
-        await conn.execute(conn.get_reset_query())
+        if isinstance(conn, _Connection) and conn.keeps_session_state:
+            await conn.execute(conn.get_reset_query())
+            conn.keeps_session_state = False
 
     # No floor of idle connections: while the server is away, asyncpg would try to restore it
     # every second and log each failure; a connection is opened when a request needs one.
     pool = await asyncpg.create_pool(
-        settings.app_dsn(service), min_size=0, max_size=size, reset=reset
+        settings.app_dsn(service),
+        min_size=0,
+        max_size=size,
+        reset=reset,
+        connection_class=_Connection,
     )
     assert pool is not None
     return pool

@@ -111,22 +111,32 @@ SELECT {_COLUMNS} FROM events WHERE (stream_id, version) > ($1, $2)
 ORDER BY stream_id, version LIMIT $3
 """
 
-_INSERT_EVENT = """
-INSERT INTO events (stream_id, version, event_id, event_type, occurred_at, data, metadata,
-                    prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)
-"""
-
+# One statement writes a whole append, its events and their outbox rows (one round trip):
+# a data-modifying WITH runs to completion whether or not the outer INSERT reads it, and a
+# conflict on the events' primary key fails the whole statement.
+#
 # The outbox orders rows by `tx`: the writing transaction's id, raised to at least the tx of
-# the stream's previous outbox row, so that a transaction that got its id before reading the
-# stream still publishes after the events it read.
-_INSERT_OUTBOX = """
+# the stream's previous outbox row ({last}), so that a transaction that got its id before
+# reading the stream still publishes after the events it read. The rows of one append share
+# their tx and take their positions in the events' order.
+_APPEND = """
+WITH appended AS (
+    INSERT INTO events (stream_id, version, event_id, event_type, occurred_at, data, metadata,
+                        prev_hash, hash)
+    SELECT $1, e.version, e.event_id, e.event_type, $2, e.data::jsonb, $3::jsonb, e.prev_hash,
+           e.hash
+    FROM unnest($4::int[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS e(version, event_id, event_type, data, prev_hash, hash)
+)
 INSERT INTO outbox (tx, topic, key, headers, value)
-VALUES (GREATEST(pg_current_xact_id(), $5::xid8), $1, $2, $3::jsonb, $4)
-RETURNING tx
+SELECT GREATEST(pg_current_xact_id(), {last}), $10, o.key, o.headers::jsonb, o.value
+FROM unnest($11::text[], $12::text[], $13::bytea[]) WITH ORDINALITY AS o(key, headers, value, n)
+ORDER BY o.n
 """
-
-_LAST_TX = "SELECT tx FROM outbox WHERE key = $1 ORDER BY position DESC LIMIT 1"
+_LAST_TX = "(SELECT tx FROM outbox WHERE key = $1 ORDER BY position DESC LIMIT 1)"
+_APPEND_AFTER = _APPEND.format(last=f"COALESCE({_LAST_TX}, '0'::xid8)")
+# The caller made the stream's id for these events: no earlier outbox row of it can exist.
+_APPEND_NEW = _APPEND.format(last="'0'::xid8")
 
 
 class EventStore:
@@ -160,16 +170,20 @@ class EventStore:
         """
         if not conn.is_in_transaction():
             raise RuntimeError("append must run inside the caller's transaction")
+        if not events:
+            return []
+        occurred_at = now.astimezone(UTC)
+        meta = dict(metadata or {})
         stored: list[StoredEvent] = []
-        last_tx = await conn.fetchval(_LAST_TX, stream_id) if events and not new_stream else None
+        payloads: list[str] = []
+        outbox: list[tuple[str, str, bytes]] = []  # key, headers, value
         for offset, event in enumerate(events, start=1):
             version = expected_version + offset
             event_id = uuid4()
-            occurred_at = now.astimezone(UTC)
             data = event.model_dump(mode="json")
             payload = json.dumps(data)
             _publishable(event, payload)
-            meta = dict(metadata or {})
+            payloads.append(payload)
             digest = hashchain.link(
                 prev_hash,
                 stream_id=stream_id,
@@ -181,24 +195,6 @@ class EventStore:
                 actor=meta.get("actor"),
                 causation_id=meta.get("causation_id"),
             )
-            try:
-                # No savepoint: on a conflict the caller's whole transaction is retried.
-                await conn.execute(
-                    _INSERT_EVENT,
-                    stream_id,
-                    version,
-                    event_id,
-                    event.cloud_type(),
-                    occurred_at,
-                    payload,
-                    json.dumps(meta),
-                    prev_hash,
-                    digest,
-                )
-            except asyncpg.UniqueViolationError as error:
-                if error.constraint_name == "events_pkey":
-                    raise ConcurrencyConflict(stream_id, expected_version) from error
-                raise
             chain = _chain_extensions(stream_id, version, prev_hash, digest, meta)
             envelope = wrap(
                 event,
@@ -207,14 +203,7 @@ class EventStore:
                 time=occurred_at,
                 extensions={**trace_headers(), **(headers or {}), **chain},
             )
-            last_tx = await conn.fetchval(
-                _INSERT_OUTBOX,
-                self.topic,
-                str(event.dossier_id),
-                json.dumps(envelope.headers()),
-                envelope.value(),
-                last_tx or 0,
-            )
+            outbox.append((str(event.dossier_id), json.dumps(envelope.headers()), envelope.value()))
             stored.append(
                 StoredEvent(
                     stream_id,
@@ -230,7 +219,29 @@ class EventStore:
                 )
             )
             prev_hash = digest
-        if events and self.appended is not None:
+        try:
+            # No savepoint: on a conflict the caller's whole transaction is retried.
+            await conn.execute(
+                _APPEND_NEW if new_stream else _APPEND_AFTER,
+                stream_id,
+                occurred_at,
+                json.dumps(meta),
+                [s.version for s in stored],
+                [s.event_id for s in stored],
+                [s.event_type for s in stored],
+                payloads,
+                [s.prev_hash for s in stored],
+                [s.hash for s in stored],
+                self.topic,
+                [key for key, _, _ in outbox],
+                [headers for _, headers, _ in outbox],
+                [value for _, _, value in outbox],
+            )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "events_pkey":
+                raise ConcurrencyConflict(stream_id, expected_version) from error
+            raise
+        if self.appended is not None:
             self.appended.wrote(conn)
         return stored
 

@@ -26,7 +26,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from shared.kernel import kafka_backoff
+from shared.kernel import db, kafka_backoff
 from shared.kernel.backoff import Backoff
 from shared.kernel.eventstore import Appended
 
@@ -106,7 +106,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay forever; one relay per database holds the advisory lock, others wait."""
-        async with self.pool.acquire() as lock_conn:
+        async with db.session(self.pool) as lock_conn:  # the lock is the session's
             await lock_conn.execute("SELECT pg_advisory_lock(hashtext('aap-outbox-relay'))")
             try:
                 while True:

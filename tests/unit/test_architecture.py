@@ -306,3 +306,31 @@ def test_the_console_holds_no_rule_and_writes_no_store():
         )
         checked += 1
     assert checked >= 10
+
+
+# --- the pool: only the sessions that keep state are reset (shared/kernel/db.py) -----------------
+
+# What outlives a transaction on a pooled connection. A pool reset clears it only for a
+# connection taken with `db.session` (the reset of every release is a round trip otherwise).
+SESSION_STATE = (
+    "pg_advisory_lock(",
+    "pg_try_advisory_lock(",
+    "LISTEN ",
+    "add_listener(",
+    "SET SESSION",
+    "WITH HOLD",
+)
+
+
+def test_a_module_that_takes_session_state_on_a_pooled_connection_takes_a_session():
+    """A session-level lock, a LISTEN or a held cursor on a pooled connection is reset only
+    when the connection was taken with `db.session`: a module that takes one must use it (or
+    its own connection, as provisioning does)."""
+    missing = []
+    for path in [*(ROOT / "services").rglob("*.py"), *(ROOT / "shared").rglob("*.py")]:
+        text = path.read_text()
+        takes_state = any(state in text for state in SESSION_STATE)
+        own_connection = "asyncpg.connect(" in text or path.name == "db.py"
+        if takes_state and not own_connection and "db.session(" not in text:
+            missing.append(str(path.relative_to(ROOT)))
+    assert missing == []

@@ -41,6 +41,7 @@ from services.applications.ds.mapping_file import DsMapping
 from services.applications.ds.steps import WITHDRAWN_ON_DS
 from shared.contracts import DomainEvent
 from shared.contracts.applications import Origin, Platform
+from shared.kernel import db
 from shared.kernel.aggregate import Prepared, Then, execute
 from shared.kernel.blobs import Blobs
 from shared.kernel.eventstore import EventStore
@@ -114,7 +115,7 @@ class Importer:
         """Read the démarche's dossiers changed since `since` (else since the last run), or
         resume the run a failure stopped, and import each."""
         report = ImportReport(demarche, self.campaign.id, dry_run=self.dry_run)
-        async with self.pool.acquire() as lock:
+        async with db.session(self.pool) as lock:
             got = await lock.fetchval(_TRY_LOCK, demarche)
             if not got:
                 raise ImportRunning(

@@ -39,6 +39,7 @@ from shared.contracts.applications import (
     MessagePosted,
 )
 from shared.contracts.selection import EligibilityChecked, SelectionDecided
+from shared.kernel import db
 from shared.kernel.backoff import Backoff
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
@@ -153,7 +154,7 @@ async def write_forever(rt: Runtime) -> None:
     backoff = Backoff("Démarches Simplifiées (write-back)", first=1.0, longest=60.0, logger=log)
     while True:
         try:
-            async with rt.db().acquire() as lock:
+            async with db.session(rt.db()) as lock:
                 await lock.execute(_WRITER_LOCK)  # another instance writes: wait for its end
                 async with DsClient(settings, settings.write_token) as ds:
                     writer = Writer(rt.db(), ds, mappings_of(settings), rt.clock)
