@@ -177,6 +177,7 @@ async def _send_one(
         log.warning(
             "mail %s handed over, but %s did not answer (%s)", notification_id, silent, error
         )
+    rt.metrics.mailed(row["template"], "sent")  # handed over: the server has it
     try:
         await record_sent(pool, rt.store, row, to, cc, mail["Message-ID"], rt.clock())
     except outages.DATABASE_AWAY as error:
@@ -351,6 +352,7 @@ async def _failed(rt: Runtime, row: Mapping[str, Any], reason: str) -> None:
     attempts = row["attempts"]
     delay = timedelta(seconds=min(2**attempts, 600))
     log.warning("mail %s not sent (attempt %s): %s", row["notification_id"], attempts, reason)
+    rt.metrics.mailed(row["template"], "failed")
     async with rt.db().acquire() as conn, conn.transaction():
         await conn.execute(_FAILED, row["notification_id"], delay, reason)
         if attempts == REPORT_FAILURE_AT_ATTEMPT:  # said once; the mailer keeps trying

@@ -57,6 +57,9 @@ class Metrics:
         self._jobs = meter.create_counter(
             "aap.schedule.jobs", description="scheduled jobs run, by kind: done or failed"
         )
+        self._mails = meter.create_counter(
+            "aap.mails", description="mails handed to the mail server (sent) or not (failed)"
+        )
         self._publish_latency = meter.create_histogram(
             "aap.relay.publish.duration",
             unit="s",
@@ -104,6 +107,10 @@ class Metrics:
 
     def job_ran(self, kind: str, outcome: str) -> None:
         self._jobs.add(1, {"kind": kind, "outcome": outcome})
+
+    def mailed(self, template: str, outcome: str) -> None:
+        """A mail sent, or an attempt failed (`sent`, `failed`): the mailer's."""
+        self._mails.add(1, {"template": template, "outcome": outcome})
 
     def _lag(self, _: CallbackOptions) -> Iterable[Observation]:
         return [
