@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from uuid import UUID
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
@@ -32,6 +33,12 @@ Outcome = Literal["applied", "duplicate", "ignored", "dead-lettered"]
 _TRACK = """
 INSERT INTO processed_events (consumer, event_id, topic, kafka_partition, kafka_offset)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1
+"""
+# The same for many events at once (a rebuild's batch): the ids of those not tracked before.
+_TRACK_MANY = """
+INSERT INTO processed_events (consumer, event_id, topic, kafka_partition, kafka_offset)
+SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+ON CONFLICT DO NOTHING RETURNING event_id
 """
 
 
@@ -77,6 +84,27 @@ class Consumer:
             _TRACK, self.name, envelope.id, record.topic, record.partition, record.offset
         )
         return bool(fresh)
+
+    async def track_many(
+        self, conn: asyncpg.Connection, tracked: Sequence[tuple[Envelope, ConsumerRecord]]
+    ) -> set[UUID]:
+        """The tracking rows of many events in one statement; the ids that were not there yet.
+        An id met twice is tracked at its first record, as one `track` after the other would."""
+        first: dict[UUID, ConsumerRecord] = {}
+        for envelope, record in tracked:
+            first.setdefault(envelope.id, record)
+        if not first:
+            return set()
+        records = list(first.values())
+        rows = await conn.fetch(
+            _TRACK_MANY,
+            self.name,
+            list(first),
+            [r.topic for r in records],
+            [r.partition for r in records],
+            [r.offset for r in records],
+        )
+        return {row["event_id"] for row in rows}
 
 
 @dataclass(frozen=True)

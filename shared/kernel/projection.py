@@ -5,9 +5,13 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
-from shared.kernel.consumer import Subscription
-from shared.kernel.envelope import MalformedEnvelope, unwrap
+from shared.contracts import DomainEvent, registered_types
+from shared.contracts.registry import upcaster_from
+from shared.contracts.upcasting import versions_of
+from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
 
 
 async def digest(pool: asyncpg.Pool, tables: Sequence[str]) -> str:
@@ -22,6 +26,24 @@ async def digest(pool: asyncpg.Pool, tables: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+# Events applied per transaction: several fetched batches, few commits, rows still in memory.
+EVENTS_PER_TRANSACTION = 10_000
+
+
+def written_types(consumer: Consumer) -> frozenset[bytes]:
+    """The `ce_type` headers of every version of the types the consumer handles: a record of
+    any other type is skipped before its payload is read."""
+    types = {m.cloud_type() for model in consumer.handlers for m in versions_of(model)}
+    types.update(consumer.types)
+    for written in registered_types():  # an upcaster may also rename a type
+        latest = written
+        while (step := upcaster_from(latest)) is not None:
+            latest = step.new.cloud_type()
+        if latest in consumer.types:
+            types.add(written)
+    return frozenset(t.encode() for t in types)
+
+
 async def rebuild(
     pool: asyncpg.Pool,
     projection: Subscription,
@@ -31,12 +53,12 @@ async def rebuild(
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Empty the read models and replay every event up to the log's end at the start."""
+    consumer = projection.consumer
     async with pool.acquire() as conn, conn.transaction():
         for table in projection.read_models:
             await conn.execute(f"DELETE FROM {table}")
-        await conn.execute(
-            "DELETE FROM processed_events WHERE consumer = $1", projection.consumer.name
-        )
+        await conn.execute("DELETE FROM processed_events WHERE consumer = $1", consumer.name)
+    wanted = written_types(consumer)
     # No consumer group: the reader is assigned every partition and commits nothing.
     reader = AIOKafkaConsumer(
         *topics,
@@ -60,22 +82,53 @@ async def rebuild(
         if progress:
             progress(seen, total)
         while [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
-            batches = await reader.getmany(*end.keys(), timeout_ms=1000)
-            # One transaction per batch, not per event: the service is stopped, and a rebuild
-            # cut short is run again from the start (it empties the read models first).
-            async with pool.acquire() as conn, conn.transaction():
+            chunk: list[ConsumerRecord] = []
+            while len(chunk) < EVENTS_PER_TRANSACTION:
+                batches = await reader.getmany(*end.keys(), timeout_ms=1000)
                 for tp, records in batches.items():
                     for record in records:
                         if record.offset >= end[tp]:
                             continue
                         seen += 1
-                        try:
-                            envelope = unwrap(record.headers, record.value)
-                            applied += await projection.consumer.apply_in(conn, envelope, record)
-                        except MalformedEnvelope:
-                            pass  # dead-lettered when it was first consumed
+                        if _header(record, "ce_type") in wanted:
+                            chunk.append(record)
+                if not [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
+                    break
+            applied += await _apply(pool, consumer, chunk)
             if progress:
                 progress(seen, total)
     finally:
         await reader.stop()
+    return applied
+
+
+def _header(record: ConsumerRecord, name: str) -> bytes | None:
+    return next((value for key, value in record.headers if key == name), None)
+
+
+async def _apply(pool: asyncpg.Pool, consumer: Consumer, records: Sequence[ConsumerRecord]) -> int:
+    """Records in log order, in one transaction: their tracking rows in one statement, then
+    each fresh event's effect, as `apply_in` one after the other would leave them.
+
+    The service is stopped, and a rebuild cut short is run again from the start (it empties
+    the read models first): its commits need not wait for the disk.
+    """
+    read: list[tuple[Envelope, ConsumerRecord, DomainEvent]] = []
+    for record in records:
+        try:
+            envelope = unwrap(record.headers, record.value)
+            read.append((envelope, record, envelope.event()))
+        except MalformedEnvelope:
+            pass  # dead-lettered when it was first consumed
+    if not read:
+        return 0
+    applied = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        fresh = await consumer.track_many(conn, [(e, r) for e, r, _ in read])
+        for envelope, _, event in read:
+            if envelope.id in fresh:
+                fresh.discard(envelope.id)  # a second record of the same event has no effect
+                await consumer.handlers[type(event)](conn, event, envelope)
+                applied += 1
     return applied
