@@ -20,72 +20,56 @@ from shared.contracts.committee import (
     ReviewerRecused,
     ReviewSubmitted,
 )
+from shared.kernel import writes
 from shared.kernel.consumer import Handler
 from shared.kernel.envelope import Envelope
 from shared.kernel.rows import as_json, plain
 
 READ_MODELS = ("committee_reviewers", "committee_sessions")
 
-_ASSIGNED = """
-INSERT INTO committee_reviewers (dossier_id, reviewer, reference, campaign_id, assigned_at)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dossier_id, reviewer) DO NOTHING
-"""
-_SET = "UPDATE committee_reviewers SET {} WHERE dossier_id = $1 AND reviewer = $2"
+_REVIEWERS, _SESSIONS = READ_MODELS
+
+
+def _seat(e: NoConflictDeclared | ReviewerRecused | ReviewSubmitted) -> dict[str, Any]:
+    return {"dossier_id": e.dossier_id, "reviewer": e.reviewer}
 
 
 async def on_assigned(conn: asyncpg.Connection, e: ReviewerAssigned, _: Envelope) -> None:
-    await conn.execute(
-        _ASSIGNED, e.dossier_id, e.reviewer, e.reference, e.campaign_id, e.assigned_at
-    )
+    fresh = {"reference": e.reference, "campaign_id": e.campaign_id, "assigned_at": e.assigned_at}
+    seat = {"dossier_id": e.dossier_id, "reviewer": e.reviewer}
+    await writes.upsert(conn, _REVIEWERS, seat, {}, on_insert=fresh)
 
 
 async def on_cleared(conn: asyncpg.Connection, e: NoConflictDeclared, _: Envelope) -> None:
-    await conn.execute(_SET.format("declared_at = $3"), e.dossier_id, e.reviewer, e.declared_at)
+    await writes.update(conn, _REVIEWERS, _seat(e), {"declared_at": e.declared_at})
 
 
 async def on_recused(conn: asyncpg.Connection, e: ReviewerRecused, _: Envelope) -> None:
-    await conn.execute(
-        _SET.format("recused_at = $3, conflict = $4"),
-        e.dossier_id,
-        e.reviewer,
-        e.recused_at,
-        e.conflict.value,
-    )
+    columns = {"recused_at": e.recused_at, "conflict": e.conflict.value}
+    await writes.update(conn, _REVIEWERS, _seat(e), columns)
 
 
 async def on_reviewed(conn: asyncpg.Connection, e: ReviewSubmitted, _: Envelope) -> None:
-    await conn.execute(
-        _SET.format("reviewed_at = $3, weighted_score = $4"),
-        e.dossier_id,
-        e.reviewer,
-        e.reviewed_at,
-        e.weighted_score,
-    )
+    columns = {"reviewed_at": e.reviewed_at, "weighted_score": e.weighted_score}
+    await writes.update(conn, _REVIEWERS, _seat(e), columns)
 
 
 async def on_session(conn: asyncpg.Connection, e: CommitteeSessionHeld, _: Envelope) -> None:
-    await conn.execute(
-        "INSERT INTO committee_sessions (session_id, campaign_id, title, held_at, dossiers, "
-        "members_present) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO NOTHING",
-        e.session_id,
-        e.campaign_id,
-        e.title,
-        e.held_at,
-        len(e.dossiers),
-        json.dumps(e.members_present),
-    )
+    held = {
+        "campaign_id": e.campaign_id,
+        "title": e.title,
+        "held_at": e.held_at,
+        "dossiers": len(e.dossiers),
+        "members_present": json.dumps(e.members_present),
+    }
+    await writes.upsert(conn, _SESSIONS, {"session_id": e.session_id}, {}, on_insert=held)
 
 
 async def on_session_decided(
     conn: asyncpg.Connection, e: CommitteeSessionDecided, _: Envelope
 ) -> None:
-    await conn.execute(
-        "UPDATE committee_sessions SET decided_at = $2, granted_total_eur = $3 "
-        "WHERE session_id = $1",
-        e.session_id,
-        e.decided_at,
-        e.granted_total_eur,
-    )
+    decided = {"decided_at": e.decided_at, "granted_total_eur": e.granted_total_eur}
+    await writes.update(conn, _SESSIONS, {"session_id": e.session_id}, decided)
 
 
 HANDLERS: dict[type[DomainEvent], Handler] = {

@@ -26,6 +26,7 @@ from shared.contracts.selection import (
     PrefectureOpinionRequested,
     SelectionDecided,
 )
+from shared.kernel import writes
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
 
@@ -41,16 +42,12 @@ class OfADossier(Protocol):
 
 async def _upsert(conn: asyncpg.Connection, e: OfADossier, **columns: Any) -> None:
     """Two topics, no order between them: each event fills only the columns it knows."""
-    names = list(columns)
-    places = ", ".join(f"${i}" for i in range(4, 4 + len(names)))
-    await conn.execute(
-        f"INSERT INTO selection_dossiers (dossier_id, reference, campaign_id, {', '.join(names)}) "
-        f"VALUES ($1, $2, $3, {places}) ON CONFLICT (dossier_id) DO UPDATE SET "
-        + ", ".join(f"{n} = excluded.{n}" for n in names),
-        e.dossier_id,
-        e.reference,
-        e.campaign_id,
-        *columns.values(),
+    await writes.upsert(
+        conn,
+        "selection_dossiers",
+        {"dossier_id": e.dossier_id},
+        columns,
+        on_insert={"reference": e.reference, "campaign_id": e.campaign_id},
     )
 
 
@@ -165,10 +162,8 @@ async def on_signature(conn: asyncpg.Connection, e: ConventionSignatureAdded, _:
         "signatory": e.signatory,
         "signed_at": e.signed_at.isoformat(),
     }
-    await conn.execute(
-        "UPDATE selection_dossiers SET signatures = signatures || $2::jsonb WHERE dossier_id = $1",
-        e.dossier_id,
-        json.dumps([signature]),
+    await writes.append(
+        conn, "selection_dossiers", {"dossier_id": e.dossier_id}, "signatures", [signature]
     )
 
 

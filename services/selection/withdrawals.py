@@ -11,11 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.contracts.applications import ApplicationWithdrawn, DossierClosedIncomplete
-
-_RECORD = """
-INSERT INTO withdrawals (dossier_id, withdrawn_at) VALUES ($1, $2)
-ON CONFLICT (dossier_id) DO NOTHING
-"""
+from shared.kernel import writes
 
 _WITHDRAWN = "SELECT EXISTS (SELECT 1 FROM withdrawals WHERE dossier_id = $1)"
 
@@ -29,7 +25,13 @@ async def record(
         if isinstance(withdrawn, ApplicationWithdrawn)
         else withdrawn.closed_at
     )
-    await conn.execute(_RECORD, withdrawn.dossier_id, at)
+    await writes.upsert(
+        conn,
+        "withdrawals",
+        {"dossier_id": withdrawn.dossier_id},
+        {},
+        on_insert={"withdrawn_at": at},
+    )
 
 
 async def withdrawn(conn: asyncpg.Connection, dossier_id: UUID) -> bool:

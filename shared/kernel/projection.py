@@ -1,17 +1,19 @@
 """Read models rebuilt from the log: drop them, replay the topics from offset 0, compare."""
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from shared.contracts import DomainEvent, registered_types
 from shared.contracts.registry import upcaster_from
 from shared.contracts.upcasting import versions_of
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
+from shared.kernel.writes import Folding
 
 
 async def digest(pool: asyncpg.Pool, tables: Sequence[str]) -> str:
@@ -59,31 +61,18 @@ async def rebuild(
             await conn.execute(f"DELETE FROM {table}")
         await conn.execute("DELETE FROM processed_events WHERE consumer = $1", consumer.name)
     wanted = written_types(consumer)
-    # No consumer group: the reader is assigned every partition and commits nothing.
-    reader = AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        group_id=None,
-        auto_offset_reset="earliest",
-    )
-    await reader.start()
-    applied = 0
-    try:
-        partitions = sorted(reader.assignment())
-        await reader.seek_to_beginning(*partitions)
-        end = {
-            tp: offset
-            for tp, offset in (await reader.end_offsets(partitions)).items()
-            if offset > 0
-        }
+    applied = seen = 0
+    async with from_the_start(bootstrap, topics) as (reader, end):
         total = sum(end.values())
-        seen = 0
+
+        async def behind() -> bool:
+            return any([await reader.position(tp) < offset for tp, offset in end.items()])
+
         if progress:
             progress(seen, total)
-        while [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
-            chunk: list[ConsumerRecord] = []
-            while len(chunk) < EVENTS_PER_TRANSACTION:
+        while await behind():
+            chunk: list[ConsumerRecord] = []  # several fetched batches, one transaction
+            while len(chunk) < EVENTS_PER_TRANSACTION and await behind():
                 batches = await reader.getmany(*end.keys(), timeout_ms=1000)
                 for tp, records in batches.items():
                     for record in records:
@@ -92,14 +81,33 @@ async def rebuild(
                         seen += 1
                         if _header(record, "ce_type") in wanted:
                             chunk.append(record)
-                if not [tp for tp, offset in end.items() if await reader.position(tp) < offset]:
-                    break
             applied += await _apply(pool, consumer, chunk)
             if progress:
                 progress(seen, total)
+    return applied
+
+
+@asynccontextmanager
+async def from_the_start(
+    bootstrap: str, topics: Sequence[str]
+) -> AsyncIterator[tuple[AIOKafkaConsumer, dict[TopicPartition, int]]]:
+    """A reader of the topics at offset 0, and where each of their partitions ends now (those
+    holding records). No consumer group: it is assigned every partition and commits nothing."""
+    reader = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await reader.start()
+    try:
+        partitions = sorted(reader.assignment())
+        await reader.seek_to_beginning(*partitions)
+        ends = await reader.end_offsets(partitions)
+        yield reader, {tp: offset for tp, offset in ends.items() if offset > 0}
     finally:
         await reader.stop()
-    return applied
 
 
 def _header(record: ConsumerRecord, name: str) -> bytes | None:
@@ -110,6 +118,7 @@ async def _apply(pool: asyncpg.Pool, consumer: Consumer, records: Sequence[Consu
     """Records in log order, in one transaction: their tracking rows in one statement, then
     each fresh event's effect, as `apply_in` one after the other would leave them.
 
+    The handlers' row writes (`shared.kernel.writes`) are merged per row and written in bulk.
     The service is stopped, and a rebuild cut short is run again from the start (it empties
     the read models first): its commits need not wait for the disk.
     """
@@ -126,9 +135,11 @@ async def _apply(pool: asyncpg.Pool, consumer: Consumer, records: Sequence[Consu
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL synchronous_commit = off")
         fresh = await consumer.track_many(conn, [(e, r) for e, r, _ in read])
+        folding = Folding(conn)  # the handlers' row writes merged, written in bulk at the end
         for envelope, _, event in read:
             if envelope.id in fresh:
                 fresh.discard(envelope.id)  # a second record of the same event has no effect
-                await consumer.handlers[type(event)](conn, event, envelope)
+                await consumer.handlers[type(event)](folding, event, envelope)
                 applied += 1
+        await folding.flush()
     return applied
