@@ -99,7 +99,7 @@ def events_of(dossier_id: UUID, rng: random.Random) -> list[Callable[[], DomainE
         ),
         lambda: OpinionOverdue(**same, departement="59", due_at=when(), recorded_at=when()),
         lambda: ConventionOverdue(
-            **same, unsigned=[Party.president], due_at=when(), recorded_at=when()
+            **same, unsigned=[list(Party)[-1]], due_at=when(), recorded_at=when()
         ),
         lambda: ReviewerAssigned(
             **same, reviewer=reviewer(), assigned_by="instructor:x", assigned_at=when()
