@@ -4,7 +4,6 @@ Exits 1 only when a case could not run; a figure, however low, is never a failur
 """
 
 import argparse
-import asyncio
 import importlib
 import logging
 import sys
@@ -12,6 +11,8 @@ import tempfile
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+
+import uvloop
 
 from bench import machine, results
 from bench.context import FULL, QUICK, Bench
@@ -108,4 +109,4 @@ async def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    sys.exit(asyncio.run(main(sys.argv[1:])))
+    sys.exit(uvloop.run(main(sys.argv[1:])))

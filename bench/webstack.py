@@ -81,6 +81,9 @@ def main() -> None:
         port=port,
         log_level="info",
         timeout_graceful_shutdown=20,
+        # Named, not "auto": without them uvicorn would fall back to asyncio and h11 silently.
+        loop="uvloop",
+        http="httptools",
     )
 
 

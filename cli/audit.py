@@ -1,7 +1,6 @@
 """`aap audit`: replay a dossier from the event stores, travel in time, verify every chain,
 bundles."""
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -12,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 import typer
+import uvloop
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -137,7 +137,7 @@ def show(
             )
             return events, audit.as_of(events, instant, envelope)
 
-    events, state = asyncio.run(run())
+    events, state = uvloop.run(run())
     if not events:
         err.print(
             f"no event of dossier {dossier} in the stores"
@@ -217,7 +217,7 @@ def verify(service: str = typer.Option("", help="one service (default: all four)
                     )
         return breaks
 
-    breaks = asyncio.run(run())
+    breaks = uvloop.run(run())
     _print_breaks(breaks)
     if breaks:
         err.print(
@@ -241,7 +241,7 @@ def export(
         async with _stores(settings, SERVICES) as pools:
             return await audit.history(pools, dossier, at)
 
-    events = asyncio.run(run())
+    events = uvloop.run(run())
     if not events:
         err.print(f"no event of dossier {dossier} in the stores")
         raise typer.Exit(1)

@@ -4,7 +4,6 @@ Runs beside the services, on applications' database (the service's relay publish
 imports). DS is reached with `AAP_DS_URL` and `AAP_DS_READ_TOKEN` (docs/ds-bridge.md).
 """
 
-import asyncio
 import importlib
 import json
 from collections.abc import Callable, Coroutine
@@ -12,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+import uvloop
 from rich.console import Console
 from rich.table import Table
 
@@ -35,7 +35,7 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """The command's work; DS's refusals and absences said in a line, exit code 1."""
     bridge = _bridge()
     try:
-        return asyncio.run(work())
+        return uvloop.run(work())
     except (bridge.DsError, bridge.ImportRunning, bridge.MappingFileError) as error:
         err.print(f"[red]{type(error).__name__}[/]: {error}")
         raise typer.Exit(1) from None

@@ -1,7 +1,6 @@
 """`aap habilitations`: who aap lets act as what in the console (agents, by e-mail); applicants
 need none (their SIREN comes from the SIRET their identity provider gives)."""
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -9,6 +8,7 @@ from typing import TypeVar
 
 import asyncpg
 import typer
+import uvloop
 from rich.console import Console
 from rich.table import Table
 
@@ -35,7 +35,7 @@ def _with_db(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         finally:
             await conn.close()
 
-    return asyncio.run(run())
+    return uvloop.run(run())
 
 
 def _refused(error: ValueError) -> None:

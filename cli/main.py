@@ -1,12 +1,12 @@
 """`aap`: run a service, set up topics and databases, rebuild read models, mint tokens, demo."""
 
-import asyncio
 import importlib
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import typer
+import uvloop
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn, Task
@@ -63,6 +63,9 @@ def serve(
         port=port or SERVED[service],
         log_level="info",
         timeout_graceful_shutdown=20,
+        # Named, not "auto": without them uvicorn would fall back to asyncio and h11 silently.
+        loop="uvloop",
+        http="httptools",
     )
 
 
@@ -77,7 +80,7 @@ def setup() -> None:
             await db.provision(settings, name, _service(name).spec().schema_sql)
         await db.provision(settings, "console", _service("console").schema())
 
-    asyncio.run(run())
+    uvloop.run(run())
     console.print(f"topics and databases ready ({', '.join(SERVED)})")
 
 
@@ -107,7 +110,7 @@ def rebuild(service: str) -> None:
         finally:
             await pool.close()
 
-    if not asyncio.run(run()):
+    if not uvloop.run(run()):
         raise typer.Exit(1)
 
 

@@ -90,8 +90,13 @@ class Session:
             if isinstance(error, Exception):
                 raise NotHandedOver(f"{type(error).__name__}: {error}") from error
             raise
+        # aiosmtplib drops what comes unasked: the answer is asked for before the final line
+        # goes out (as its execute_command marks it before a command), since the read below
+        # starts a loop turn later, and uvloop may hand the answer over first (the session then
+        # waited its whole timeout for an answer it had dropped).
+        protocol._response_pending = True
         protocol.write(b".\r\n")
-        # The server's answer is awaited from now on (aiosmtplib drops what comes unasked)...
+        # The server's answer is awaited from now on...
         answering = asyncio.ensure_future(protocol.read_response(timeout=TIMEOUT_SECONDS))
         try:
             await record.seal()  # ...and the record's COMMIT is written now, with the dot

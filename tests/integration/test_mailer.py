@@ -1,7 +1,9 @@
 """The mailer against the real PostgreSQL and an SMTP server: parties become To and Cc, and a
 server that is down delays mail without losing it."""
 
+import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -11,9 +13,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+import uvloop
 from aiosmtpd.controller import Controller
 
 from services.notifications import consumers, mailer, main
+from services.notifications.smtp import TIMEOUT_SECONDS, Session
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, Dossier, DossierClosedIncomplete
 from shared.contracts.notifications import NotificationFailed, NotificationSent
@@ -210,3 +214,32 @@ async def test_a_mail_server_that_is_down_delays_the_mail_says_so_once_and_loses
         )
     [(_, mail)] = await sent(rt, collector, submitted.reference, 1)
     assert mail["X-AAP-Template"] == "acknowledgement"
+
+
+class BusyRecord:
+    """A hand-over record whose commit leaves while the loop is busy elsewhere, as in a service
+    that has other work ready: the server's answer is in before the read of it starts."""
+
+    async def prepare(self) -> None:
+        pass
+
+    async def seal(self) -> None:
+        time.sleep(0.005)  # noqa: ASYNC251  # the loop kept busy, on purpose
+
+
+def test_the_servers_answer_to_the_final_line_is_read_on_uvloop(settings: Settings, smtp: Smtp):
+    # given a session on uvloop, the services' loop, whose record commits while busy
+    collector, port = smtp
+    local = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    subject = secrets.token_hex(4)
+
+    async def hand_over() -> None:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "aap@mildeca.example.fr", MAIRE, subject
+        mail.set_content("Accusé de réception")
+        async with Session(local) as session:
+            # when a mail is handed over, then the server's 250 is read, not waited for in vain
+            await asyncio.wait_for(session.hand_over(mail, BusyRecord()), TIMEOUT_SECONDS / 2)
+
+    uvloop.run(hand_over())
+    assert [m["Subject"] for _, m in collector.received].count(subject) == 1
