@@ -64,6 +64,10 @@ FIELDS: dict[str, str] = {
     ),
     "due_in_the_past": "Le délai doit être dans le futur : choisissez une date à venir.",
     "event_too_large": "Ce que vous envoyez est trop long pour être enregistré.",
+    "event_unencodable": (
+        "Ce que vous envoyez ne peut pas être enregistré : un nombre y est trop grand, "
+        "écrivez-le comme un texte."
+    ),
     "draft_too_large": "Ce brouillon est trop long pour être enregistré.",
     "siren_not_yours": "Un brouillon s'écrit pour le SIREN de votre collectivité.",
     # regional dotations (docs/dotations.md)

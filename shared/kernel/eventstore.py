@@ -6,7 +6,6 @@ place in the chain and who acted (CloudEvents extensions `aap*`), so that a read
 log alone can check the chain and replay a dossier.
 """
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import orjson
 
 from shared.contracts import DomainEvent, read_event
 from shared.kernel import hashchain
@@ -27,20 +27,39 @@ from shared.language.errors import Invalid
 MAX_EVENT_BYTES = 512_000
 
 
-def _publishable(event: DomainEvent, payload: str) -> None:
-    size = len(payload.encode())
-    if size > MAX_EVENT_BYTES:
+def _encoded(event: DomainEvent) -> tuple[dict[str, Any], bytes]:
+    """The event's JSON document and its bytes, stored and published as they are; refused
+    when they could not be published, or not read back as written."""
+    data = event.model_dump(mode="json")
+    try:
+        value = orjson.dumps(data)
+    except orjson.JSONEncodeError as error:
+        # An integer beyond 64 bits (orjson writes none, and would read one back as a float),
+        # or a document nested deeper than orjson goes (254 levels).
+        raise Invalid(
+            [
+                {
+                    "field": "body",
+                    "type": "event_unencodable",
+                    "reason": f"what this command records ({event.name}) cannot be published "
+                    f"as JSON ({error}): an integer beyond 64 bits is written as text",
+                    "context": {},
+                }
+            ]
+        ) from error
+    if len(value) > MAX_EVENT_BYTES:
         raise Invalid(
             [
                 {
                     "field": "body",
                     "type": "event_too_large",
-                    "reason": f"what this command records ({event.name}) would be {size} bytes: "
-                    f"at most {MAX_EVENT_BYTES} bytes are published as one event",
+                    "reason": f"what this command records ({event.name}) would be {len(value)} "
+                    f"bytes: at most {MAX_EVENT_BYTES} bytes are published as one event",
                     "context": {"max_bytes": MAX_EVENT_BYTES},
                 }
             ]
         )
+    return data, value
 
 
 class Appended:
@@ -175,15 +194,13 @@ class EventStore:
         occurred_at = now.astimezone(UTC)
         meta = dict(metadata or {})
         stored: list[StoredEvent] = []
-        payloads: list[str] = []
+        payloads: list[str] = []  # each event's value, as text for its JSONB column
         outbox: list[tuple[str, str, bytes]] = []  # key, headers, value
         for offset, event in enumerate(events, start=1):
             version = expected_version + offset
             event_id = uuid4()
-            data = event.model_dump(mode="json")
-            payload = json.dumps(data)
-            _publishable(event, payload)
-            payloads.append(payload)
+            data, value = _encoded(event)
+            payloads.append(value.decode())
             digest = hashchain.link(
                 prev_hash,
                 stream_id=stream_id,
@@ -202,8 +219,9 @@ class EventStore:
                 source=self.source,
                 time=occurred_at,
                 extensions={**trace_headers(), **(headers or {}), **chain},
+                data=data,
             )
-            outbox.append((str(event.dossier_id), json.dumps(envelope.headers()), envelope.value()))
+            outbox.append((str(event.dossier_id), orjson.dumps(envelope.headers()).decode(), value))
             stored.append(
                 StoredEvent(
                     stream_id,
@@ -225,7 +243,7 @@ class EventStore:
                 _APPEND_NEW if new_stream else _APPEND_AFTER,
                 stream_id,
                 occurred_at,
-                json.dumps(meta),
+                orjson.dumps(meta).decode(),
                 [s.version for s in stored],
                 [s.event_id for s in stored],
                 [s.event_type for s in stored],
@@ -282,8 +300,8 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
         event_id=row["event_id"],
         event_type=row["event_type"],
         occurred_at=row["occurred_at"],
-        data=json.loads(row["data"]),
-        metadata=json.loads(row["metadata"]),
+        data=orjson.loads(row["data"]),
+        metadata=orjson.loads(row["metadata"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )

@@ -16,13 +16,13 @@ poll.
 """
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
@@ -168,7 +168,7 @@ class OutboxRelay:
                 r["tx"],
                 r["topic"],
                 r["key"],
-                json.loads(r["headers"]),
+                orjson.loads(r["headers"]),
                 bytes(r["value"]),
             )
             for r in records

@@ -1,5 +1,6 @@
 """The event store on the real PostgreSQL: streams, concurrency, hash chain, append-only."""
 
+import json
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -107,25 +108,67 @@ async def test_an_append_outside_a_transaction_is_refused(kernel_pool, store):
             )
 
 
-async def test_an_event_kafka_could_not_carry_is_refused_and_nothing_is_stored(kernel_pool, store):
-    # given an event larger than one Kafka record: the relay could never publish it, and every
-    # later event of the service would wait behind it in the outbox
+@pytest.mark.parametrize(
+    "content, refusal",
+    [
+        # larger than one Kafka record: the relay could never publish it, and every later
+        # event of the service would wait behind it in the outbox
+        ({"summary": "x" * (MAX_EVENT_BYTES + 1)}, "event_too_large"),
+        # an integer beyond 64 bits: orjson writes none, and reads one back as a float, which
+        # would change the event and break its hash
+        ({"habitants": 2**64}, "event_unencodable"),
+    ],
+)
+async def test_an_event_kafka_could_not_carry_is_refused_and_nothing_is_stored(
+    kernel_pool, store, content, refusal
+):
+    # given an event that could not be published as it was written
     dossier = uuid4()
-    huge = DraftSaved(
-        dossier_id=dossier,
-        campaign_id="demo",
-        siren="213186091",
-        content={"summary": "x" * (MAX_EVENT_BYTES + 1)},
-        saved_at=NOW,
+    event = DraftSaved(
+        dossier_id=dossier, campaign_id="demo", siren="213186091", content=content, saved_at=NOW
     )
     # when it is appended, then it is refused naming why, and neither it nor its outbox row is kept
     with pytest.raises(Invalid) as refused:
         async with kernel_pool.acquire() as conn, conn.transaction():
-            await store.append(conn, str(dossier), 0, [huge], prev_hash=hashchain.GENESIS, now=NOW)
-    assert refused.value.errors[0]["type"] == "event_too_large"
+            await store.append(conn, str(dossier), 0, [event], prev_hash=hashchain.GENESIS, now=NOW)
+    assert refused.value.errors[0]["type"] == refusal
     async with kernel_pool.acquire() as conn:
         assert await store.load(conn, str(dossier)) == []
         outbox = await conn.fetchval(
             "SELECT count(*) FROM outbox WHERE headers->>'ce_subject' = $1", str(dossier)
         )
     assert outbox == 0
+
+
+async def test_an_event_reads_back_from_the_store_and_the_outbox_as_it_was_hashed(
+    kernel_pool, store
+):
+    # given an event whose JSON has what encoders write differently: escapes, separators, floats
+    dossier = uuid4()
+    content = {"nom": 'Alès\u2028«x»\x01"\\', "part": 1e-05, "n": [2**63 - 1, None, True]}
+    draft = DraftSaved(
+        dossier_id=dossier, campaign_id="demo", siren="213186091", content=content, saved_at=NOW
+    )
+    async with kernel_pool.acquire() as conn, conn.transaction():
+        [appended] = await store.append(
+            conn, str(dossier), 0, [draft], prev_hash=hashchain.GENESIS, now=NOW
+        )
+    # when it is read back from the store and from its outbox row
+    async with kernel_pool.acquire() as conn:
+        [loaded] = await store.load(conn, str(dossier))
+        value = await conn.fetchval(
+            "SELECT value FROM outbox WHERE headers->>'ce_subject' = $1", str(dossier)
+        )
+    # then both are the document that was hashed, and its hash still links
+    assert loaded.data == appended.data == json.loads(value)
+    assert loaded.data["content"] == content
+    assert hashchain.matches(
+        loaded.hash,
+        hashchain.GENESIS,
+        stream_id=str(dossier),
+        version=1,
+        event_id=str(loaded.event_id),
+        event_type=loaded.event_type,
+        occurred_at=loaded.occurred_at.isoformat(),
+        data=loaded.data,
+    )
