@@ -8,7 +8,15 @@ from jinja2 import Environment, Undefined
 
 from services.console import forms
 from shared.language.attachments import ACCEPTED
-from shared.language.french import DOSSIER_FIELDS, OPINIONS, SIDES, date, date_and_time, euros
+from shared.language.french import (
+    BUDGET_CATEGORIES,
+    DOSSIER_FIELDS,
+    OPINIONS,
+    SIDES,
+    date,
+    date_and_time,
+    euros,
+)
 
 ROLES = {
     "applicant": "Collectivité porteuse",
@@ -94,15 +102,7 @@ OBJECTIVES = {
     "reclaim_public_space": "Reconquérir l'espace public aux points de deal",
 }
 
-CATEGORIES = {
-    "actions": "Actions",
-    "personnel": "Personnel dédié au projet",
-    "training": "Formation",
-    "communication": "Communication",
-    "equipment": "Équipement",
-    "evaluation": "Évaluation",
-    "structure_operation": "Fonctionnement de structure",
-}
+CATEGORIES = BUDGET_CATEGORIES
 
 # Where a committee member stands on a dossier they review (label, DSFR badge variant).
 REVIEW_STATUSES: dict[str, tuple[str, str]] = {

@@ -27,6 +27,18 @@ MONTHS = (
 
 OPINIONS = {"favorable": "favorable", "reserved": "réservé", "unfavorable": "défavorable"}
 
+# A budget line's category (shared.contracts.applications.BudgetCategory), as the call's budget
+# form names it: the console's dossier page and the convention's budget annex.
+BUDGET_CATEGORIES = {
+    "actions": "Actions",
+    "personnel": "Personnel dédié au projet",
+    "training": "Formation",
+    "communication": "Communication",
+    "equipment": "Équipement",
+    "evaluation": "Évaluation",
+    "structure_operation": "Fonctionnement de structure",
+}
+
 SIGNING_PARTIES = {
     "collectivite": "la collectivité",
     "prefecture": "la préfecture",

@@ -97,7 +97,8 @@ def test_the_convention_shows_each_partys_signature_with_its_time(rendered):
 def test_the_convention_annexes_the_budget_as_filed_and_the_payment_plan(rendered):
     said = text(rendered["convention"])
     assert "Annexe 1 — Budget prévisionnel" in said
-    assert "Coordinatrice du plan (CDD 3 ans) 42 000,00 €" in said
+    assert "Personnel dédié au projet — Coordinatrice du plan (CDD 3 ans) 42 000,00 €" in said
+    assert "Évaluation — Évaluation par un laboratoire" in said  # each line's category, in French
     assert "Coût total du projet 190 000,00 €" in said
     assert "Annexe 2 — Échéancier des versements" in said
     # the campaign's shares of the grant, to the cent: 50 %, 30 %, then the balance

@@ -14,7 +14,14 @@ import jinja2
 from weasyprint import CSS, HTML, Attachment
 
 from services.notifications.documents.dossier import Attested
-from shared.language.french import DUE_ON, SIGNING_PARTIES, date, date_and_time, euros
+from shared.language.french import (
+    BUDGET_CATEGORIES,
+    DUE_ON,
+    SIGNING_PARTIES,
+    date,
+    date_and_time,
+    euros,
+)
 
 PDF_VARIANT = "pdf/a-3b"
 
@@ -35,7 +42,7 @@ def _templates() -> jinja2.Environment:
         percent=_percent,
         points=lambda score: f"{score:.2f}".replace(".", ","),
     )
-    env.globals.update(due_on=DUE_ON, parties=SIGNING_PARTIES)
+    env.globals.update(due_on=DUE_ON, parties=SIGNING_PARTIES, categories=BUDGET_CATEGORIES)
     return env
 
 
