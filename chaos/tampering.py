@@ -83,21 +83,7 @@ def head_of(stream: Stream) -> tuple[str, str]:
 
 def rehashed(event: AuditEvent, prev_hash: str) -> AuditEvent:
     """The event chained again after `prev_hash`, as an attacker who knows the scheme would."""
-    return replace(
-        event,
-        prev_hash=prev_hash,
-        hash=hashchain.link(
-            prev_hash,
-            stream_id=event.stream_id,
-            version=event.version,
-            event_id=str(event.event_id),
-            event_type=event.cloud_type,
-            occurred_at=event.occurred_at.astimezone(UTC).isoformat(),
-            data=event.data,
-            actor=event.actor,
-            causation_id=event.causation_id,
-        ),
-    )
+    return replace(event, prev_hash=prev_hash, hash=hashchain.link(prev_hash, **event.content()))
 
 
 def _texts(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

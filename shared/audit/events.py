@@ -36,20 +36,22 @@ class AuditEvent:
     prev_hash: str
     hash: str
 
+    def content(self) -> dict[str, Any]:
+        """What the event's hash covers, besides the previous hash (shared.kernel.hashchain)."""
+        return {
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "event_id": str(self.event_id),
+            "event_type": self.cloud_type,
+            "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
+            "data": self.data,
+            "actor": self.actor,
+            "causation_id": self.causation_id,
+        }
+
     def links(self) -> bool:
         """Whether the event's hash is still the link of its content and previous hash."""
-        return hashchain.matches(
-            self.hash,
-            self.prev_hash,
-            stream_id=self.stream_id,
-            version=self.version,
-            event_id=str(self.event_id),
-            event_type=self.cloud_type,
-            occurred_at=self.occurred_at.astimezone(UTC).isoformat(),
-            data=self.data,
-            actor=self.actor,
-            causation_id=self.causation_id,
-        )
+        return hashchain.matches(self.hash, self.prev_hash, **self.content())
 
     def written_as(self, versions: Iterable[int]) -> int | None:
         """The version, among `versions`, whose link the event's hash is (an event moved)."""
