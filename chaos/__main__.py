@@ -1,17 +1,19 @@
-"""`python -m chaos [--quick] [--out chaos/results]`: run the scenarios, write their figures
-(JSON and Markdown, with the machine's description) and exit 1 when an invariant breaks.
+"""`python -m chaos [--quick] [--out chaos/results]`: run the scenarios (tampering with the
+stores, chaos/tampering.py; faults under load, chaos/faults.py), write their figures (JSON and
+Markdown, with the machine's description) and exit 1 when an invariant breaks.
 These are correctness checks, never timings."""
 
 import argparse
 import asyncio
 import json
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.machine import describe
-from chaos import tampering
+from chaos import faults, tampering
 from shared.kernel.settings import Settings
 
 SIZES = {  # dossiers, mutations, of which through PostgreSQL
@@ -48,8 +50,83 @@ def markdown(run: dict[str, Any]) -> str:
     lines += ["", f"Invariant: {t['invariant']} — **{'holds' if t['holds'] else 'BROKEN'}**."]
     if t["undetected"]:
         lines += ["", "Undetected: " + "; ".join(t["undetected"])]
+    if "faults" in run["scenarios"]:
+        lines += faults_markdown(run["scenarios"]["faults"])
     lines += ["", "## Machine", ""] + [f"- {k}: {v}" for k, v in run["machine"].items()]
     return "\n".join(lines) + "\n"
+
+
+def faults_markdown(f: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Faults under load",
+        "",
+        "Dossiers' lives driven over HTTP (filed, checked, the préfecture's opinion; some also "
+        "assessed, selected and signed, which commits their funds), each command with its "
+        "Idempotency-Key and sent again while unanswered, on a platform of the suite's own "
+        "(its own PostgreSQL, Kafka, mail server; the services as processes). Once it settled: "
+        "every event committed in each service's PostgreSQL compared with its topic on Kafka, "
+        "each dossier's order on the topic, the effects and mails each dossier had.",
+        "",
+        "| scenario | lives | commands sent / acknowledged | retries | events (PG) | missing "
+        "from Kafka | never committed | published twice | order violations | effects twice | "
+        "mails expected / received / doubled | recovery |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in f["scenarios"]:
+        bus, e = s["bus"].values(), s["effects"]
+        twice = e["events_had_twice"] + e["grants_counted_twice"] + e["mails_queued_twice"]
+        lines.append(
+            f"| {s['name']} | {s['lives']} | {s['commands_sent']} / "
+            f"{s['commands_acknowledged']} | {sum(s['retries'].values())} | "
+            f"{sum(b['in_postgresql'] for b in bus)} | "
+            f"{sum(b['missing_from_kafka'] for b in bus)} | "
+            f"{sum(b['never_committed'] for b in bus)} | "
+            f"{sum(b['published_twice'] for b in bus)} | "
+            f"{sum(b['order_violations'] for b in bus)} | "
+            f"{twice} | "
+            f"{s['mails']['expected']} / {s['mails']['received']} / {s['mails']['doubled']} | "
+            f"{recovery(s['fault'])} |"
+        )
+    lines += ["", "Per service, at the end (all lives):", ""]
+    lines += [
+        "| service | events (PG) | on Kafka | distinct | missing | never committed | order "
+        "violations | dead letters |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, b in f["all_lives"]["bus"].items():
+        lines.append(
+            f"| {name} | {b['in_postgresql']} | {b['on_kafka']} | {b['on_kafka_distinct']} | "
+            f"{b['missing_from_kafka']} | {b['never_committed']} | {b['order_violations']} | "
+            f"{b['dead_letters']} |"
+        )
+    e = f["all_lives"]["effects"]
+    lines += [
+        "",
+        f"Granted in decisions {e['granted_in_decisions_eur']} EUR, in selection's envelope "
+        f"{e['granted_in_selection_envelope_eur']} EUR, committed in payments "
+        f"{e['committed_in_payments_eur']} EUR; {e['events_in_audit_trail']} events in the "
+        f"auditors' trail, {e['events_missing_from_audit_trail']} missing.",
+        "",
+        f"Invariant: every figure above that counts a loss, a double or a disorder is 0 — "
+        f"**{'holds' if f['holds'] else 'BROKEN'}**.",
+    ]
+    if f["broken"]:
+        lines += ["", "Broken: " + "; ".join(f["broken"])]
+    return lines
+
+
+def recovery(fault: dict[str, Any]) -> str:
+    if "kills" in fault:
+        times = [k["ready_again_s"] for k in fault["kills"]]
+        return f"ready again {min(times)}–{max(times)} s after each kill"
+    if "services_ready_again_s" in fault:
+        return (
+            f"down {fault['down_s']} s; services ready {fault['services_ready_again_s']} s "
+            f"after its start, first command acknowledged after "
+            f"{fault['first_command_acknowledged_after_s']} s"
+        )
+    return f"down {fault['down_s']} s; first mail {fault['first_mail_after_s']} s after"
 
 
 async def measure(size: str) -> dict[str, Any]:
@@ -61,6 +138,8 @@ async def measure(size: str) -> dict[str, Any]:
             settings, dossiers=dossiers, mutations=mutations, stored=stored
         )
     }
+    with tempfile.TemporaryDirectory(prefix="aap-chaos-") as root:
+        scenarios["faults"] = await faults.run(Path(root), size)
     return {
         "size": size,
         "at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -48,6 +48,8 @@ class Lab:
     pg_port: int
     kafka_port: int
     controller_port: int
+    smtp: Controller
+    mail_is_up: bool = True
     services: dict[str, Service] = field(default_factory=dict)
 
     def _environment(self) -> dict[str, str]:
@@ -96,6 +98,16 @@ class Lab:
     async def connect(self, service: str) -> asyncpg.Connection:
         return await asyncpg.connect(self.settings.admin_dsn(service))
 
+    def mail_down(self) -> None:
+        """The mail server stops: connections to its port are refused until `mail_up`."""
+        self.smtp.stop()
+        self.mail_is_up = False
+
+    def mail_up(self) -> None:
+        self.smtp = Controller(self.smtp.handler, hostname="127.0.0.1", port=self.mail.port)
+        self.smtp.start()
+        self.mail_is_up = True
+
     def message_ids(self) -> Counter[str]:
         return Counter(str(m["Message-ID"]) for m in self.mail.messages())
 
@@ -104,8 +116,9 @@ class Lab:
 
 
 @asynccontextmanager
-async def lab(root: Path) -> AsyncIterator[Lab]:
-    """The lab's servers started, then its services ready; everything stopped at the end."""
+async def lab(root: Path, mail: object | None = None) -> AsyncIterator[Lab]:
+    """The lab's servers started, then its services ready; everything stopped at the end.
+    Mails go to a Maildir in the lab's folder, or to the aiosmtpd handler `mail` when given."""
     (root / "logs").mkdir(parents=True)
     pg_port, kafka_port, controller_port, mail_port = (quiet_port() for _ in range(4))
     private, public = generate_keypair()
@@ -121,10 +134,17 @@ async def lab(root: Path) -> AsyncIterator[Lab]:
         jwt_public_key=public,
         jwt_private_key_file=str(root / "private.pem"),
     )
-    controller = Controller(Mailbox(root / "Maildir"), hostname="127.0.0.1", port=mail_port)
+    handler = mail if mail is not None else Mailbox(root / "Maildir")
+    controller = Controller(handler, hostname="127.0.0.1", port=mail_port)
     controller.start()
     the_lab = Lab(
-        root, settings, MailSink(root / "Maildir", mail_port), pg_port, kafka_port, controller_port
+        root,
+        settings,
+        MailSink(root / "Maildir", mail_port),
+        pg_port,
+        kafka_port,
+        controller_port,
+        controller,
     )
     try:
         await the_lab.server("postgres", "start")
@@ -138,7 +158,8 @@ async def lab(root: Path) -> AsyncIterator[Lab]:
             if service.process.poll() is None:
                 service.process.kill()
                 service.process.wait()
-        controller.stop()
+        if the_lab.mail_is_up:
+            the_lab.smtp.stop()
         for script in ("kafka", "postgres"):  # their data lives in the lab's folder
             try:
                 await the_lab.server(script, "stop")
