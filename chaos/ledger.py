@@ -77,16 +77,20 @@ async def stored(lab: Lab, service: str) -> list[Stored]:
     return out
 
 
-async def published(lab: Lab, topic: str) -> list[tuple[int, str]]:
-    """(partition, ce_id) of every record of the topic, in each partition's order."""
+async def existing_topics(lab: Lab) -> set[str]:
     probe = AIOKafkaConsumer(bootstrap_servers=lab.settings.kafka_bootstrap, group_id=None)
     await probe.start()
     try:
-        exists = topic in await probe.topics()  # (a dead-letter topic nobody wrote to: no)
+        return set(await probe.topics())
     finally:
         await probe.stop()
+
+
+async def published(lab: Lab, topic: str, existing: set[str]) -> list[tuple[int, str]]:
+    """(partition, ce_id) of every record of the topic, in each partition's order (none for a
+    topic not in `existing`: a dead-letter topic nobody wrote to)."""
     out: list[tuple[int, str]] = []
-    if not exists:
+    if topic not in existing:
         return out
     reader = AIOKafkaConsumer(
         topic,
@@ -129,10 +133,10 @@ def order_violations(records: list[tuple[int, str]], versions: dict[str, tuple[s
     return violations
 
 
-async def bus(lab: Lab, service: str, events: list[Stored]) -> dict[str, Any]:
-    topic = topics.events_topic(lab.settings.topic_prefix, service)
-    records = await published(lab, topic)
-    dead = await published(lab, topics.dead_letter_topic(lab.settings.topic_prefix, service))
+async def bus(lab: Lab, service: str, events: list[Stored], existing: set[str]) -> dict[str, Any]:
+    prefix = lab.settings.topic_prefix
+    records = await published(lab, topics.events_topic(prefix, service), existing)
+    dead = await published(lab, topics.dead_letter_topic(prefix, service), existing)
     ids = {e.event_id for e in events}
     on_kafka = {event_id for _, event_id in records}
     versions = {e.event_id: (e.stream_id, e.version) for e in events}
@@ -241,7 +245,10 @@ async def ledger(
     lab: Lab, lives: list[Life], sink: Mails, expected: dict[str, Counter[str]]
 ) -> dict[str, Any]:
     events = {service: await stored(lab, service) for service in SERVICES}
-    per_service = {service: await bus(lab, service, events[service]) for service in SERVICES}
+    existing = await existing_topics(lab)
+    per_service = {
+        service: await bus(lab, service, events[service], existing) for service in SERVICES
+    }
     return {
         "bus": per_service,
         "effects": await effects(lab, events, lives),
