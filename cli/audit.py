@@ -26,9 +26,10 @@ from rich.table import Table
 
 from shared import audit
 from shared.audit import AuditEvent, Break
-from shared.audit.events import SERVICES
+from shared.audit.events import SERVICES, with_keys
 from shared.kernel.settings import Settings
 from shared.language.campaigns import load_campaigns
+from shared.personal.vault import VAULT, PostgresVault
 
 audit_app = typer.Typer(
     help="Auditors: replay a dossier, travel in time, prove nothing was altered.",
@@ -93,8 +94,23 @@ async def _stores(
             await pool.close()
 
 
-def _summary(event: AuditEvent) -> str:
-    return ", ".join(f"{key}={event.data[key]}" for key in SUMMARY if key in event.data)
+@asynccontextmanager
+async def _vault(settings: Settings) -> AsyncIterator[PostgresVault | None]:
+    """The people's keys, to read what the events name of them; None where no vault was made
+    (what they name then reads as sealed)."""
+    try:
+        pool = await asyncpg.create_pool(settings.admin_dsn(VAULT), min_size=1, max_size=2)
+    except asyncpg.InvalidCatalogNameError:
+        yield None
+        return
+    try:
+        yield PostgresVault(pool)
+    finally:
+        await pool.close()
+
+
+def _summary(data: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={data[key]}" for key in SUMMARY if key in data)
 
 
 def _caused_by(event: AuditEvent, events: Sequence[AuditEvent]) -> str:
@@ -124,8 +140,8 @@ def show(
     settings, at = Settings(), _instant(as_of)
 
     async def run() -> tuple[list[AuditEvent], audit.DossierAsOf]:
-        async with _stores(settings, SERVICES) as pools:
-            events = await audit.history(pools, dossier, at)
+        async with _stores(settings, SERVICES) as pools, _vault(settings) as vault:
+            events = await with_keys(vault, await audit.history(pools, dossier, at))
             instant = at or datetime.now(UTC)
             campaign = load_campaigns(settings.campaigns_dir).get(audit.campaign_of(events) or "")
             envelope = (
@@ -151,7 +167,7 @@ def show(
                 {
                     "dossier_id": str(dossier),
                     "as_of": state.at.isoformat(),
-                    "events": [e.as_json() for e in events],
+                    "events": [e.as_read() for e in events],
                     "state": audit.to_json(state),
                     "chain": {"verified": not breaks, "breaks": [b.as_json() for b in breaks]},
                 },
@@ -166,14 +182,15 @@ def show(
         for column in ("actor", "caused by", "summary"):
             table.add_column(column)
         for e in events:
+            read = e.as_read()
             table.add_row(
                 e.occurred_at.isoformat(timespec="seconds"),
                 e.service,
                 str(e.version),
                 e.type,
-                escape(e.actor or ""),
+                escape(read["actor"] or ""),
                 _caused_by(e, events),
-                escape(_summary(e)),
+                escape(_summary(read["data"])),
             )
         console.print(table)
         console.print(f"[bold]as of {state.at.isoformat()}[/]")

@@ -15,6 +15,7 @@ from rich.text import Text
 from cli.audit import audit_app
 from cli.ds import ds_app
 from cli.habilitations import habilitations_app
+from cli.personal_data import personal_data_app
 from cli.tokens import private_key, token_app
 from shared.kernel import db, topics
 from shared.kernel.settings import Settings
@@ -31,6 +32,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(habilitations_app, name="habilitations")
 app.add_typer(ds_app, name="ds")
+app.add_typer(personal_data_app, name="personal-data")
 console = Console()
 err = Console(stderr=True)
 
@@ -78,6 +80,7 @@ def setup() -> None:
         await topics.provision(settings, topics.all_topics(settings.topic_prefix))
         for name in PORTS:
             await db.provision(settings, name, _service(name).spec().schema_sql)
+        await db.provision_vault(settings)
         await db.provision(settings, "console", _service("console").schema())
 
     uvloop.run(run())
@@ -100,13 +103,15 @@ def rebuild(service: str) -> None:
         rt = Runtime(spec, settings)
         pool = await db.open_pool(settings, service)
         try:
-            return all(
-                [
-                    await _replayed(pool, rt, sub)
-                    for sub in spec.subscriptions(rt)
-                    if sub.read_models
-                ]
-            )
+            async with db.opened_vault(settings) as vault:
+                rt.vault = rt.store.vault = vault  # the people's data read as it reads now
+                return all(
+                    [
+                        await _replayed(pool, rt, sub)
+                        for sub in spec.subscriptions(rt)
+                        if sub.read_models
+                    ]
+                )
         finally:
             await pool.close()
 
@@ -138,6 +143,7 @@ async def _replayed(pool: "asyncpg.Pool", rt: "Runtime", sub: "Subscription") ->
             bootstrap=rt.settings.kafka_bootstrap,
             topics=[rt.topic(s) for s in sub.services],
             progress=lambda seen, total: progress.update(task, completed=seen, total=total),
+            vault=rt.vault,
         )
         [done] = progress.tasks
     after = await digest(pool, sub.read_models)

@@ -102,7 +102,7 @@ async def own_namespace(settings: Settings) -> AsyncIterator[Settings]:
 
 
 async def _clean(s: Settings) -> None:
-    for service in [*topics.SERVICES, "kernel"]:
+    for service in [*topics.SERVICES, "kernel", "vault"]:
         await db.drop_database(s, service)
     await _delete_topics(s)
 

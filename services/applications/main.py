@@ -28,7 +28,7 @@ NAME = "applications"
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
-        projections.dossiers(),
+        projections.dossiers(rt.store),
         consumers.decisions(),
         consumers.deadlines(rt.campaigns),
         writeback.subscription(writeback.mappings_of(DsSettings())),

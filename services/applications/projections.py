@@ -2,6 +2,7 @@
 their thread and notes, their amendments, and the drafts."""
 
 import json
+from uuid import UUID
 
 import asyncpg
 
@@ -19,8 +20,10 @@ from shared.contracts.applications import (
     MessagePosted,
     NoteAdded,
 )
-from shared.kernel.consumer import Consumer, Subscription
+from shared.contracts.personal import PersonalDataErased
+from shared.kernel.consumer import Consumer, Handler, Subscription
 from shared.kernel.envelope import Envelope
+from shared.kernel.eventstore import EventStore
 
 _UPSERT = """
 INSERT INTO dossiers (dossier_id, reference, campaign_id, siren, applicant_name, departement,
@@ -206,7 +209,49 @@ async def on_draft_commented(conn: asyncpg.Connection, e: DraftCommented, _: Env
     )
 
 
-def dossiers() -> Subscription:
+def rewritten_from_the_log(store: EventStore) -> Handler:
+    """A person's data erased: what the read models keep of their dossiers and drafts is
+    written again from the store, whose events now read with the placeholders."""
+
+    async def on_erased(conn: asyncpg.Connection, e: PersonalDataErased, _: Envelope) -> None:
+        for stream in e.streams:
+            try:
+                dossier_id = UUID(stream)
+            except ValueError:
+                continue  # another service's stream (a committee session's): none of ours
+            filed, draft = None, None
+            for stored in await store.load(conn, stream):
+                match stored.event():
+                    case ApplicationSubmitted() as submitted:
+                        filed = submitted.dossier
+                    case ApplicationAmended() as amended:
+                        filed = amended.dossier
+                        await conn.execute(
+                            "UPDATE dossier_amendments SET changes = $3::jsonb "
+                            "WHERE dossier_id = $1 AND request_id = $2",
+                            amended.dossier_id,
+                            amended.request_id,
+                            json.dumps([c.model_dump(mode="json") for c in amended.changes]),
+                        )
+                    case DraftSaved() as saved:
+                        draft = saved.content
+            if filed is not None:
+                await conn.execute(
+                    "UPDATE dossiers SET filed = $2::jsonb WHERE dossier_id = $1",
+                    dossier_id,
+                    filed.model_dump_json(),
+                )
+            if draft is not None:
+                await conn.execute(
+                    "UPDATE drafts SET content = $2::jsonb WHERE draft_id = $1",
+                    dossier_id,
+                    json.dumps(draft),
+                )
+
+    return on_erased
+
+
+def dossiers(store: EventStore) -> Subscription:
     return Subscription(
         Consumer(
             "dossiers",
@@ -223,6 +268,7 @@ def dossiers() -> Subscription:
                 DraftSaved: on_draft_saved,
                 DraftShared: on_draft_shared,
                 DraftCommented: on_draft_commented,
+                PersonalDataErased: rewritten_from_the_log(store),
             },
         ),
         services=["applications"],

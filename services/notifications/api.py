@@ -13,7 +13,7 @@ from services.notifications import audit_trail, queries
 from services.notifications.documents import files
 from services.notifications.errors import UnknownDossier
 from shared.audit import AuditEvent
-from shared.kernel.deps import ActorDep, CampaignsDep, ClockDep, Instant, PoolDep
+from shared.kernel.deps import ActorDep, CampaignsDep, ClockDep, Instant, PoolDep, StoreDep
 from shared.kernel.openapi import READ_ONE, api_router, errors
 from shared.language.actors import Actor, Role, require_role, within_binding
 
@@ -59,13 +59,14 @@ _PDF: dict[str, Any] = {
 
 async def _document(
     pool: PoolDep,
+    store: StoreDep,
     actor: Actor,
     dossier_id: UUID,
     build: Callable[[list[AuditEvent]], files.Document],
 ) -> Response:
     await _readable(pool, actor, dossier_id)
     async with pool.acquire() as conn:
-        trail = await audit_trail.trail(conn, dossier_id)
+        trail = await audit_trail.trail(conn, dossier_id, store.vault)
     return _given(await asyncio.to_thread(build, trail))  # WeasyPrint: beside the event loop
 
 
@@ -88,29 +89,33 @@ async def documents_of(dossier_id: UUID, actor: ActorDep, pool: PoolDep) -> list
 
 @router.get("/dossiers/{dossier_id}/documents/decision.pdf", **_PDF)
 async def decision_letter(
-    dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+    dossier_id: UUID, actor: ActorDep, pool: PoolDep, store: StoreDep, campaigns: CampaignsDep
 ) -> Response:
     """The letter of the President's decision (selected or rejected, with its motivation), to the
     holder under cover of the departmental project lead; 404 before the decision."""
-    return await _document(pool, actor, dossier_id, lambda t: files.decision(t, campaigns))
+    return await _document(pool, store, actor, dossier_id, lambda t: files.decision(t, campaigns))
 
 
 @router.get("/dossiers/{dossier_id}/documents/convention.pdf", **_PDF)
 async def convention(
-    dossier_id: UUID, actor: ActorDep, pool: PoolDep, campaigns: CampaignsDep
+    dossier_id: UUID, actor: ActorDep, pool: PoolDep, store: StoreDep, campaigns: CampaignsDep
 ) -> Response:
     """The tripartite convention as its three signatures made it binding, its annexes (budget,
     payment plan) and each signature with its time; 404 before the third signature."""
-    return await _document(pool, actor, dossier_id, lambda t: files.convention_of(t, campaigns))
+    return await _document(
+        pool, store, actor, dossier_id, lambda t: files.convention_of(t, campaigns)
+    )
 
 
 @router.get("/dossiers/{dossier_id}/documents/attestations/{event_id}.pdf", **_PDF)
 async def payment_attestation(
-    dossier_id: UUID, event_id: UUID, actor: ActorDep, pool: PoolDep
+    dossier_id: UUID, event_id: UUID, actor: ActorDep, pool: PoolDep, store: StoreDep
 ) -> Response:
     """The attestation of one payment (the event id of its InstalmentPaid or BalanceReleased);
     404 for any other event."""
-    return await _document(pool, actor, dossier_id, lambda t: files.attestation_of(t, event_id))
+    return await _document(
+        pool, store, actor, dossier_id, lambda t: files.attestation_of(t, event_id)
+    )
 
 
 @router.get(
@@ -136,6 +141,7 @@ async def audit_dossier(
     dossier_id: UUID,
     actor: ActorDep,
     pool: PoolDep,
+    store: StoreDep,
     campaigns: CampaignsDep,
     clock: ClockDep,
     as_of: Annotated[
@@ -147,7 +153,7 @@ async def audit_dossier(
     the decision-makers saw then) and the verdict of its hash chains. Auditors only."""
     require_role(actor, Role.auditor, to="replay a dossier's history")
     async with pool.acquire() as conn:
-        return await audit_trail.replay(conn, campaigns, dossier_id, as_of or clock())
+        return await audit_trail.replay(conn, campaigns, dossier_id, as_of or clock(), store.vault)
 
 
 @router.get("/audit/dossiers/{dossier_id}/bundle", responses=errors(401, 403, 404, 422, 503))

@@ -19,10 +19,12 @@ from aiokafka.structs import ConsumerRecord
 from services.notifications.errors import NothingInTheTrail
 from shared import audit
 from shared.audit import AuditEvent
+from shared.audit.events import with_keys
 from shared.contracts import DomainEvent, registered_types
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope, unwrap
 from shared.language.campaigns import Campaign
+from shared.personal.vault import Vault
 
 SERVICES = ["applications", "selection", "payments", "notifications"]
 
@@ -108,7 +110,11 @@ async def _ignored(conn: asyncpg.Connection, event: DomainEvent, envelope: Envel
     """Never called: TrailConsumer keeps the record itself."""
 
 
-async def trail(conn: asyncpg.Connection, dossier_id: UUID) -> list[AuditEvent]:
+async def trail(
+    conn: asyncpg.Connection, dossier_id: UUID, vault: Vault | None = None
+) -> list[AuditEvent]:
+    """The dossier's events as published; with the vault, able to read the people they name
+    (the documents name the representative)."""
     rows = await conn.fetch(_DOSSIER, dossier_id)
     published = [
         unwrap(
@@ -118,15 +124,20 @@ async def trail(conn: asyncpg.Connection, dossier_id: UUID) -> list[AuditEvent]:
         )
         for r in rows
     ]
-    return audit.ordered(AuditEvent.from_envelope(e) for e in published)
+    return await with_keys(vault, audit.ordered(AuditEvent.from_envelope(e) for e in published))
 
 
 async def replay(
-    conn: asyncpg.Connection, campaigns: Mapping[str, Campaign], dossier_id: UUID, at: datetime
+    conn: asyncpg.Connection,
+    campaigns: Mapping[str, Campaign],
+    dossier_id: UUID,
+    at: datetime,
+    vault: Vault | None = None,
 ) -> dict[str, Any]:
-    """The dossier's history up to `at`, its state then, and whether its chains hold."""
+    """The dossier's history up to `at`, its state then, and whether its chains hold; with the
+    vault, the people it names read (the hashes cover them sealed, as the bundle has them)."""
     streams: dict[tuple[str, str], list[AuditEvent]] = {}
-    for event in await trail(conn, dossier_id):
+    for event in await trail(conn, dossier_id, vault):
         streams.setdefault((event.service, event.stream_id), []).append(event)
     if not streams:
         raise NothingInTheTrail(
@@ -150,7 +161,7 @@ async def replay(
     return {
         "dossier_id": str(dossier_id),
         "as_of": at.isoformat(),
-        "events": [e.as_json() for e in events],
+        "events": [e.as_read() for e in events],
         "state": audit.to_json(audit.as_of(events, at, envelope)),
         # What this route checks: the events as they were published, not the stores. Each
         # service checks its own store against what it published: GET /audit/streams/{id}.

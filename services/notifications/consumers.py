@@ -1,37 +1,33 @@
 """Notifications' subscriber: every event that calls for mail queues it. Thin."""
 
+from uuid import UUID
+
 import asyncpg
 
-from services.notifications import domain, handlers
-from shared.contracts import DomainEvent
+from services.notifications import audit_trail, domain, handlers
+from shared.contracts import DomainEvent, UnknownEventType
 from shared.contracts.applications import ApplicationAmended, ApplicationSubmitted, DraftShared
-from shared.kernel.consumer import Consumer, Subscription
+from shared.contracts.notifications import NotificationSent
+from shared.contracts.personal import PersonalDataErased
+from shared.kernel.consumer import Consumer, Handler, Subscription
 from shared.kernel.envelope import Envelope
+from shared.kernel.eventstore import EventStore
 
 
-async def on_submitted(
-    conn: asyncpg.Connection, e: ApplicationSubmitted | ApplicationAmended, env: Envelope
-) -> None:
-    """Whom the dossier's mails are for: its representative as filed, then as amended."""
+def _representative(e: ApplicationSubmitted | ApplicationAmended) -> domain.Recipient:
     d = e.dossier
-    await handlers.remember_recipient(
-        conn,
-        e.dossier_id,
-        domain.Recipient(
-            reference=e.reference,
-            email=str(d.representative.email),
-            name=d.representative.name,
-            holder=d.applicant.name,
-            siren=d.applicant.siren,
-            departement=d.applicant.departement,
-        ),
+    return domain.Recipient(
+        reference=e.reference,
+        email=str(d.representative.email),
+        name=d.representative.name,
+        holder=d.applicant.name,
+        siren=d.applicant.siren,
+        departement=d.applicant.departement,
     )
-    await on_event(conn, e, env)
 
 
-async def on_shared(conn: asyncpg.Connection, e: DraftShared, env: Envelope) -> None:
-    """A draft has no reference yet: its mails go to the contact it names."""
-    recipient = domain.Recipient(
+def _contact(e: DraftShared) -> domain.Recipient:
+    return domain.Recipient(
         reference="brouillon",
         email=e.contact_email,
         name=e.applicant_name,
@@ -39,15 +35,59 @@ async def on_shared(conn: asyncpg.Connection, e: DraftShared, env: Envelope) -> 
         siren=e.siren,
         departement=e.departement,
     )
-    await handlers.remember_recipient(conn, e.dossier_id, recipient)
+
+
+async def on_submitted(
+    conn: asyncpg.Connection, e: ApplicationSubmitted | ApplicationAmended, env: Envelope
+) -> None:
+    """Whom the dossier's mails are for: its representative as filed, then as amended."""
+    await handlers.remember_recipient(conn, e.dossier_id, _representative(e))
     await on_event(conn, e, env)
+
+
+async def on_shared(conn: asyncpg.Connection, e: DraftShared, env: Envelope) -> None:
+    """A draft has no reference yet: its mails go to the contact it names."""
+    await handlers.remember_recipient(conn, e.dossier_id, _contact(e))
+    await on_event(conn, e, env)
+
+
+def rewritten_from_the_log(store: EventStore) -> Handler:
+    """A person's data erased: the recipient, the mails' facts and the log of mails sent kept
+    for their dossiers are written again from the trail and the store, which now read with
+    the placeholders. The mails already delivered are beyond the platform's reach."""
+
+    async def on_erased(conn: asyncpg.Connection, e: PersonalDataErased, _: Envelope) -> None:
+        for stream in e.streams:
+            try:
+                dossier_id = UUID(stream)
+            except ValueError:
+                continue
+            trail = await audit_trail.trail(conn, dossier_id, store.vault)
+            facts: dict[str, domain.MailRequest] = {}
+            for written in trail:
+                try:
+                    event = written.event()
+                except (UnknownEventType, ValueError):
+                    continue
+                if isinstance(event, ApplicationSubmitted | ApplicationAmended):
+                    await handlers.remember_recipient(conn, dossier_id, _representative(event))
+                elif isinstance(event, DraftShared):
+                    await handlers.remember_recipient(conn, dossier_id, _contact(event))
+                facts.update(
+                    (r.notification_id, r) for r in domain.mails_for(event, written.event_id)
+                )
+            await handlers.rewrite_facts(conn, dossier_id, facts)
+            sent = [s.event() for s in await store.load(conn, stream)]
+            await handlers.rewrite_sent(conn, [n for n in sent if isinstance(n, NotificationSent)])
+
+    return on_erased
 
 
 async def on_event(conn: asyncpg.Connection, e: DomainEvent, env: Envelope) -> None:
     await handlers.queue(conn, domain.mails_for(e, env.id), env.time)
 
 
-def mail_requests() -> Subscription:
+def mail_requests(store: EventStore) -> Subscription:
     on = dict.fromkeys(domain.MAILED_EVENTS, on_event)
     return Subscription(
         Consumer(
@@ -57,6 +97,7 @@ def mail_requests() -> Subscription:
                 ApplicationSubmitted: on_submitted,
                 ApplicationAmended: on_submitted,
                 DraftShared: on_shared,
+                PersonalDataErased: rewritten_from_the_log(store),
             },
         ),
         services=["applications", "selection", "payments"],

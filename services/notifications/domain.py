@@ -49,6 +49,7 @@ from shared.contracts.selection import (
     SelectionDecided,
 )
 from shared.kernel.decider import Decider
+from shared.personal.sealing import PLACEHOLDERS
 
 
 class Party(str, Enum):
@@ -236,8 +237,10 @@ def addresses(
     reviewer: str | None = None,
 ) -> list[tuple[str, str]]:
     """(display name, e-mail address) of each party of a dossier's mail; `reviewer`: the
-    committee member the mail's event names."""
-    return [_address(party, recipient, mailboxes, reviewer) for party in parties]
+    committee member the mail's event names. A person whose data was erased is written to no
+    more: their placeholder is no address."""
+    found = [_address(party, recipient, mailboxes, reviewer) for party in parties]
+    return [(name, email) for name, email in found if email not in PLACEHOLDERS]
 
 
 def _address(

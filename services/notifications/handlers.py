@@ -56,6 +56,31 @@ async def remember_recipient(
     )
 
 
+async def rewrite_facts(
+    conn: asyncpg.Connection, dossier_id: object, requests: dict[str, MailRequest]
+) -> None:
+    """The facts of a dossier's mails, as their events read now (a person's data erased)."""
+    rows = await conn.fetch("SELECT notification_id FROM mails WHERE dossier_id = $1", dossier_id)
+    for row in rows:
+        request = requests.get(row["notification_id"])
+        if request is not None:
+            await conn.execute(
+                "UPDATE mails SET facts = $2::jsonb WHERE notification_id = $1",
+                request.notification_id,
+                json.dumps(request.facts),
+            )
+
+
+async def rewrite_sent(conn: asyncpg.Connection, sent: list[NotificationSent]) -> None:
+    """The log of mails sent, its addresses as their events read now."""
+    for e in sent:
+        await conn.execute(
+            "UPDATE notification_log SET recipients = $2 WHERE notification_id = $1",
+            e.notification_id,
+            ", ".join(e.recipients),
+        )
+
+
 async def record(
     conn: asyncpg.Connection,
     store: EventStore,

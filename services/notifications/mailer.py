@@ -254,7 +254,7 @@ async def _documents(rt: Runtime, row: Mapping[str, Any]) -> list[files.Document
     if wanted is None:
         return []
     async with rt.db().acquire() as conn:
-        trail = await audit_trail.trail(conn, row["dossier_id"])
+        trail = await audit_trail.trail(conn, row["dossier_id"], rt.vault)
     kind, event_id = files.Kind(wanted["kind"]), UUID(wanted["event_id"])
     # WeasyPrint holds the CPU for a while: beside the event loop, whose consumers go on.
     return [await asyncio.to_thread(files.of_event, kind, trail, event_id, rt.campaigns)]
@@ -289,6 +289,10 @@ def compose(
         return [Address(name, addr_spec=email) for name, email in found]
 
     to, cc = resolved(row["to_parties"]), resolved(row["cc_parties"])
+    if not to:  # its addressee's data erased: those in copy, if any, are written to
+        to, cc = cc, []
+    if not to:
+        raise ValueError("the data of the person it was for was erased: nobody to write to")
     subject, body = templates.render(row["template"], recipient, facts)
     mail = EmailMessage()
     mail["From"] = settings.mail_from

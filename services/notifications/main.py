@@ -17,7 +17,7 @@ NAME = "notifications"
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
-        consumers.mail_requests(),
+        consumers.mail_requests(rt.store),
         projections.notification_log(),
         audit_trail.audit_trail(),
         published_heads(NAME),

@@ -1,8 +1,8 @@
 """One event as an auditor sees it, from a store, the published log or a bundle; their order."""
 
 import heapq
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +11,9 @@ from shared.contracts import DomainEvent, read_event
 from shared.kernel import hashchain
 from shared.kernel.envelope import Envelope
 from shared.kernel.eventstore import StoredEvent
+from shared.personal.fields import opened, persons_in
+from shared.personal.sealing import Keys, open_text
+from shared.personal.vault import Vault
 
 # The order of the services along a dossier's life: it orders events of the same instant.
 SERVICES = ("applications", "selection", "payments", "notifications")
@@ -35,6 +38,9 @@ class AuditEvent:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    # The keys of the people its data names, when the reader has the vault: without them, their
+    # values read as unopened placeholders (an offline bundle). The hash covers `data` as written.
+    keys: Keys = field(default_factory=dict, compare=False, repr=False)
 
     def content(self) -> dict[str, Any]:
         """What the event's hash covers, besides the previous hash (shared.kernel.hashchain)."""
@@ -58,8 +64,9 @@ class AuditEvent:
         return next((v for v in versions if replace(self, version=v).links()), None)
 
     def event(self) -> DomainEvent:
-        """The typed event in its latest version; `data` stays as written (what the hash covers)."""
-        return read_event(self.cloud_type, self.data)
+        """The typed event in its latest version, its people's data opened with the keys at hand;
+        `data` stays as written (what the hash covers)."""
+        return read_event(self.cloud_type, opened(self.data, self.keys))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +83,15 @@ class AuditEvent:
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }
+
+    def as_read(self) -> dict[str, Any]:
+        """As `as_json`, its actor and data opened with the keys at hand (clear, erased or
+        unopened), for a reader; `sealed` says the hash covers them as written (the bundle)."""
+        written = self.as_json()
+        data, actor = opened(self.data, self.keys), self.actor and open_text(self.actor, self.keys)
+        if data == self.data and actor == self.actor:
+            return written
+        return {**written, "actor": actor, "data": data, "sealed": True}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "AuditEvent":
@@ -183,3 +199,14 @@ def _cause(event: AuditEvent, position: Mapping[UUID, int]) -> int | None:
         return position.get(UUID(event.causation_id))
     except ValueError:
         return None
+
+
+async def with_keys(vault: Vault | None, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """An auditor's events, able to read the people they name (their `data` as written)."""
+    persons: set[UUID] = set()
+    for e in events:
+        persons |= persons_in(e.data) | persons_in(e.actor or "")
+    if not persons or vault is None:
+        return list(events)
+    keys = await vault.keys(persons)
+    return [replace(e, keys=keys) for e in events]

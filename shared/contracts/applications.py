@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
-from shared.contracts.base import DomainEvent, Upcaster
+from shared.contracts.base import DomainEvent, Person, Upcaster
 from shared.contracts.values import (
     Attachment,
     DepartementCode,
@@ -146,9 +146,11 @@ def _filed_in_aap(v1: dict[str, Any]) -> dict[str, Any]:
     return {**v1, "origin": None}
 
 
-class ApplicationSubmitted(DomainEvent):
+class ApplicationSubmittedV2(DomainEvent):
     """A dossier filed: in aap, or on another platform and imported (then `origin` says where,
     and `submitted_at` is the platform's filing instant)."""
+
+    # Version 2, still in the log: the representative in clear (its published schema says so).
 
     name = "ApplicationSubmitted"
     version = 2
@@ -160,6 +162,20 @@ class ApplicationSubmitted(DomainEvent):
     origin: Origin | None = Field(
         default=None, description="the platform it was filed on; null when filed in aap"
     )
+
+
+def _read_as_written(earlier: dict[str, Any]) -> dict[str, Any]:
+    # The same payload: only its wire form changed (its people sealed, shared.personal).
+    return earlier
+
+
+class ApplicationSubmitted(ApplicationSubmittedV2):
+    """A dossier filed: in aap, or on another platform and imported (then `origin` says where,
+    and `submitted_at` is the platform's filing instant). Version 3: the representative's name
+    and e-mail are sealed on the wire (docs/personal-data.md)."""
+
+    version = 3
+    personal = (Person("dossier.representative"),)
 
 
 class ApplicationWithdrawn(DomainEvent):
@@ -275,10 +291,12 @@ class ApplicationAmendedV1(DomainEvent):
     amended_at: AwareDatetime
 
 
-class ApplicationAmended(DomainEvent):
+class ApplicationAmendedV2(DomainEvent):
     """The applicant corrected its dossier: in aap, the fields asked and those only; on the
     platform it was filed on, what it changed there (`origin`). Each change with its value before
     and after, and the dossier as it now stands (eligibility is checked on it again)."""
+
+    # Version 2, still in the log: the representative in clear (its published schema says so).
 
     name = "ApplicationAmended"
     version = 2
@@ -293,6 +311,21 @@ class ApplicationAmended(DomainEvent):
     amended_at: AwareDatetime
     origin: Origin | None = Field(
         default=None, description="the platform the change was made on; null when made in aap"
+    )
+
+
+class ApplicationAmended(ApplicationAmendedV2):
+    """The applicant corrected its dossier: in aap, the fields asked and those only; on the
+    platform it was filed on, what it changed there (`origin`). Each change with its value before
+    and after, and the dossier as it now stands (eligibility is checked on it again). Version 3:
+    the representative's name and e-mail are sealed on the wire, in the dossier and in a change
+    of the representative (docs/personal-data.md)."""
+
+    version = 3
+    personal = (
+        Person("dossier.representative"),
+        Person("changes[].before"),
+        Person("changes[].after"),
     )
 
 
@@ -322,9 +355,11 @@ class DossierClosedIncomplete(DomainEvent):
 # --- drafts: saved, shared with the préfecture, commented, then filed ---------------------------
 
 
-class DraftSaved(DomainEvent):
+class DraftSavedV1(DomainEvent):
     """A draft, as far as the applicant wrote it: not a filing (no reference, no eligibility).
     Its id becomes the dossier's id when it is filed."""
+
+    # Version 1, still in the log: the representative in clear (its published schema says so).
 
     name = "DraftSaved"
 
@@ -334,8 +369,19 @@ class DraftSaved(DomainEvent):
     saved_at: AwareDatetime
 
 
-class DraftShared(DomainEvent):
+class DraftSaved(DraftSavedV1):
+    """A draft, as far as the applicant wrote it: not a filing (no reference, no eligibility).
+    Its id becomes the dossier's id when it is filed. Version 2: the representative's name and
+    e-mail, when the draft has them, are sealed on the wire (docs/personal-data.md)."""
+
+    version = 2
+    personal = (Person("content.representative"),)
+
+
+class DraftSharedV1(DomainEvent):
     """The applicant shows its draft to the préfecture of its département, which may comment."""
+
+    # Version 1, still in the log: the contact's e-mail in clear (its published schema says so).
 
     name = "DraftShared"
 
@@ -345,6 +391,14 @@ class DraftShared(DomainEvent):
     applicant_name: str
     contact_email: str
     shared_at: AwareDatetime
+
+
+class DraftShared(DraftSharedV1):
+    """The applicant shows its draft to the préfecture of its département, which may comment.
+    Version 2: the contact's e-mail is sealed on the wire (docs/personal-data.md)."""
+
+    version = 2
+    personal = (Person("contact_email", email=None),)
 
 
 class DraftCommented(DomainEvent):
@@ -360,6 +414,7 @@ class DraftCommented(DomainEvent):
 
 EVENTS = (
     ApplicationSubmittedV1,
+    ApplicationSubmittedV2,
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AttachmentAdded,
@@ -367,14 +422,21 @@ EVENTS = (
     NoteAdded,
     CorrectionRequested,
     ApplicationAmendedV1,
+    ApplicationAmendedV2,
     ApplicationAmended,
     CorrectionOverdue,
     DossierClosedIncomplete,
+    DraftSavedV1,
     DraftSaved,
+    DraftSharedV1,
     DraftShared,
     DraftCommented,
 )
 UPCASTERS: tuple[Upcaster, ...] = (
-    Upcaster(ApplicationSubmittedV1, ApplicationSubmitted, _filed_in_aap),
-    Upcaster(ApplicationAmendedV1, ApplicationAmended, _filed_in_aap),
+    Upcaster(ApplicationSubmittedV1, ApplicationSubmittedV2, _filed_in_aap),
+    Upcaster(ApplicationSubmittedV2, ApplicationSubmitted, _read_as_written),
+    Upcaster(ApplicationAmendedV1, ApplicationAmendedV2, _filed_in_aap),
+    Upcaster(ApplicationAmendedV2, ApplicationAmended, _read_as_written),
+    Upcaster(DraftSavedV1, DraftSaved, _read_as_written),
+    Upcaster(DraftSharedV1, DraftShared, _read_as_written),
 )

@@ -14,11 +14,25 @@ class UnknownEventType(LookupError):
     pass
 
 
+@dataclass(frozen=True)
+class Person:
+    """Where an event names a person, sealed on the wire (shared.personal): the node at `at`
+    (dotted keys, `[]` for every element of a list), a mapping whose `email` identifies the
+    person and is sealed with their `name`; or, `email` None, the node is the e-mail itself.
+    A node that is not there, or not of that shape, names nobody."""
+
+    at: str
+    email: str | None = "email"
+    name: str | None = "name"
+
+
 class DomainEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
+    # The people it names, sealed under their own keys when it is written (docs/personal-data.md).
+    personal: ClassVar[tuple[Person, ...]] = ()
 
     dossier_id: UUID
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from shared.contracts.base import DomainEvent, Upcaster
+from shared.contracts.base import DomainEvent, Person, Upcaster
 
 
 class NotificationSentV1(DomainEvent):
@@ -20,8 +20,10 @@ class NotificationSentV1(DomainEvent):
     sent_at: AwareDatetime
 
 
-class NotificationSent(DomainEvent):
+class NotificationSentV2(DomainEvent):
     """A mail went out: to whom, in copy of whom, under which Message-ID."""
+
+    # Version 2, still in the log: the addresses in clear (its published schema says so).
 
     name = "NotificationSent"
     version = 2
@@ -46,6 +48,19 @@ def _recipients_split_into_to_and_cc(v1: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+class NotificationSent(NotificationSentV2):
+    """A mail went out: to whom, in copy of whom, under which Message-ID. Version 3: each
+    address is sealed on the wire under its person's key (docs/personal-data.md)."""
+
+    version = 3
+    personal = (Person("to[]", email=None), Person("cc[]", email=None))
+
+
+def _read_as_written(earlier: dict[str, Any]) -> dict[str, Any]:
+    # The same payload: only its wire form changed (its people sealed, shared.personal).
+    return earlier
+
+
 class NotificationFailed(DomainEvent):
     name = "NotificationFailed"
 
@@ -56,5 +71,8 @@ class NotificationFailed(DomainEvent):
     failed_at: AwareDatetime
 
 
-EVENTS = (NotificationSentV1, NotificationSent, NotificationFailed)
-UPCASTERS = (Upcaster(NotificationSentV1, NotificationSent, _recipients_split_into_to_and_cc),)
+EVENTS = (NotificationSentV1, NotificationSentV2, NotificationSent, NotificationFailed)
+UPCASTERS = (
+    Upcaster(NotificationSentV1, NotificationSentV2, _recipients_split_into_to_and_cc),
+    Upcaster(NotificationSentV2, NotificationSent, _read_as_written),
+)

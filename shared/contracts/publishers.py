@@ -6,6 +6,7 @@ from shared.contracts import deadlines as d
 from shared.contracts import dotations as dt
 from shared.contracts import notifications as n
 from shared.contracts import payments as p
+from shared.contracts import personal as pd
 from shared.contracts import selection as s
 from shared.contracts.base import DomainEvent
 from shared.contracts.upcasting import versions_of
@@ -27,6 +28,7 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         a.DraftSaved,
         a.DraftShared,
         a.DraftCommented,
+        pd.PersonalDataErased,
     ),
     "selection": (
         s.EligibilityChecked,

@@ -10,6 +10,7 @@ from shared.contracts import (
     dotations,
     notifications,
     payments,
+    personal,
     selection,
 )
 from shared.contracts.base import DomainEvent, UnknownEventType, Upcaster
@@ -22,6 +23,7 @@ CONTRACT_MODULES: tuple[ModuleType, ...] = (
     deadlines,  # published by each service that owns a deadline
     dotations,  # published by selection
     committee,  # published by selection
+    personal,  # published by applications
 )
 
 _TYPES: dict[str, type[DomainEvent]] = {

@@ -1,5 +1,6 @@
 """JSON Schema of every event type and version: the published contract, kept in the repository."""
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -7,13 +8,61 @@ from typing import Any
 from shared.contracts.base import DomainEvent
 from shared.contracts.publishers import PUBLISHED_BY, in_the_log
 
+# A person's value on the wire, sealed under their key (shared.personal.sealing).
+SEALED = {
+    "type": "string",
+    "pattern": "^aap-sealed:1:[0-9a-f-]{36}:(name|email):[A-Za-z0-9_-]+$",
+    "title": "Sealed",
+    "description": "a person's data, sealed under their own key (AES-256-GCM): "
+    "aap-sealed:1:<person id>:<kind>:<base64url of nonce, ciphertext and tag>. "
+    "Readable only through aap; unreadable for good once the person's data is erased "
+    "(docs/personal-data.md)",
+}
+
 
 def event_schema(model: type[DomainEvent]) -> dict[str, Any]:
-    """The JSON Schema of the payload as published (money as strings: the serialized form)."""
+    """The JSON Schema of the payload as published (money as strings: the serialized form),
+    the people it names sealed."""
     schema = model.model_json_schema(mode="serialization")
+    for person in model.personal:
+        leaves = [] if person.email is None else [k for k in (person.email, person.name) if k]
+        _seal(schema, schema, person.at.split("."), leaves)
     schema["$id"] = model.dataschema()
     schema["title"] = model.cloud_type()
     return schema
+
+
+def _resolved(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """The node, its `$ref` inlined: a shared definition stays clear where it is not sealed."""
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = copy.deepcopy(root["$defs"][name])
+    return node
+
+
+def _seal(root: dict[str, Any], node: dict[str, Any], steps: list[str], leaves: list[str]) -> None:
+    """Replace, along the path, the sealed values' schemas (a node of free shape stays free)."""
+    step, rest = steps[0], steps[1:]
+    properties = node.get("properties", {})
+    key = step.removesuffix("[]")
+    if key not in properties:
+        return
+    child = properties[key] = _resolved(root, properties[key])
+    if step.endswith("[]"):
+        if "items" not in child:
+            return
+        holder, slot = child, "items"
+    else:
+        holder, slot = properties, key
+    target = holder[slot] = _resolved(root, holder[slot])
+    if rest:
+        _seal(root, target, rest, leaves)
+    elif not leaves:
+        holder[slot] = dict(SEALED)
+    else:
+        for leaf in leaves:
+            if leaf in target.get("properties", {}):
+                target["properties"][leaf] = dict(SEALED)
 
 
 def event_schemas() -> dict[str, str]:

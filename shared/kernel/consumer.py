@@ -22,6 +22,9 @@ from shared.contracts import DomainEvent
 from shared.kernel import outages
 from shared.kernel.backoff import Backoff
 from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
+from shared.kernel.opening import open_envelope
+from shared.personal.sealing import PREFIX
+from shared.personal.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,7 @@ async def consume_record(
     *,
     retries: int,
     backoff_seconds: float = 0.2,
+    vault: Vault | None = None,
 ) -> Outcome:
     """Apply one record, or dead-letter it. While the database is away the record is held
     (its offset uncommitted, the partition's later records behind it) and tried again with a
@@ -144,6 +148,8 @@ async def consume_record(
     )
     while True:
         try:
+            if names_people(record):  # its people's data opened before its contract reads it
+                envelope = await open_envelope(vault, envelope)
             outcome = await _apply(
                 consumer, pool, envelope, record, dead_letter, retries, backoff_seconds
             )
@@ -152,6 +158,14 @@ async def consume_record(
             continue
         waiting.succeeded()
         return outcome
+
+
+_SEALED = PREFIX.encode()
+
+
+def names_people(record: ConsumerRecord) -> bool:
+    """Whether a record holds sealed values (a look at its bytes, not a walk of its JSON)."""
+    return _SEALED in (record.value or b"")
 
 
 # One per consumer of the process: it says once that the database went, once that it came back.

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from shared.kernel.settings import Settings
+from shared.personal import vault
 
 
 def kernel_sql() -> str:
@@ -16,6 +17,43 @@ def kernel_sql() -> str:
 
 async def provision(settings: Settings, service: str, schema_sql: str) -> None:
     """Create the role, the database and the tables if missing; safe to run at every start."""
+    await _role_and_database(settings, service)
+    conn = await asyncpg.connect(settings.admin_dsn(service))
+    try:
+        # One migrator at a time per database, whoever else starts alongside.
+        await conn.execute("SELECT pg_advisory_lock(hashtext('aap-migrate'))")
+        await conn.execute(kernel_sql())
+        await conn.execute(schema_sql)
+        grants = resources.files("shared.kernel").joinpath("sql/grants.sql").read_text()
+        await conn.execute(grants.replace("{app}", f'"{settings.pg_app_user}"'))
+    finally:
+        await conn.close()
+
+
+async def provision_vault(settings: Settings) -> None:
+    """The vault of the people's keys (shared.personal.vault), a database of its own."""
+    await _role_and_database(settings, vault.VAULT)
+    conn = await asyncpg.connect(settings.admin_dsn(vault.VAULT))
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext('aap-migrate'))")
+        await vault.provision(conn, settings.pg_app_user)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def opened_vault(settings: Settings) -> AsyncIterator[vault.PostgresVault]:
+    """The vault for a process that writes or reads events outside a service's runtime."""
+    if settings.provision_on_start:
+        await provision_vault(settings)
+    pool = await open_pool(settings, vault.VAULT, size=2)
+    try:
+        yield vault.PostgresVault(pool)
+    finally:
+        await pool.close()
+
+
+async def _role_and_database(settings: Settings, service: str) -> None:
     admin = await asyncpg.connect(settings.pg_admin_dsn)
     try:
         # Services starting together would race to create the role: one at a time.
@@ -36,16 +74,6 @@ async def provision(settings: Settings, service: str, schema_sql: str) -> None:
                 pass
     finally:
         await admin.close()
-    conn = await asyncpg.connect(settings.admin_dsn(service))
-    try:
-        # One migrator at a time per database, whoever else starts alongside.
-        await conn.execute("SELECT pg_advisory_lock(hashtext('aap-migrate'))")
-        await conn.execute(kernel_sql())
-        await conn.execute(schema_sql)
-        grants = resources.files("shared.kernel").joinpath("sql/grants.sql").read_text()
-        await conn.execute(grants.replace("{app}", f'"{settings.pg_app_user}"'))
-    finally:
-        await conn.close()
 
 
 async def drop_database(settings: Settings, service: str) -> None:

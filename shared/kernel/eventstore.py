@@ -7,7 +7,7 @@ log alone can check the chain and replay a dossier.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,6 +20,9 @@ from shared.kernel import hashchain
 from shared.kernel.envelope import wrap
 from shared.kernel.telemetry import trace_headers
 from shared.language.errors import Invalid
+from shared.personal.fields import emails_in, normalised, opened, persons_in, sealed
+from shared.personal.sealing import PREFIX, Kind, seal
+from shared.personal.vault import Vault
 
 # The largest event payload the store takes: what it records must fit in one Kafka record (the
 # broker's default message.max.bytes is 1 MiB, headers included), or the relay could never
@@ -27,10 +30,9 @@ from shared.language.errors import Invalid
 MAX_EVENT_BYTES = 512_000
 
 
-def _encoded(event: DomainEvent) -> tuple[dict[str, Any], bytes]:
-    """The event's JSON document and its bytes, stored and published as they are; refused
+def _encoded(event: DomainEvent, data: dict[str, Any]) -> bytes:
+    """The bytes of the event's JSON document, stored and published as they are; refused
     when they could not be published, or not read back as written."""
-    data = event.model_dump(mode="json")
     try:
         value = orjson.dumps(data)
     except orjson.JSONEncodeError as error:
@@ -59,7 +61,15 @@ def _encoded(event: DomainEvent) -> tuple[dict[str, Any], bytes]:
                 }
             ]
         )
-    return data, value
+    return value
+
+
+def _actor_email(actor: object) -> str | None:
+    """The e-mail an actor names (`applicant:<SIREN>:<e-mail>`), sealed like any person's."""
+    if not isinstance(actor, str):
+        return None
+    who = actor.rpartition(":")[2]
+    return who if "@" in who and not who.startswith(PREFIX) else None
 
 
 class Appended:
@@ -159,15 +169,52 @@ _APPEND_NEW = _APPEND.format(last="'0'::xid8")
 
 
 class EventStore:
-    def __init__(self, *, source: str, topic: str, appended: Appended | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        topic: str,
+        appended: Appended | None = None,
+        vault: Vault | None = None,
+    ) -> None:
         self.source = source  # CloudEvents `source`, e.g. /aap/selection
         self.topic = topic
         # Told of each connection that appended: the relay of this process is woken when it
         # goes back to the pool, its transaction over.
         self.appended = appended
+        # The people's keys: the people events name are sealed under them. Without one (tests
+        # of handlers in memory) they are written in clear.
+        self.vault = vault
+
+    def sealing_with(self, vault: Vault) -> "EventStore":
+        """The same store, sealing the people its events name with this vault's keys."""
+        return EventStore(source=self.source, topic=self.topic, appended=self.appended, vault=vault)
 
     async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
-        return await read_stream(conn, stream_id)
+        """The stream, each event typed with its people's data opened (`data` as written)."""
+        return await opened_events(self.vault, await read_stream(conn, stream_id))
+
+    async def _sealing(
+        self, stream_id: str, events: Sequence[DomainEvent], actor: object
+    ) -> tuple[list[dict[str, Any]], Any]:
+        """Each event's JSON with the people it names sealed, and the actor sealed likewise."""
+        documents = [event.model_dump(mode="json") for event in events]
+        if self.vault is None:
+            return documents, actor
+        pairs = list(zip(events, documents, strict=True))
+        emails = {e for event, data in pairs for e in emails_in(type(event), data)}
+        actor_email = _actor_email(actor)
+        if actor_email is not None:
+            emails.add(normalised(actor_email))
+        if not emails:
+            return documents, actor
+        keys = await self.vault.persons(emails, stream_id)
+        documents = [sealed(type(event), data, keys) for event, data in pairs]
+        if actor_email is not None and isinstance(actor, str):
+            person, key = keys[normalised(actor_email)]
+            head = actor[: len(actor) - len(actor_email)]
+            actor = head + seal(actor_email, person, key, Kind.email)
+        return documents, actor
 
     async def append(
         self,
@@ -193,13 +240,16 @@ class EventStore:
             return []
         occurred_at = now.astimezone(UTC)
         meta = dict(metadata or {})
+        documents, actor = await self._sealing(stream_id, events, meta.get("actor"))
+        if actor is not None:
+            meta["actor"] = actor
         stored: list[StoredEvent] = []
         payloads: list[str] = []  # each event's value, as text for its JSONB column
         outbox: list[tuple[str, str, bytes]] = []  # key, headers, value
-        for offset, event in enumerate(events, start=1):
+        for offset, (event, data) in enumerate(zip(events, documents, strict=True), start=1):
             version = expected_version + offset
             event_id = uuid4()
-            data, value = _encoded(event)
+            value = _encoded(event, data)
             payloads.append(value.decode())
             digest = hashchain.link(
                 prev_hash,
@@ -274,6 +324,20 @@ async def read_after(
 ) -> list[StoredEvent]:
     """The next `limit` events of the whole store after (stream_id, version), in key order."""
     return [_stored(row) for row in await conn.fetch(_AFTER, stream_id, version, limit)]
+
+
+async def opened_events(vault: Vault | None, stored: list[StoredEvent]) -> list[StoredEvent]:
+    """The events typed with their people's data opened (clear, or placeholders once erased);
+    `data` stays as written, which is what the hash covers."""
+    named = [persons_in(s.data) for s in stored]
+    persons = set().union(*named)
+    if not persons:
+        return stored
+    keys = await vault.keys(persons) if vault is not None else {}
+    return [
+        replace(s, typed=read_event(s.event_type, opened(s.data, keys))) if people else s
+        for s, people in zip(stored, named, strict=True)
+    ]
 
 
 def _chain_extensions(

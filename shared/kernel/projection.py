@@ -11,9 +11,11 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from shared.contracts import DomainEvent, registered_types
 from shared.contracts.registry import upcaster_from
 from shared.contracts.upcasting import versions_of
-from shared.kernel.consumer import Consumer, Subscription
+from shared.kernel.consumer import Consumer, Subscription, names_people
 from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
+from shared.kernel.opening import open_envelopes
 from shared.kernel.writes import Folding
+from shared.personal.vault import Vault
 
 
 async def digest(pool: asyncpg.Pool, tables: Sequence[str]) -> str:
@@ -53,8 +55,10 @@ async def rebuild(
     bootstrap: str,
     topics: Sequence[str],
     progress: Callable[[int, int], None] | None = None,
+    vault: Vault | None = None,
 ) -> int:
-    """Empty the read models and replay every event up to the log's end at the start."""
+    """Empty the read models and replay every event up to the log's end at the start; the
+    people's data opened with the vault's keys (erased ones read as erased)."""
     consumer = projection.consumer
     async with pool.acquire() as conn, conn.transaction():
         for table in projection.read_models:
@@ -86,7 +90,7 @@ async def rebuild(
                         seen += 1
                         if wanted is None or _header(record, "ce_type") in wanted:
                             chunk.append(record)
-            applied += await (_apply_each if own else _apply)(pool, consumer, chunk)
+            applied += await (_apply_each if own else _apply)(pool, consumer, chunk, vault)
             if progress:
                 progress(seen, total)
     return applied
@@ -119,18 +123,38 @@ def _header(record: ConsumerRecord, name: str) -> bytes | None:
     return next((value for key, value in record.headers if key == name), None)
 
 
+async def _read(
+    records: Sequence[ConsumerRecord], vault: Vault | None
+) -> list[tuple[Envelope, ConsumerRecord]]:
+    """The records' envelopes, their people's data opened with one look-up of keys."""
+    read: list[tuple[Envelope, ConsumerRecord]] = []
+    for record in records:
+        try:
+            read.append((unwrap(record.headers, record.value), record))
+        except MalformedEnvelope:
+            pass  # dead-lettered when it was first consumed
+    naming = [i for i, (_, record) in enumerate(read) if names_people(record)]
+    if naming:
+        envelopes = await open_envelopes(vault, [read[i][0] for i in naming])
+        for i, envelope in zip(naming, envelopes, strict=True):
+            read[i] = (envelope, read[i][1])
+    return read
+
+
 async def _apply_each(
-    pool: asyncpg.Pool, consumer: Consumer, records: Sequence[ConsumerRecord]
+    pool: asyncpg.Pool,
+    consumer: Consumer,
+    records: Sequence[ConsumerRecord],
+    vault: Vault | None = None,
 ) -> int:
     """Records in log order, in one transaction, each through the consumer's `apply_in`."""
     applied = 0
+    read = await _read(records, vault)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_NO_WAIT)
-        for record in records:
+        for envelope, record in read:
             try:
-                applied += await consumer.apply_in(
-                    conn, unwrap(record.headers, record.value), record
-                )
+                applied += await consumer.apply_in(conn, envelope, record)
             except MalformedEnvelope:
                 pass  # dead-lettered when it was first consumed
     return applied
@@ -140,7 +164,12 @@ async def _apply_each(
 _NO_WAIT = "SET LOCAL synchronous_commit = off"
 
 
-async def _apply(pool: asyncpg.Pool, consumer: Consumer, records: Sequence[ConsumerRecord]) -> int:
+async def _apply(
+    pool: asyncpg.Pool,
+    consumer: Consumer,
+    records: Sequence[ConsumerRecord],
+    vault: Vault | None = None,
+) -> int:
     """Records in log order, in one transaction: their tracking rows in one statement, then
     each fresh event's effect, as `apply_in` one after the other would leave them.
 
@@ -149,9 +178,8 @@ async def _apply(pool: asyncpg.Pool, consumer: Consumer, records: Sequence[Consu
     the read models first): its commits need not wait for the disk.
     """
     read: list[tuple[Envelope, ConsumerRecord, DomainEvent]] = []
-    for record in records:
+    for envelope, record in await _read(records, vault):
         try:
-            envelope = unwrap(record.headers, record.value)
             read.append((envelope, record, envelope.event()))
         except MalformedEnvelope:
             pass  # dead-lettered when it was first consumed

@@ -31,6 +31,8 @@ from shared.kernel.sampling import sample_forever
 from shared.kernel.schedule import Handler, ScheduleRunner
 from shared.kernel.settings import Settings
 from shared.language.campaigns import Campaign, Campaigns
+from shared.personal.vault import VAULT as vault_db
+from shared.personal.vault import PostgresVault
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,6 +68,10 @@ class Runtime:
     # The connections that appended, until they are back in the pool: the relay's wake.
     appended: Appended = field(default_factory=Appended)
     store: EventStore = field(init=False)
+    # The people's keys (shared.personal.vault), once started; not started, events are written
+    # in clear and read with placeholders (tests of handlers).
+    vault: PostgresVault | None = None
+    vault_pool: asyncpg.Pool | None = None
 
     @property
     def name(self) -> str:
@@ -110,9 +116,14 @@ class Runtime:
             await _waiting_for(
                 "PostgreSQL (schema)", lambda: db.provision(s, self.name, self.spec.schema_sql)
             )
+            await _waiting_for("PostgreSQL (vault)", lambda: db.provision_vault(s))
         self.pool = await _waiting_for(
             "PostgreSQL", lambda: db.open_pool(s, self.name, on_release=self.appended.released)
         )
+        self.vault_pool = await _waiting_for(
+            "PostgreSQL (vault)", lambda: db.open_pool(s, vault_db, size=4)
+        )
+        self.vault = self.store.vault = PostgresVault(self.vault_pool)
         self.broker = KafkaBroker(
             s.kafka_bootstrap,
             client_id=f"aap-{self.name}",
@@ -201,6 +212,8 @@ class Runtime:
             await within("the producer's last batches", self.producer.stop())
         if self.pool is not None:
             await within("the database connections", self.pool.close())
+        if self.vault_pool is not None:
+            await within("the vault's connections", self.vault_pool.close())
         if unfinished:
             log.warning(
                 "%s stopped in %s s, leaving unfinished: %s (done again at the next "
@@ -247,7 +260,12 @@ class Runtime:
 
         async def on_event(record: Any) -> None:  # the ConsumerRecord, from raw_record
             outcome = await consume_record(
-                consumer, self.db(), record, dead_letter, retries=self.settings.consumer_retries
+                consumer,
+                self.db(),
+                record,
+                dead_letter,
+                retries=self.settings.consumer_retries,
+                vault=self.vault,
             )
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
             self.metrics.consumed(consumer.name, headers.get("ce_type", ""), outcome)

@@ -126,6 +126,7 @@ class Platform:
     settings: Settings
     mail: MailSink
     campaigns_dir: Path  # the services' AAP_CAMPAIGNS_DIR
+    logs: Path | None = None  # the services' logs, one file each (<service>.log)
 
     def url(self, service: str, path: str) -> str:
         return self.urls[service] + path
@@ -173,7 +174,7 @@ async def platform(
                         return False
 
                 await wait_for(ready, timeout=90, what=f"{service} to be ready")
-        yield Platform(urls, settings, mail_sink, campaigns)
+        yield Platform(urls, settings, mail_sink, campaigns, logs)
     finally:
         for process in processes.values():
             process.terminate()

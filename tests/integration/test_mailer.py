@@ -94,7 +94,7 @@ def a_submission() -> ApplicationSubmitted:
 async def deliver(rt: Runtime, event: DomainEvent, at: datetime) -> None:
     """What the consumer kernel does with one event from Kafka, minus Kafka."""
     envelope = wrap(event, event_id=uuid4(), source="/aap/tests", time=at)
-    handler = consumers.mail_requests().consumer.handlers[type(event)]
+    handler = consumers.mail_requests(rt.store).consumer.handlers[type(event)]
     async with rt.db().acquire() as conn, conn.transaction():
         await handler(conn, event, envelope)
 

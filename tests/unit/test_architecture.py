@@ -30,8 +30,16 @@ def under(modules: set[str], *prefixes: str) -> set[str]:
 SHARED_MAY_IMPORT = {
     "language": {"shared.language"},
     "contracts": {"shared.language", "shared.contracts"},
-    "kernel": {"shared.language", "shared.contracts", "shared.kernel"},
-    "audit": {"shared.language", "shared.contracts", "shared.kernel", "shared.audit"},
+    # the people's data sealed under their keys, and the vault of those keys
+    "personal": {"shared.language", "shared.contracts", "shared.personal"},
+    "kernel": {"shared.language", "shared.contracts", "shared.personal", "shared.kernel"},
+    "audit": {
+        "shared.language",
+        "shared.contracts",
+        "shared.personal",
+        "shared.kernel",
+        "shared.audit",
+    },
 }
 
 

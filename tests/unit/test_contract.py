@@ -71,6 +71,7 @@ def test_a_service_s_document_lists_every_event_it_publishes_with_its_payload_an
     assert list(channel["messages"]) == [
         "NotificationSent.v1",
         "NotificationSent.v2",
+        "NotificationSent.v3",
         "NotificationFailed.v1",
     ]
     message = doc["components"]["messages"]["NotificationSent.v2"]

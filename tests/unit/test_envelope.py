@@ -56,10 +56,10 @@ def test_wrapping_an_event_gives_cloudevents_headers():
         "ce_specversion": "1.0",
         "ce_id": str(event_id),
         "ce_source": SOURCE,
-        "ce_type": "fr.gouv.mildeca.aap.ApplicationSubmitted.v2",
+        "ce_type": "fr.gouv.mildeca.aap.ApplicationSubmitted.v3",
         "ce_subject": str(event.dossier_id),
         "ce_time": WHEN.isoformat(),
-        "ce_dataschema": "urn:aap:schemas:events:ApplicationSubmitted:v2",
+        "ce_dataschema": "urn:aap:schemas:events:ApplicationSubmitted:v3",
         "content-type": "application/json",
     }
 

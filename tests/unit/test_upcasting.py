@@ -14,7 +14,7 @@ from shared.kernel.envelope import MalformedEnvelope, unwrap, wrap
 
 WHEN = datetime(2024, 6, 20, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 V1 = NotificationSentV1.cloud_type()
-V3 = "fr.gouv.mildeca.aap.NotificationSent.v3"
+V4 = "fr.gouv.mildeca.aap.NotificationSent.v4"
 
 
 def a_v1(**changes: Any) -> NotificationSentV1:
@@ -56,7 +56,7 @@ def test_upcasting_names_the_latest_version_and_leaves_the_written_payload_alone
     written = a_v1().model_dump(mode="json")
     kept = dict(written)
     cloud_type, data = upcast(V1, written)
-    assert cloud_type == NotificationSent.cloud_type() == "fr.gouv.mildeca.aap.NotificationSent.v2"
+    assert cloud_type == NotificationSent.cloud_type() == "fr.gouv.mildeca.aap.NotificationSent.v3"
     assert written == kept and "recipients" not in data
 
 
@@ -69,10 +69,10 @@ def test_the_latest_version_and_foreign_types_pass_unchanged():
 def test_a_version_newer_than_the_code_is_refused_naming_the_versions_it_reads():
     with pytest.raises(
         UnknownEventVersion,
-        match=r"NotificationSent\.v3: this code reads "
-        r"NotificationSent v1 to v2",
+        match=r"NotificationSent\.v4: this code reads "
+        r"NotificationSent v1 to v3",
     ):
-        read_event(V3, {"dossier_id": str(uuid4())})
+        read_event(V4, {"dossier_id": str(uuid4())})
 
 
 def test_a_record_in_an_older_version_unwraps_in_the_latest_one():
@@ -83,7 +83,7 @@ def test_a_record_in_an_older_version_unwraps_in_the_latest_one():
     envelope = unwrap(headers, value)
     # then its type, schema and payload are those of version 2: `Consumer.handles` matches it
     assert envelope.type == NotificationSent.cloud_type()
-    assert envelope.dataschema == "urn:aap:schemas:events:NotificationSent:v2"
+    assert envelope.dataschema == "urn:aap:schemas:events:NotificationSent:v3"
     assert envelope.event() == read_event(V1, v1.model_dump(mode="json"))
 
 
@@ -95,7 +95,7 @@ def test_a_record_unwrapped_as_written_keeps_its_version_for_its_hash():
 
 def test_a_record_in_a_version_newer_than_the_code_is_malformed_and_says_why():
     headers, value = as_record(a_v1())
-    newer = [(k, V3.encode() if k == "ce_type" else v) for k, v in headers]
+    newer = [(k, V4.encode() if k == "ce_type" else v) for k, v in headers]
     with pytest.raises(MalformedEnvelope, match="a newer version needs a newer consumer"):
         unwrap(newer, value)
 

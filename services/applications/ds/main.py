@@ -49,9 +49,10 @@ async def run_import(
     campaign = find(Campaigns(settings.campaigns_dir), campaign_id)
     async with (
         _pool(settings) as pool,
+        db.opened_vault(settings) as vault,
         importer(
             pool=pool,
-            store=Runtime(spec(), settings).store,
+            store=Runtime(spec(), settings).store.sealing_with(vault),
             blobs=PostgresBlobs(),
             campaign=campaign,
             settings=DsSettings(),

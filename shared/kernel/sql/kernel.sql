@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS processed_events (
 -- Idempotency-Key of command requests (shared/kernel/idempotency.py): written in the command's
 -- transaction with its events; the first answer kept to be answered again.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
-    scope        TEXT        NOT NULL,  -- who sent the key: role, binding and subject
+    scope        TEXT        NOT NULL,  -- who sent the key: a digest of role, binding and subject
     key          TEXT        NOT NULL,
     fingerprint  TEXT        NOT NULL,  -- the request's route and body
     recorded     JSONB       NOT NULL,  -- the events the command recorded
