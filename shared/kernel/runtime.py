@@ -125,7 +125,7 @@ class Runtime:
         )
         self.vault = self.store.vault = PostgresVault(self.vault_pool)
         self.broker = KafkaBroker(
-            s.kafka_bootstrap,
+            s.kafka_servers(),
             client_id=f"aap-{self.name}",
             acks="all",
             enable_idempotence=True,

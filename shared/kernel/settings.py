@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         """The same settings as the AAP_* environment of a process started with them."""
         return {f"AAP_{name.upper()}": str(value) for name, value in self.model_dump().items()}
 
+    def kafka_servers(self) -> list[str]:
+        """The bootstrap servers one by one (FastStream reads a string as one server's address;
+        aiokafka's own clients split it themselves)."""
+        return [server.strip() for server in self.kafka_bootstrap.split(",") if server.strip()]
+
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
 

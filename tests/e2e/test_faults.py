@@ -19,7 +19,7 @@ from shared.language.actors import Role
 from tests.e2e.lab import Lab, lab
 from tests.e2e.processes import ready
 from tests.factories import eligible_dossier
-from tests.helpers import bearer, wait_for
+from tests.helpers import bearer, post_until_answered, wait_for
 
 # An eligible dossier calls for three mails: the acknowledgement and the verdict to the
 # commune, the request for its opinion to the préfecture.
@@ -229,16 +229,7 @@ async def test_the_database_restarted_while_dossiers_are_filed_and_mailed_double
             **bearer(the_lab.settings, Role.applicant, siren=dossier["applicant"]["siren"]),
             "Idempotency-Key": str(uuid4()),
         }
-        while True:
-            try:
-                answer = await client.post(url, json=dossier, headers=headers)
-            except httpx.TransportError:
-                await asyncio.sleep(0.5)
-                continue
-            if answer.status_code != 503:
-                return answer
-            unavailable.append(answer)
-            await asyncio.sleep(0.5)
+        return await post_until_answered(client, url, dossier, headers, unavailable)
 
     async def filings(count: int) -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=30) as client:

@@ -25,6 +25,13 @@ def test_three_copies_of_which_two_in_sync_is_a_production_cluster_s_setting():
     assert (settings.topic_replication_factor, settings.topic_min_insync_replicas) == (3, 2)
 
 
+def test_the_bootstrap_of_a_cluster_names_each_of_its_brokers():
+    settings = Settings(kafka_bootstrap="127.0.0.1:29092, 127.0.0.1:29094,127.0.0.1:29096")
+
+    assert settings.kafka_servers() == ["127.0.0.1:29092", "127.0.0.1:29094", "127.0.0.1:29096"]
+    assert Settings(kafka_bootstrap="kafka:9092").kafka_servers() == ["kafka:9092"]
+
+
 def test_the_command_refuses_a_setting_in_one_line_naming_it_and_stores_nothing():
     env = {**os.environ, "AAP_TOPIC_PARTITIONS": "three", "AAP_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
     refused = subprocess.run(
