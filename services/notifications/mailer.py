@@ -171,11 +171,18 @@ async def _send_one(
         await _failed(rt, row, f"{type(refused).__name__}: {refused}")
         return
     except _AFTER_THE_FINAL_LINE as error:
-        # After the final line: the server may have the mail. Counted as sent, never resent
-        # (when the record's commit failed too, a later claim sends it again: only then).
-        silent = "the mail server" if record.sealed else "the database"
+        if record.sealed and isinstance(error, aiosmtplib.SMTPException):
+            # The server had the final line but never said it took the mail (it went away, or
+            # kept silent past the timeout): a mail is the server's once it says so (RFC 5321,
+            # 6.1), so it is sent again later, under the same Message-ID, which a reader dedups
+            # by. A mailer that stops here leaves it handed over: recorded sent, never resent.
+            await _not_handed_over(pool, notification_id)
+            await _failed(rt, row, f"no answer to the final line: {type(error).__name__}: {error}")
+            return
+        # The record's commit failed after the final line: counted as sent, never resent (when
+        # the record is lost too, a later claim sends it again: only then).
         log.warning(
-            "mail %s handed over, but %s did not answer (%s)", notification_id, silent, error
+            "mail %s handed over, but the database did not answer (%s)", notification_id, error
         )
     rt.metrics.mailed(row["template"], "sent")  # handed over: the server has it
     try:

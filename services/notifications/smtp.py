@@ -9,7 +9,8 @@ the final line, without waiting for the answer: a mailer that stops before the f
 commits nothing (the mail is sent later, once), one that stops after it committed (the mail is
 never sent again). When the database goes away at that instant and the commit is lost, the
 server's answer still says whether the mail was delivered (`RecordLost`), and the mailer records
-it as soon as the database is back.
+it as soon as the database is back. When the server goes away after the final line without an
+answer, it never said it took the mail: the mailer sends it again later, same Message-ID.
 
 Built on aiosmtplib's session (connection, EHLO, MAIL, RCPT, and its DATA framing), taking
 over only the end of the DATA command.

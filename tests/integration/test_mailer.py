@@ -216,6 +216,58 @@ async def test_a_mail_server_that_is_down_delays_the_mail_says_so_once_and_loses
     assert mail["X-AAP-Template"] == "acknowledgement"
 
 
+class HangsUpOnce(Collector):
+    """A server that has the first mail's final line and hangs up without answering it (it
+    went away): it never said it took that mail. It takes the next ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hung_up = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.hung_up:
+            self.hung_up = True
+            server.transport.close()
+            return "421 closing"  # never reaches the client: the connection is gone
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_mail_whose_final_line_got_no_answer_is_sent_again_under_its_message_id(
+    settings: Settings, mailer_pool: asyncpg.Pool
+) -> None:
+    # given a queued acknowledgement and a server that hangs up after its final line
+    collector, port = HangsUpOnce(), free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        rt = runtime(settings, mailer_pool, port)
+        submitted = a_submission()
+        await deliver(rt, submitted, datetime.now(UTC))
+        await mailer.send_due(rt)
+        assert collector.hung_up and collector.for_dossier(submitted.reference) == []
+        # when the delay has passed, then the mail is sent again, once, under the same id
+        async with mailer_pool.acquire() as conn:
+            first_id = mailer.message_id(
+                await conn.fetchval(
+                    "SELECT notification_id FROM mails WHERE dossier_id = $1",
+                    submitted.dossier_id,
+                )
+            )
+            await conn.execute(
+                "UPDATE mails SET next_attempt_at = now() WHERE dossier_id = $1",
+                submitted.dossier_id,
+            )
+        [(_, mail)] = await sent(rt, collector, submitted.reference, 1)
+        assert mail["Message-ID"] == first_id
+        # and it is recorded sent once
+        recorded_sent = [
+            e for e in await recorded(rt, submitted.dossier_id) if isinstance(e, NotificationSent)
+        ]
+        assert len(recorded_sent) == 1
+    finally:
+        controller.stop()
+
+
 class BusyRecord:
     """A hand-over record whose commit leaves while the loop is busy elsewhere, as in a service
     that has other work ready: the server's answer is in before the read of it starts."""
