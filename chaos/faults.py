@@ -20,6 +20,7 @@ from typing import Any
 from chaos.ledger import ledger, templates_of, zeros
 from chaos.load import Life, Tally, run_lives
 from chaos.mails import Mails
+from shared.kernel import topics
 from tests.e2e.conftest import SERVICES
 from tests.e2e.lab import Lab, lab
 from tests.e2e.processes import ready
@@ -149,14 +150,61 @@ def restart(the_lab: Lab, script: str, down: float) -> Fault:
         await the_lab.server(script, "start")
         started = time.monotonic()
         await all_ready(the_lab)
-        ready_after = elapsed(started)
-        answered = tally.first_acknowledged_after(started)
         return {
             "down_s": round(started - stopped, 1),
-            "services_ready_again_s": ready_after,
-            "first_command_acknowledged_after_s": (
-                round(answered - started, 1) if answered is not None else None
-            ),
+            "services_ready_again_s": elapsed(started),
+            **answered(tally, stopped, started),
+        }
+
+    return fault
+
+
+def answered(tally: Tally, down: float, up: float) -> dict[str, Any]:
+    """How the actors were answered across an outage: acknowledged while it lasted (the
+    broker's: the outbox takes them), and the first after it (None when the load had ended)."""
+    first = tally.first_acknowledged_after(up)
+    return {
+        "commands_acknowledged_while_down": tally.acknowledged_between(down, up),
+        "first_command_acknowledged_after_s": None if first is None else round(first - up, 1),
+    }
+
+
+def leader_killed(the_lab: Lab, topic: str) -> Fault:
+    """kill -9 of the node leading the topic's partition 0, at a third of the load; started
+    again at two thirds, once another node leads it."""
+
+    async def fault(tally: Tally, commands: int) -> dict[str, Any]:
+        await at_progress(tally, 0.33, commands)
+        partitions = await the_lab.partitions(topic)
+        leader = await the_lab.leader_of(topic, 0)
+        await the_lab.kill_broker(leader)
+        killed = time.monotonic()
+
+        async def another_leads() -> bool:
+            return (await the_lab.leader_of(topic, 0)) not in (leader, -1)
+
+        await wait_for(another_leads, timeout=120, what=f"a leader of {topic}/0 but {leader}")
+        new_leader = elapsed(killed)
+        await at_progress(tally, 0.66, commands)
+        back = time.monotonic()
+        await the_lab.start_broker(leader)
+        started = time.monotonic()
+
+        async def in_sync() -> bool:
+            return all(
+                len(p["isr"]) == the_lab.brokers for p in (await the_lab.partitions(topic)).values()
+            )
+
+        await wait_for(in_sync, timeout=180, what=f"every copy of {topic} in sync")
+        return {
+            "node_killed": leader,
+            "partition": f"{topic}/0",
+            "copies": len(partitions[0]["replicas"]),
+            "in_sync_before": len(partitions[0]["isr"]),
+            "another_leader_after_s": new_leader,
+            "down_s": round(started - killed, 1),
+            **answered(tally, killed, started),
+            "node_back_in_sync_s": elapsed(back),
         }
 
     return fault
@@ -205,6 +253,12 @@ def scenario(
     }
 
 
+def told(s: dict[str, Any]) -> None:
+    print(f"[chaos] {s['name']}: {'holds' if s['holds'] else 'BROKEN'}", flush=True)
+    for line in s["broken"]:
+        print(f"[chaos]   {line}", flush=True)
+
+
 async def run(root: Path, size_name: str) -> dict[str, Any]:
     size = SIZES[size_name]
     sink = Mails()
@@ -239,10 +293,19 @@ async def run(root: Path, size_name: str) -> dict[str, Any]:
             everyone += lives
             figures, settled = await settle(the_lab, lives, sink, expected, size.settle)
             scenarios.append(scenario(name, lives, tally, faulted, figures, settled))
-            print(f"[chaos] {name}: {'holds' if scenarios[-1]['holds'] else 'BROKEN'}", flush=True)
-            for line in scenarios[-1]["broken"]:
-                print(f"[chaos]   {line}", flush=True)
+            told(scenarios[-1])
         final, _ = await settle(the_lab, everyone, sink, expected, size.settle)
+    # Three brokers, topics with three copies and two in sync: a platform of its own again.
+    cluster_sink = Mails()
+    async with lab(root / "cluster", mail=cluster_sink, brokers=3) as the_cluster:
+        topic = topics.events_topic(the_cluster.settings.topic_prefix, "applications")
+        name = "the leader of a partition killed (three brokers)"
+        lives, tally, faulted = await under_load(
+            the_cluster, size.restart_lives, size, leader_killed(the_cluster, topic)
+        )
+        figures, settled = await settle(the_cluster, lives, cluster_sink, expected, size.settle)
+        scenarios.append(scenario(name, lives, tally, faulted, figures, settled))
+        told(scenarios[-1])
     broken = zeros(final)
     return {
         "expected_mails_per_life": {kind: dict(c) for kind, c in expected.items()},

@@ -52,6 +52,9 @@ class Tally:
         later = [t for t in self.acknowledged_at if t >= instant]
         return min(later) if later else None
 
+    def acknowledged_between(self, start: float, end: float) -> int:
+        return sum(1 for t in self.acknowledged_at if start <= t < end)
+
 
 class Actors:
     """The lab's actors, sharing one HTTP client."""
