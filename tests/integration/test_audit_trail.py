@@ -1,7 +1,6 @@
 """The auditor's trail in notifications, fed what the outboxes publish: the same history, the
 same state and the same chains as the event stores give."""
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ from shared.kernel.envelope import unwrap
 from shared.kernel.eventstore import EventStore, head_hash
 from shared.language.campaigns import Campaign, load_campaigns
 from shared.language.errors import NotFound
+from tests.helpers import outbox_record
 from tests.integration.test_audit import Pools, pools, recorded, settings  # noqa: F401 (fixtures)
 from tests.unit.test_audit_history import DECIDED, SECOND, Life, a_whole_life
 
@@ -42,23 +42,7 @@ async def published(pools: Pools, dossier: UUID) -> list[ConsumerRecord]:
             rows = await conn.fetch(
                 "SELECT * FROM outbox WHERE key = $1 ORDER BY position", str(dossier)
             )
-        for row in rows:
-            headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
-            records.append(
-                ConsumerRecord(
-                    row["topic"],
-                    0,
-                    row["position"],
-                    0,
-                    0,
-                    row["key"].encode(),
-                    row["value"],
-                    None,
-                    0,
-                    0,
-                    headers,
-                )
-            )
+        records.extend(outbox_record(row) for row in rows)
     return records
 
 

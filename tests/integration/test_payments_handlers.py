@@ -33,7 +33,7 @@ from shared.language.actors import Actor, Role
 from shared.language.campaigns import load_campaigns
 from tests.conftest import own_namespace
 from tests.factories import random_siren
-from tests.helpers import bearer, wait_for
+from tests.helpers import bearer, outbox_record, wait_for
 
 INSTRUCTOR = Actor(Role.instructor, "instruction@mildeca.example.fr")
 PREFECTURE = Actor(Role.prefecture, "chef-de-projet@nord.example.fr", departement="59")
@@ -122,21 +122,7 @@ async def project(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
         rows = await conn.fetch(
             "SELECT * FROM outbox WHERE key = $1 ORDER BY position", str(dossier_id)
         )
-    for row in rows:
-        headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
-        record = ConsumerRecord(
-            row["topic"],
-            0,
-            row["position"],
-            0,
-            0,
-            row["key"].encode(),
-            row["value"],
-            None,
-            0,
-            0,
-            headers,
-        )
+    for record in map(outbox_record, rows):
         await consumer.apply(pool, unwrap(record.headers, record.value), record)
     return await queries.dossier(pool, dossier_id)
 
