@@ -105,7 +105,10 @@ async def under_load(
     except BaseException:
         load.cancel()
         raise
-    return await load, tally, faulted
+    lives = await load
+    if WINDOW in faulted:
+        faulted.update(answered(tally, *faulted.pop(WINDOW)))
+    return lives, tally, faulted
 
 
 async def at_progress(tally: Tally, share: float, commands: int) -> None:
@@ -153,10 +156,14 @@ def restart(the_lab: Lab, script: str, down: float) -> Fault:
         return {
             "down_s": round(started - stopped, 1),
             "services_ready_again_s": elapsed(started),
-            **answered(tally, stopped, started),
+            WINDOW: (stopped, started),
         }
 
     return fault
+
+
+# What a fault says of its outage, from when to when: read once the load is over.
+WINDOW = "outage"
 
 
 def answered(tally: Tally, down: float, up: float) -> dict[str, Any]:
@@ -203,7 +210,7 @@ def leader_killed(the_lab: Lab, topic: str) -> Fault:
             "in_sync_before": len(partitions[0]["isr"]),
             "another_leader_after_s": new_leader,
             "down_s": round(started - killed, 1),
-            **answered(tally, killed, started),
+            WINDOW: (killed, started),
             "node_back_in_sync_s": elapsed(back),
         }
 
