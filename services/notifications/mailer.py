@@ -230,6 +230,10 @@ class _HandOver:
         await self.transaction.commit()
         self.sealed = True
 
+    async def abandon(self) -> None:
+        if self.transaction is not None and not self.sealed:
+            await self.transaction.rollback()
+
 
 async def _not_handed_over(pool: asyncpg.Pool, notification_id: str) -> None:
     async with pool.acquire() as conn:

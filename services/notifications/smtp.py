@@ -54,6 +54,9 @@ class HandOver(Protocol):
         """Right after the final line: commit it. Its first write must leave at once, before
         any wait (asyncpg's COMMIT does)."""
 
+    async def abandon(self) -> None:
+        """The final line never went out (the server went away first): roll the record back."""
+
 
 class Session:
     """Opened at the batch's first mail; opened again after a failure."""
@@ -96,7 +99,14 @@ class Session:
         # starts a loop turn later, and uvloop may hand the answer over first (the session then
         # waited its whole timeout for an answer it had dropped).
         protocol._response_pending = True
-        protocol.write(b".\r\n")
+        try:
+            protocol.write(b".\r\n")  # refused when the server went away: the line is not out
+        except BaseException as error:
+            await record.abandon()
+            self._drop()
+            if isinstance(error, Exception):
+                raise NotHandedOver(f"{type(error).__name__}: {error}") from error
+            raise
         # The server's answer is awaited from now on...
         answering = asyncio.ensure_future(protocol.read_response(timeout=TIMEOUT_SECONDS))
         try:

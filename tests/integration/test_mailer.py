@@ -17,7 +17,7 @@ import uvloop
 from aiosmtpd.controller import Controller
 
 from services.notifications import consumers, mailer, main
-from services.notifications.smtp import TIMEOUT_SECONDS, Session
+from services.notifications.smtp import TIMEOUT_SECONDS, NotHandedOver, Session
 from shared.contracts import DomainEvent
 from shared.contracts.applications import ApplicationSubmitted, Dossier, DossierClosedIncomplete
 from shared.contracts.notifications import NotificationFailed, NotificationSent
@@ -277,6 +277,51 @@ class BusyRecord:
 
     async def seal(self) -> None:
         time.sleep(0.005)  # noqa: ASYNC251  # the loop kept busy, on purpose
+
+    async def abandon(self) -> None:
+        pass
+
+
+class ServerGoneBeforeTheFinalLine:
+    """A record whose opening sees the server go away, before the final line could go out."""
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.abandoned, self.sealed = session, False, False
+
+    async def prepare(self) -> None:
+        assert self.session.smtp is not None and self.session.smtp.transport is not None
+        self.session.smtp.transport.close()
+
+    async def seal(self) -> None:
+        self.sealed = True
+
+    async def abandon(self) -> None:
+        self.abandoned = True
+
+
+def test_a_mail_whose_server_went_away_before_its_final_line_is_not_handed_over(
+    settings: Settings, smtp: Smtp
+):
+    # given a session whose server goes away once the content is out, before the final line
+    collector, port = smtp
+    local = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    subject = secrets.token_hex(4)
+
+    async def hand_over() -> ServerGoneBeforeTheFinalLine:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "aap@mildeca.example.fr", MAIRE, subject
+        mail.set_content("Accusé de réception")
+        async with Session(local) as session:
+            await session._open()
+            record = ServerGoneBeforeTheFinalLine(session)
+            # when it is handed over, then it is not: its record is rolled back, never sealed
+            with pytest.raises(NotHandedOver):
+                await session.hand_over(mail, record)
+            return record
+
+    record = uvloop.run(hand_over())
+    assert record.abandoned and not record.sealed
+    assert [m["Subject"] for _, m in collector.received].count(subject) == 0
 
 
 def test_the_servers_answer_to_the_final_line_is_read_on_uvloop(settings: Settings, smtp: Smtp):
