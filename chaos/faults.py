@@ -183,7 +183,7 @@ def leader_killed(the_lab: Lab, topic: str) -> Fault:
     async def fault(tally: Tally, commands: int) -> dict[str, Any]:
         await at_progress(tally, 0.33, commands)
         partitions = await the_lab.partitions(topic)
-        leader = await the_lab.leader_of(topic, 0)
+        leader: int = partitions[0]["leader"]
         await the_lab.kill_broker(leader)
         killed = time.monotonic()
 
@@ -193,7 +193,6 @@ def leader_killed(the_lab: Lab, topic: str) -> Fault:
         await wait_for(another_leads, timeout=120, what=f"a leader of {topic}/0 but {leader}")
         new_leader = elapsed(killed)
         await at_progress(tally, 0.66, commands)
-        back = time.monotonic()
         await the_lab.start_broker(leader)
         started = time.monotonic()
 
@@ -211,7 +210,7 @@ def leader_killed(the_lab: Lab, topic: str) -> Fault:
             "another_leader_after_s": new_leader,
             "down_s": round(started - killed, 1),
             WINDOW: (killed, started),
-            "node_back_in_sync_s": elapsed(back),
+            "node_back_in_sync_s": elapsed(started),
         }
 
     return fault

@@ -90,13 +90,6 @@ WHERE notification_id = $1
 """
 
 
-# What may fail once the final line is written: the server's answer, the record's commit.
-_AFTER_THE_FINAL_LINE: tuple[type[Exception], ...] = (
-    aiosmtplib.SMTPException,
-    *outages.DATABASE_AWAY,
-)
-
-
 def message_id(notification_id: str) -> str:
     return f"<{hashlib.sha256(notification_id.encode()).hexdigest()[:32]}@aap.mildeca.gouv.fr>"
 
@@ -163,27 +156,14 @@ async def _send_one(
         if not record.taken:  # a mail another mailer sends is no failure of this one
             await _failed(rt, row, str(refused))
         return
-    except aiosmtplib.SMTPResponseException as refused:
-        if not record.sealed:
-            raise
-        # The server refused the mail at its final line: it has not got it.
+    except aiosmtplib.SMTPException as error:
+        # After the final line the server refused the mail, or never said it took it (it went
+        # away, or kept silent past the timeout): a mail is the server's once it says so (RFC
+        # 5321, 6.1), so it is sent again later, under the same Message-ID, which a reader
+        # dedups by. A mailer that stops here leaves it handed over: recorded sent, never resent.
         await _not_handed_over(pool, notification_id)
-        await _failed(rt, row, f"{type(refused).__name__}: {refused}")
+        await _failed(rt, row, f"{type(error).__name__}: {error}")
         return
-    except _AFTER_THE_FINAL_LINE as error:
-        if record.sealed and isinstance(error, aiosmtplib.SMTPException):
-            # The server had the final line but never said it took the mail (it went away, or
-            # kept silent past the timeout): a mail is the server's once it says so (RFC 5321,
-            # 6.1), so it is sent again later, under the same Message-ID, which a reader dedups
-            # by. A mailer that stops here leaves it handed over: recorded sent, never resent.
-            await _not_handed_over(pool, notification_id)
-            await _failed(rt, row, f"no answer to the final line: {type(error).__name__}: {error}")
-            return
-        # The record's commit failed after the final line: counted as sent, never resent (when
-        # the record is lost too, a later claim sends it again: only then).
-        log.warning(
-            "mail %s handed over, but the database did not answer (%s)", notification_id, error
-        )
     rt.metrics.mailed(row["template"], "sent")  # handed over: the server has it
     try:
         await record_sent(pool, rt.store, row, to, cc, mail["Message-ID"], rt.clock())

@@ -268,6 +268,13 @@ async def test_a_mail_whose_final_line_got_no_answer_is_sent_again_under_its_mes
         controller.stop()
 
 
+def acknowledgement(subject: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "aap@mildeca.example.fr", MAIRE, subject
+    mail.set_content("Accusé de réception")
+    return mail
+
+
 class BusyRecord:
     """A hand-over record whose commit leaves while the loop is busy elsewhere, as in a service
     that has other work ready: the server's answer is in before the read of it starts."""
@@ -308,9 +315,7 @@ def test_a_mail_whose_server_went_away_before_its_final_line_is_not_handed_over(
     subject = secrets.token_hex(4)
 
     async def hand_over() -> ServerGoneBeforeTheFinalLine:
-        mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = "aap@mildeca.example.fr", MAIRE, subject
-        mail.set_content("Accusé de réception")
+        mail = acknowledgement(subject)
         async with Session(local) as session:
             await session._open()
             record = ServerGoneBeforeTheFinalLine(session)
@@ -331,9 +336,7 @@ def test_the_servers_answer_to_the_final_line_is_read_on_uvloop(settings: Settin
     subject = secrets.token_hex(4)
 
     async def hand_over() -> None:
-        mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = "aap@mildeca.example.fr", MAIRE, subject
-        mail.set_content("Accusé de réception")
+        mail = acknowledgement(subject)
         async with Session(local) as session:
             # when a mail is handed over, then the server's 250 is read, not waited for in vain
             await asyncio.wait_for(session.hand_over(mail, BusyRecord()), TIMEOUT_SECONDS / 2)
