@@ -1,5 +1,6 @@
 """`aap personal-data`: erase a person's data on request (RGPD), the chains kept whole."""
 
+import asyncpg
 import typer
 import uvloop
 from rich.console import Console
@@ -21,7 +22,12 @@ def erase_command(
 ) -> None:
     """Destroy the person's key: every value sealed under it (name, e-mail) reads as erased,
     in every store, topic and read model, while every hash chain still holds."""
-    announced = uvloop.run(erase(Settings(), email, utc_now()))
+    settings = Settings()
+    try:
+        announced = uvloop.run(erase(settings, email, utc_now()))
+    except asyncpg.InvalidCatalogNameError as missing:
+        console.print(f"[red]{missing}[/]: run `aap setup` first (it makes the vault)")
+        raise typer.Exit(2) from None
     if not announced:
         console.print("no person known by this e-mail (never named, or erased already)")
         return
