@@ -209,6 +209,10 @@ async def on_draft_commented(conn: asyncpg.Connection, e: DraftCommented, _: Env
     )
 
 
+_AUTHOR = "UPDATE dossier_messages SET author = $2 WHERE message_id = $1"
+_COMMENTER = "UPDATE draft_comments SET author = $2 WHERE comment_id = $1"
+
+
 def rewritten_from_the_log(store: EventStore) -> Handler:
     """A person's data erased: what the read models keep of their dossiers and drafts is
     written again from the store, whose events now read with the placeholders."""
@@ -235,6 +239,13 @@ def rewritten_from_the_log(store: EventStore) -> Handler:
                         )
                     case DraftSaved() as saved:
                         draft = saved.content
+                    case (
+                        MessagePosted(message_id=written, author=author)
+                        | NoteAdded(note_id=written, author=author)
+                    ):
+                        await conn.execute(_AUTHOR, written, author)
+                    case DraftCommented() as comment:
+                        await conn.execute(_COMMENTER, comment.comment_id, comment.author)
             if filed is not None:
                 await conn.execute(
                     "UPDATE dossiers SET filed = $2::jsonb WHERE dossier_id = $1",

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -342,7 +343,18 @@ async def _record_sent_in(
     await handlers.record(conn, store, sent, now)
 
 
+# An address as a mail server may quote it in its refusal ("<x@y>: user unknown").
+_ADDRESS = re.compile(r"[^\s<>()\[\]{},;:\"']+@[^\s<>()\[\]{},;:\"']+")
+
+
+def without_addresses(reason: str) -> str:
+    """The server's refusal, every address it quotes left out: the reason is logged, kept in
+    the mail's row and published (`NotificationFailed`), the addresses only sealed."""
+    return _ADDRESS.sub("[adresse]", reason)
+
+
 async def _failed(rt: Runtime, row: Mapping[str, Any], reason: str) -> None:
+    reason = without_addresses(reason)
     now = rt.clock()
     attempts = row["attempts"]
     delay = timedelta(seconds=min(2**attempts, 600))

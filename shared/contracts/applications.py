@@ -211,7 +211,7 @@ class AttachmentAdded(DomainEvent):
     added_at: AwareDatetime
 
 
-class MessagePosted(DomainEvent):
+class MessagePostedV1(DomainEvent):
     """A message of the dossier's thread, read by the three sides and mailed to the two others."""
 
     name = "MessagePosted"
@@ -226,7 +226,20 @@ class MessagePosted(DomainEvent):
     posted_at: AwareDatetime
 
 
-class NoteAdded(DomainEvent):
+# Who wrote a message, a note, a comment: the person's subject, sealed when it is an e-mail (an
+# agent's id, which names nobody outside aap, stays in clear).
+_AUTHOR = (Person("author", email=None, only_emails=True),)
+
+
+class MessagePosted(MessagePostedV1):
+    """A message of the dossier's thread, read by the three sides and mailed to the two others.
+    Version 2: its author's e-mail is sealed on the wire (docs/personal-data.md)."""
+
+    version = 2
+    personal = _AUTHOR
+
+
+class NoteAddedV1(DomainEvent):
     """A private note among agents (MILDECA and the préfecture): never shown nor mailed to the
     applicant."""
 
@@ -240,6 +253,14 @@ class NoteAdded(DomainEvent):
     text: Motivation
     attachments: list[UUID] = Field(default_factory=list, max_length=20)
     added_at: AwareDatetime
+
+
+class NoteAdded(NoteAddedV1):
+    """A private note among agents (MILDECA and the préfecture): never shown nor mailed to the
+    applicant. Version 2: its author's e-mail is sealed on the wire (docs/personal-data.md)."""
+
+    version = 2
+    personal = _AUTHOR
 
 
 # --- corrections (DS's "demande de correction") ------------------------------------------------
@@ -401,7 +422,7 @@ class DraftShared(DraftSharedV1):
     personal = (Person("contact_email", email=None),)
 
 
-class DraftCommented(DomainEvent):
+class DraftCommentedV1(DomainEvent):
     name = "DraftCommented"
 
     campaign_id: str
@@ -412,13 +433,23 @@ class DraftCommented(DomainEvent):
     commented_at: AwareDatetime
 
 
+class DraftCommented(DraftCommentedV1):
+    """The préfecture comments a draft shared with it. Version 2: its author's e-mail is sealed
+    on the wire (docs/personal-data.md)."""
+
+    version = 2
+    personal = _AUTHOR
+
+
 EVENTS = (
     ApplicationSubmittedV1,
     ApplicationSubmittedV2,
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AttachmentAdded,
+    MessagePostedV1,
     MessagePosted,
+    NoteAddedV1,
     NoteAdded,
     CorrectionRequested,
     ApplicationAmendedV1,
@@ -430,6 +461,7 @@ EVENTS = (
     DraftSaved,
     DraftSharedV1,
     DraftShared,
+    DraftCommentedV1,
     DraftCommented,
 )
 UPCASTERS: tuple[Upcaster, ...] = (
@@ -439,4 +471,7 @@ UPCASTERS: tuple[Upcaster, ...] = (
     Upcaster(ApplicationAmendedV2, ApplicationAmended, _read_as_written),
     Upcaster(DraftSavedV1, DraftSaved, _read_as_written),
     Upcaster(DraftSharedV1, DraftShared, _read_as_written),
+    Upcaster(MessagePostedV1, MessagePosted, _read_as_written),
+    Upcaster(NoteAddedV1, NoteAdded, _read_as_written),
+    Upcaster(DraftCommentedV1, DraftCommented, _read_as_written),
 )

@@ -18,12 +18,14 @@ class UnknownEventType(LookupError):
 class Person:
     """Where an event names a person, sealed on the wire (shared.personal): the node at `at`
     (dotted keys, `[]` for every element of a list), a mapping whose `email` identifies the
-    person and is sealed with their `name`; or, `email` None, the node is the e-mail itself.
-    A node that is not there, or not of that shape, names nobody."""
+    person and is sealed with their `name`; or, `email` None, the node is the e-mail itself
+    (`only_emails`: a node that is no e-mail, an agent's id, names nobody outside aap and stays
+    in clear). A node that is not there, or not of that shape, names nobody."""
 
     at: str
     email: str | None = "email"
     name: str | None = "name"
+    only_emails: bool = False
 
 
 class DomainEvent(BaseModel):

@@ -19,6 +19,13 @@ SEALED = {
     "(docs/personal-data.md)",
 }
 
+# Where only an e-mail is sealed: a subject that is no e-mail (an agent's id) stays in clear.
+CLEAR_ID = {
+    "type": "string",
+    "pattern": "^[^@]+$",
+    "description": "a subject that is not an e-mail (an agent's id): it names nobody outside aap",
+}
+
 
 def event_schema(model: type[DomainEvent]) -> dict[str, Any]:
     """The JSON Schema of the payload as published (money as strings: the serialized form),
@@ -26,7 +33,7 @@ def event_schema(model: type[DomainEvent]) -> dict[str, Any]:
     schema = model.model_json_schema(mode="serialization")
     for person in model.personal:
         leaves = [] if person.email is None else [k for k in (person.email, person.name) if k]
-        _seal(schema, schema, person.at.split("."), leaves)
+        _seal(schema, schema, person.at.split("."), leaves, person.only_emails)
     schema["$id"] = model.dataschema()
     schema["title"] = model.cloud_type()
     return schema
@@ -40,7 +47,13 @@ def _resolved(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _seal(root: dict[str, Any], node: dict[str, Any], steps: list[str], leaves: list[str]) -> None:
+def _seal(
+    root: dict[str, Any],
+    node: dict[str, Any],
+    steps: list[str],
+    leaves: list[str],
+    only_emails: bool = False,
+) -> None:
     """Replace, along the path, the sealed values' schemas (a node of free shape stays free)."""
     step, rest = steps[0], steps[1:]
     properties = node.get("properties", {})
@@ -56,7 +69,9 @@ def _seal(root: dict[str, Any], node: dict[str, Any], steps: list[str], leaves: 
         holder, slot = properties, key
     target = holder[slot] = _resolved(root, holder[slot])
     if rest:
-        _seal(root, target, rest, leaves)
+        _seal(root, target, rest, leaves, only_emails)
+    elif only_emails:
+        holder[slot] = {"anyOf": [dict(SEALED), CLEAR_ID]}
     elif not leaves:
         holder[slot] = dict(SEALED)
     else:

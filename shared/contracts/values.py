@@ -99,9 +99,16 @@ Euros = Annotated[
 # A committee's weighted score (0.00 to 5.00): exact, like money, for a ranking that never wobbles.
 Points = Euros
 
-# Free text a person writes: something to read (not only spaces), no NUL character (which no
-# database stores), of a bounded length; spaces around it are dropped.
-TEXT_PATTERN = r"^[^\x00]*\S[^\x00]*$"
+# Free text a person writes: something to read (not only blanks), no NUL character (which no
+# database stores), of a bounded length; blanks around it are dropped. Blank is what Python's
+# `str.isspace` says and what a JSON Schema's `\s` says (the byte-order mark), spelled out so
+# that the schema and the rule refuse the same texts whatever regex engine reads the pattern.
+BLANK = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_BLANK_CLASS = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+TEXT_PATTERN = rf"^[^\x00]*[^\x00{_BLANK_CLASS}][^\x00]*$"
 
 
 def _no_nul(value: str) -> str:
@@ -111,7 +118,7 @@ def _no_nul(value: str) -> str:
 
 
 def _something_written(value: str) -> str:
-    text = value.strip()
+    text = value.strip(BLANK)
     if not text:
         refuse("text_empty", "write something: this text cannot be empty or only spaces")
     return text

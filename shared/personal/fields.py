@@ -49,7 +49,11 @@ def _named(person: Person, data: dict[str, Any]) -> Iterator[tuple[Slot, str, st
     for container, key in _slots(data, person.at.split(".")):
         node = container[key]
         if person.email is None:
-            if isinstance(node, str) and not is_sealed(node):
+            if (
+                isinstance(node, str)
+                and not is_sealed(node)
+                and (not person.only_emails or "@" in node)
+            ):
                 yield (container, key), node, None
         elif (
             isinstance(node, dict)

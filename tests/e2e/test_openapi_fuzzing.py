@@ -3,13 +3,16 @@ client would run it against the running services, once per role with a valid tok
 server error, no answer outside what the documents say, no invalid input taken, no auth ignored.
 
 Bounded here (examples per operation, steps of the stateful phase, a fixed seed); the full run
-(`AAP_FUZZ_EXAMPLES=1000`) is the fault-injection suite's.
+(`./dev fuzz`: 1,000 examples an operation, chaos/fuzzing.py) keeps each run's summary in
+`AAP_FUZZ_REPORT` and writes the figures beside the fault suite's.
 """
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from tests.e2e.conftest import SERVICES, Platform
 from tests.helpers import bearer
 
 EXAMPLES = int(os.environ.get("AAP_FUZZ_EXAMPLES", "5"))
+REPORT = os.environ.get("AAP_FUZZ_REPORT")
 
 ROLES: dict[Role, dict[str, str]] = {
     Role.applicant: {"siren": "213186091"},
@@ -111,8 +115,26 @@ def fuzz(url: str, authorization: str, workdir: Path) -> subprocess.CompletedPro
         env={**os.environ, "ST_AUTHORIZATION": authorization},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=600 + 4 * EXAMPLES,
     )
+
+
+def keep(service: str, role: Role, done: subprocess.CompletedProcess[str], seconds: float) -> None:
+    """The run's summary (schemathesis's own, from its SUMMARY line on) for the full report."""
+    assert REPORT
+    out = done.stdout
+    summary = out[out.rindex(" SUMMARY ") :] if " SUMMARY " in out else out[-4000:]
+    run = {
+        "service": service,
+        "role": role.value,
+        "examples": EXAMPLES,
+        "exit_code": done.returncode,
+        "seconds": round(seconds, 1),
+        "summary": summary.split("\n", 1)[-1].strip(),
+    }
+    path = Path(REPORT) / f"{service}.{role.value}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -128,7 +150,11 @@ async def test_schemathesis_finds_nothing_in_the_document_of_each_service_for_an
         workdir.mkdir()
         token = bearer(platform.settings, role, **binding)["Authorization"]
         async with two_at_a_time:
-            return role, await asyncio.to_thread(fuzz, platform.urls[service], token, workdir)
+            started = time.monotonic()
+            done = await asyncio.to_thread(fuzz, platform.urls[service], token, workdir)
+        if REPORT:
+            keep(service, role, done, time.monotonic() - started)
+        return role, done
 
     runs = await asyncio.gather(*(as_(role, binding) for role, binding in ROLES.items()))
     failed = {role.value: done.stdout[-4000:] for role, done in runs if done.returncode != 0}

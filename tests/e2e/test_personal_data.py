@@ -143,6 +143,14 @@ async def test_an_erased_representative_is_readable_nowhere_and_the_chains_still
         assert filed.status_code == 201, filed.text
         dossier_id, reference = filed.json()["dossier_id"], filed.json()["reference"]
         assert name not in filed.text and email not in filed.text  # the events as published
+        # She writes to the thread: her e-mail is the message's author.
+        posted = await client.post(
+            platform.url("applications", f"/dossiers/{dossier_id}/messages"),
+            json={"text": "Nous joignons le budget détaillé demain."},
+            headers=applicant,
+        )
+        assert posted.status_code == 201, posted.text
+        assert email not in posted.text
 
         # mailed to her: the acknowledgement and the eligibility's result, each recorded sent
         async def mailed() -> bool:
@@ -189,6 +197,10 @@ async def test_an_erased_representative_is_readable_nowhere_and_the_chains_still
         )
         assert read.status_code == 200, read.text
         assert ERASED[Kind.name] in read.text and ERASED[Kind.email] in read.text
+        thread = await client.get(
+            platform.url("applications", f"/dossiers/{dossier_id}/messages"), headers=auditor
+        )
+        assert [m["author"] for m in thread.json()] == [ERASED[Kind.email]]
         history = await client.get(
             platform.url("notifications", f"/audit/dossiers/{dossier_id}"), headers=auditor
         )

@@ -17,6 +17,7 @@ from shared.contracts.applications import (
     Dossier,
     DraftShared,
     FieldChange,
+    MessagePosted,
 )
 from shared.contracts.notifications import NotificationSent
 from shared.kernel import hashchain
@@ -171,6 +172,36 @@ async def test_a_shared_draft_s_contact_is_sealed():
         shared_at=NOW,
     )
     assert EMAIL not in json.dumps(await as_written(vault, event))
+
+
+def a_message(author: str) -> MessagePosted:
+    return MessagePosted(
+        dossier_id=uuid4(),
+        reference="AAP-DEMO-00001",
+        campaign_id="demo",
+        message_id=uuid4(),
+        side="applicant",
+        author=author,
+        text="Nous joignons le budget détaillé demain.",
+        posted_at=NOW,
+    )
+
+
+async def test_the_author_of_a_message_is_sealed_when_an_e_mail_and_matches_the_schema():
+    vault = MemoryVault()
+    wire = await as_written(vault, a_message(EMAIL))
+    assert EMAIL not in json.dumps(wire)
+    assert opened(wire, await vault.keys(persons_in(wire)))["author"] == EMAIL
+    schema = json.loads((SCHEMAS / "MessagePosted.v2.json").read_text())
+    jsonschema.validate(wire, schema)
+
+
+async def test_an_author_who_is_no_e_mail_stays_in_clear_and_matches_the_schema():
+    vault = MemoryVault()
+    wire = await as_written(vault, a_message("agent-4021"))
+    assert wire["author"] == "agent-4021"
+    schema = json.loads((SCHEMAS / "MessagePosted.v2.json").read_text())
+    jsonschema.validate(wire, schema)
 
 
 async def test_the_hash_covers_the_ciphertext_and_still_holds_once_the_key_is_erased():
