@@ -4,15 +4,20 @@ loop.
 The outbox is filled through EventStore.append (ApplicationSubmitted, 500 new streams per
 transaction), so its rows are exactly what the services write. OutboxRelay then runs batch
 after batch until it is drained. The ceilings send as many records of the same size with
-acks=all and idempotence: `kafka.tools.ProducerPerformance` (the JVM client: the value only,
-it cannot send headers), and an aiokafka producer configured as the relay's (same records,
-keys and headers, every send queued, acknowledgements awaited at the end).
+acks=all and idempotence: Kafka's Java producer sending the very same records, keys and
+headers (bench/jvm/SameRecords.java: the fair JVM ceiling), `kafka.tools.ProducerPerformance`
+(the JVM client sending values only: no key, no header), and an aiokafka producer configured
+as the relay's (same records, keys and headers, every send queued, acknowledgements awaited at
+the end).
 """
 
 import asyncio
+import base64
 import json
 import re
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -94,6 +99,44 @@ async def bare_rate(records: list[asyncpg.Record], bootstrap: str, topic: str) -
         await producer.stop()
 
 
+SAME_RECORDS = Path(__file__).parents[1] / "jvm" / "SameRecords.java"
+
+
+def _line(r: asyncpg.Record) -> str:
+    """An outbox row as SameRecords.java reads it: key, value, headers, tab-separated."""
+    encoded = [base64.b64encode(bytes(r["value"])).decode()]
+    encoded += [
+        f"{k}={base64.b64encode(v.encode()).decode()}" for k, v in json.loads(r["headers"]).items()
+    ]
+    return "\t".join([r["key"], *encoded])
+
+
+async def same_records_jvm(bootstrap: str, topic: str, records: list[asyncpg.Record]) -> float:
+    """Kafka's Java producer sending the outbox's own records: its records/sec, timed after a
+    warm-up of JVM_WARM records."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", prefix="aap-relay-") as lines:
+        lines.write("\n".join(_line(r) for r in records) + "\n")
+        lines.flush()
+        process = await asyncio.create_subprocess_exec(
+            "java",
+            "-Xmx512m",
+            "-cp",
+            f"{kafka_lib()}/*",
+            str(SAME_RECORDS),
+            bootstrap,
+            topic,
+            lines.name,
+            str(JVM_WARM),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output = (await process.communicate())[0].decode(errors="replace")
+    totals = re.findall(rf"^{len(records)} records sent, ([\d.]+) records/sec", output, re.M)
+    if process.returncode != 0 or not totals:
+        raise RuntimeError(f"SameRecords.java failed ({process.returncode}):\n{output[-2000:]}")
+    return float(totals[-1])
+
+
 async def producer_performance(bootstrap: str, topic: str, count: int, record_size: int) -> float:
     """Kafka's own ProducerPerformance: its records/sec, as it reports it at the end."""
     lib = kafka_lib()
@@ -129,11 +172,12 @@ async def producer_performance(bootstrap: str, topic: str, count: int, record_si
 
 async def measure(bench: Bench) -> Outcome:
     settings, count = bench.scoped("relay"), bench.sizes.relay_events
-    relayed, bare, perf = (
-        topics.events_topic(settings.topic_prefix, name) for name in ("relayed", "bare", "perf")
+    relayed, bare, perf, same = (
+        topics.events_topic(settings.topic_prefix, name)
+        for name in ("relayed", "bare", "perf", "same")
     )
     await topics.ensure_topics(
-        settings.kafka_bootstrap, [relayed, bare, perf], settings.topic_partitions
+        settings.kafka_bootstrap, [relayed, bare, perf, same], settings.topic_partitions
     )
     await db.provision(settings, "outbox", KERNEL_ONLY)
     pool = await db.open_pool(settings, "outbox", size=4)
@@ -148,6 +192,7 @@ async def measure(bench: Bench) -> Outcome:
         )
         java_records = max(count, JVM_WARM)
         java = await producer_performance(settings.kafka_bootstrap, perf, java_records, value_bytes)
+        jvm_same = await same_records_jvm(settings.kafka_bootstrap, same, records)
         aiokafka = await bare_rate(records, settings.kafka_bootstrap, bare)
         del records
         relay = await relay_rate(pool, settings.kafka_bootstrap, count)
@@ -162,6 +207,13 @@ async def measure(bench: Bench) -> Outcome:
             "partitions": settings.topic_partitions,
         },
         comparisons=[
+            Comparison(
+                "outbox relayed to Kafka",
+                "events/s",
+                relay,
+                jvm_same,
+                "Kafka's Java producer, same records, keys and headers (acks=all, idempotent)",
+            ),
             Comparison(
                 "outbox relayed to Kafka",
                 "events/s",
