@@ -17,9 +17,11 @@ poll.
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 import asyncpg
 import orjson
@@ -74,6 +76,24 @@ def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
 # Told of each batch Kafka acknowledged: the rows' topics and how long the acks took.
 Published = Callable[[Sequence[str], float], None]
 
+# Batches sent and not yet acknowledged, at most: the next one is fetched and sent meanwhile.
+IN_FLIGHT = 2
+
+
+@dataclass
+class _InFlight:
+    """A batch sent: its rows, the acknowledgements awaited, when it was sent."""
+
+    rows: list[OutboxRow]
+    acks: list["asyncio.Future[Any]"]
+    started: float
+
+    def forget(self) -> None:
+        """Never marked (the relay stopped on an error): what Kafka says of it is read by no
+        one, and must not be reported as never retrieved."""
+        for ack in self.acks:
+            ack.add_done_callback(lambda f: f.cancelled() or f.exception())
+
 
 class OutboxRelay:
     def __init__(
@@ -100,7 +120,7 @@ class OutboxRelay:
         self.on_published = on_published
         self._wake = asyncio.Event()
         self._batch = asyncio.Lock()
-        self._stopped = False
+        self._stopped = self._stopping = False
         if appended is not None:
             appended.wakes(self._wake.set)
 
@@ -122,12 +142,16 @@ class OutboxRelay:
                 await lock_conn.execute("SELECT pg_advisory_unlock_all()")
 
     async def stop(self) -> None:
-        """Let the batch in hand be published and marked, then publish no more."""
+        """Let the batches in hand be published and marked, then publish no more."""
+        self._stopping = True  # no batch is fetched after those in hand
         async with self._batch:
             self._stopped = True
 
     async def relay_once(self) -> int:
-        """Publish one batch and move the cursor; returns how many rows were published."""
+        """Publish what the outbox holds, batch after batch, the cursor moved after each one's
+        acknowledgements, in order. The next batch is fetched and sent while the one before
+        waits for its acknowledgements (the idempotent producer keeps the order of each
+        partition). Returns how many rows were published."""
         async with self._batch:
             if self._stopped:
                 return 0
@@ -135,18 +159,48 @@ class OutboxRelay:
             if not rows:
                 self.waiting.succeeded()
                 return 0
-            started = perf_counter()
+            published, in_flight = 0, deque[_InFlight]()
             try:
-                await self.publish(rows)
+                while rows:
+                    in_flight.append(await self._send(rows))
+                    rows = [] if self._stopping else await self.fetch(after=rows[-1])
+                    while in_flight and (len(in_flight) >= IN_FLIGHT or not rows):
+                        published += await self._settle(in_flight.popleft())
             except KafkaError:
                 await self._renew_producer()
-                raise  # the cursor did not move: the rows go again, readers dedup by event id
-            acked = perf_counter() - started
-            await self.mark(rows[-1])
+                raise  # the cursor did not move past it: the rows go again, readers dedup by id
+            finally:
+                for sent in in_flight:  # not to be marked: their fate is read by nobody
+                    sent.forget()
             self.waiting.succeeded()
+        return published
+
+    async def _send(self, rows: list[OutboxRow]) -> "_InFlight":
+        started = perf_counter()
+        # Sends are queued in order; the idempotent producer keeps that order per partition.
+        acks = [
+            await self.producer.send(
+                row.topic,
+                value=row.value,
+                key=row.key.encode(),
+                headers=[(k, v.encode()) for k, v in row.headers.items()],
+            )
+            for row in rows
+        ]
+        return _InFlight(rows, acks, started)
+
+    async def _settle(self, sent: "_InFlight") -> int:
+        """Wait for a batch's acknowledgements, then move the cursor past it."""
+        try:
+            await asyncio.gather(*sent.acks)
+        except BaseException:
+            sent.forget()  # the batch's other acknowledgements
+            raise
+        acked = perf_counter() - sent.started
+        await self.mark(sent.rows[-1])
         if self.on_published:
-            self.on_published([row.topic for row in rows], acked)
-        return len(rows)
+            self.on_published([row.topic for row in sent.rows], acked)
+        return len(sent.rows)
 
     async def _renew_producer(self) -> None:
         if self.renew is None:
@@ -157,10 +211,15 @@ class OutboxRelay:
         except Exception as error:  # its batches failed already; nothing of it is kept
             log.info("the relay's former producer did not stop cleanly: %s", error)
 
-    async def fetch(self) -> list[OutboxRow]:
+    async def fetch(self, after: OutboxRow | None = None) -> list[OutboxRow]:
+        """The next rows after the cursor, or after a row already sent."""
         async with self.pool.acquire() as conn:
-            cursor = await conn.fetchrow(_CURSOR, self.name)
-            tx, position = (cursor["tx"], cursor["position"]) if cursor else (0, 0)
+            if after is not None:
+                tx, position = after.tx, after.position
+            elif cursor := await conn.fetchrow(_CURSOR, self.name):
+                tx, position = cursor["tx"], cursor["position"]
+            else:
+                tx, position = 0, 0
             records = await conn.fetch(_FETCH, tx, position, self.batch_size)
         return [
             OutboxRow(
@@ -173,19 +232,6 @@ class OutboxRelay:
             )
             for r in records
         ]
-
-    async def publish(self, rows: list[OutboxRow]) -> None:
-        # Sends are queued in order; the idempotent producer keeps that order per partition.
-        futures = [
-            await self.producer.send(
-                row.topic,
-                value=row.value,
-                key=row.key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers.items()],
-            )
-            for row in rows
-        ]
-        await asyncio.gather(*futures)
 
     async def mark(self, last: OutboxRow) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

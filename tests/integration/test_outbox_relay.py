@@ -106,6 +106,36 @@ async def test_a_relay_killed_between_publish_and_mark_loses_nothing(
     assert len(published) > len(ids)  # the first batch went out twice: readers dedup by id
 
 
+async def test_a_relay_stopped_with_batches_in_flight_moves_its_cursor_past_the_acknowledged_only(
+    settings, kernel_pool, store, producer, topic
+):
+    dossier = uuid4()
+    ids = await committed(kernel_pool, store, dossier, *range(1, 26))
+    name = f"test-{uuid4()}"
+    doomed = OutboxRelay(kernel_pool, producer, name=name, batch_size=5)
+    marked: list[int] = []
+    mark = doomed.mark
+
+    async def dies_at_the_third(last: OutboxRow) -> None:
+        if len(marked) == 2:  # the third batch acknowledged, the fourth sent already
+            raise RelayKilled
+        await mark(last)
+        marked.append(last.position)
+
+    doomed.mark = dies_at_the_third  # type: ignore[method-assign]
+    try:
+        await doomed.relay_once()
+    except RelayKilled:
+        pass
+    assert len(marked) == 2  # two batches marked, in order, in one pass
+    async with kernel_pool.acquire() as conn:
+        cursor = await conn.fetchval("SELECT position FROM outbox_cursor WHERE relay = $1", name)
+    assert cursor == marked[-1]
+    await drain(OutboxRelay(kernel_pool, producer, name=name, batch_size=5))  # the restart
+    records = await read_topic(settings, topic, lambda rs: set(ids) <= set(event_ids(rs, dossier)))
+    assert list(dict.fromkeys(event_ids(records, dossier))) == ids  # every event, in order
+
+
 async def test_a_transaction_committing_after_a_later_one_is_not_skipped(
     settings, kernel_pool, store, producer, topic
 ):
