@@ -17,6 +17,8 @@ FIELDS: dict[str, str] = {
     "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",
     "string_too_short": "Ce texte est trop court : {min_length} caractères au moins.",
     "string_type": "Écrivez un texte.",
+    "not_a_number": "Écrivez un nombre entier.",
+    "not_a_boolean": "Répondez par oui ou par non.",
     "string_pattern_mismatch": "Ce texte n'a pas la forme attendue.",
     "too_short": "Il en faut au moins {min_length}.",
     "too_long": "Il en faut au plus {max_length}.",

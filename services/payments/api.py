@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.payments import handlers, queries
 from services.payments.errors import NothingCommitted
 from shared.contracts.payments import DepartmentalOpinion
-from shared.contracts.values import Euros, Motivation, Text
+from shared.contracts.values import Boolean, Euros, Motivation, Text
 from shared.kernel.deps import ActorDep, ClockDep, PoolDep, StoreDep
 from shared.kernel.http import recorded
 from shared.kernel.openapi import READ_ONE, api_router, command, link_to
@@ -36,7 +36,7 @@ class ActivityReport(BaseModel):
         default_factory=list,
         description="proofs of spending already added (POST .../final-report/proofs), by id",
     )
-    instalment_asked: bool = Field(
+    instalment_asked: Boolean = Field(
         default=True, description="the collectivité asks for the instalment the report unlocks"
     )
 

@@ -9,12 +9,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 from shared.contracts.base import DomainEvent, Person, Upcaster
 from shared.contracts.values import (
     Attachment,
+    Boolean,
     DepartementCode,
     Euros,
     Motivation,
     ShortText,
     Siren,
     Text,
+    WholeNumber,
 )
 from shared.language.attachments import Audience
 
@@ -84,15 +86,15 @@ class Project(Strict):
     beneficiaries: Text
     objectives: list[Objective] = Field(min_length=1, max_length=5)
     partners: list[Partner] = Field(default_factory=list, max_length=100)
-    duration_months: int = Field(ge=1, le=120)
+    duration_months: WholeNumber = Field(ge=1, le=120)
 
 
 class BudgetLine(Strict):
-    year: int = Field(ge=1, le=10, description="project year: 1 for the first year")
+    year: WholeNumber = Field(ge=1, le=10, description="project year: 1 for the first year")
     category: BudgetCategory
     label: ShortText
     amount_eur: Euros
-    permanent_post: bool = Field(
+    permanent_post: Boolean = Field(
         default=False, description="personnel lines only: the post outlives the project"
     )
 

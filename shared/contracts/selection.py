@@ -5,11 +5,18 @@ from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from shared.contracts.applications import Objective
 from shared.contracts.base import DomainEvent, Upcaster
-from shared.contracts.values import DepartementCode, Euros, Motivation, Points, Siren
+from shared.contracts.values import (
+    DepartementCode,
+    Euros,
+    Motivation,
+    Points,
+    Siren,
+    json_number,
+)
 
 
 class FailedRule(BaseModel):
@@ -120,7 +127,9 @@ class PrefectureOpinionGiven(DomainEvent):
     given_at: AwareDatetime
 
 
-Score = Annotated[int, Field(ge=0, le=5, description="0 (absent) to 5 (excellent)")]
+Score = Annotated[
+    int, Field(ge=0, le=5, description="0 (absent) to 5 (excellent)"), BeforeValidator(json_number)
+]
 
 
 class Scores(BaseModel):

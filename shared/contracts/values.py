@@ -32,6 +32,25 @@ def refuse(kind: str, reason: str, **context: str | int) -> NoReturn:
     raise PydanticCustomError(kind, reason, context)  # placeholders only of `context`
 
 
+def json_number(value: Any) -> Any:
+    # Read as written: pydantic would take "3" or true for 3 or 1, which the schema refuses.
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        refuse("not_a_number", "write a number (a JSON number: not a string, nor true or false)")
+    return value
+
+
+def _json_boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        refuse("not_a_boolean", "write true or false (not a string, nor a number)")
+    return value
+
+
+# A whole number and a yes or no, of a JSON body as the schema says them: integral numbers
+# (3 or 3.0) and true or false, nothing pydantic's lax reading would turn into one.
+WholeNumber = Annotated[int, BeforeValidator(json_number)]
+Boolean = Annotated[bool, BeforeValidator(_json_boolean)]
+
+
 # Every amount column is NUMERIC(12, 2): ten digits of euros, two of cents.
 MAX_EUROS = Decimal("9999999999.99")
 AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"

@@ -15,11 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shared.language.actors import Role
 from tests.e2e.conftest import SERVICES, Platform
-from tests.helpers import bearer
+from tests.factories import eligible_dossier, random_siren
+from tests.helpers import bearer, wait_for
 
 EXAMPLES = int(os.environ.get("AAP_FUZZ_EXAMPLES", "5"))
 REPORT = os.environ.get("AAP_FUZZ_REPORT")
@@ -36,6 +38,14 @@ ROLES: dict[Role, dict[str, str]] = {
 CONFIG = f"""
 seed = 1
 headers = {{ Authorization = "${{ST_AUTHORIZATION}}" }}
+
+# Half the dossier ids drawn are of dossiers that exist: one of the applicant's SIREN in its
+# préfecture's département, one of another collectivité elsewhere (what no bound role owns).
+[dictionaries.dossiers]
+values = ["OWN_DOSSIER", "OTHER_DOSSIER"]
+
+[parameters]
+"path.dossier_id" = {{ dictionary = "dossiers", probability = 0.5 }}
 
 [generation]
 max-examples = {EXAMPLES}
@@ -73,6 +83,16 @@ include-operation-id = [
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 
+# On the dossiers that exist (half the ids drawn), every other command meets the dossier's state
+# (409, or 422 for a rule of the step: a score before the opinion, a signature out of turn) and
+# the keys the generator draws again with another body (422, as the Idempotency-Key draft says).
+[[operations]]
+include-operation-id = [
+    "give_opinion", "record_assessment", "sign_convention", "assign_reviewer", "submit_review",
+    "pay_instalment", "submit_activity_report", "submit_final_report", "release_balance",
+]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
 # A regional dotation needs a figure of every weighed criterion for every région, each for a
 # région or a département (not both), and its CSV is judged line by line: rules of the whole
 # set of figures, which a schema-valid body seldom meets (422, naming the figure or the line).
@@ -93,9 +113,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 """
 
 
-def fuzz(url: str, authorization: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+def fuzz(
+    url: str, authorization: str, dossiers: tuple[str, str], workdir: Path
+) -> subprocess.CompletedProcess[str]:
     config = workdir / "schemathesis.toml"
-    config.write_text(CONFIG)
+    own, other = dossiers
+    config.write_text(CONFIG.replace("OWN_DOSSIER", own).replace("OTHER_DOSSIER", other))
     return subprocess.run(
         [
             sys.executable,
@@ -112,7 +135,10 @@ def fuzz(url: str, authorization: str, workdir: Path) -> subprocess.CompletedPro
             str(workdir / "report"),
         ],
         cwd=workdir,
-        env={**os.environ, "ST_AUTHORIZATION": authorization},
+        env={
+            **os.environ,
+            "ST_AUTHORIZATION": authorization,
+        },
         capture_output=True,
         text=True,
         timeout=600 + 4 * EXAMPLES,
@@ -137,11 +163,38 @@ def keep(service: str, role: Role, done: subprocess.CompletedProcess[str], secon
     path.write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
 
 
+async def filed(platform: Platform, siren: str, departement: str) -> str:
+    """A dossier filed by the collectivité, once every service has heard of it."""
+    dossier = eligible_dossier(applicant__siren=siren, applicant__departement=departement)
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(
+            platform.url("applications", "/campaigns/demo/dossiers"),
+            json=dossier,
+            headers=bearer(platform.settings, Role.applicant, siren=siren),
+        )
+        assert answer.status_code == 201, answer.text
+        dossier_id = answer.json()["dossier_id"]
+        auditor = bearer(platform.settings, Role.auditor)
+
+        async def checked() -> bool:
+            read = await client.get(
+                platform.url("selection", f"/dossiers/{dossier_id}"), headers=auditor
+            )
+            return read.status_code == 200
+
+        await wait_for(checked, timeout=60, what="the dossier heard by selection")
+    return str(dossier_id)
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_schemathesis_finds_nothing_in_the_document_of_each_service_for_any_role(
     platform: Platform, service: str, tmp_path: Path
 ):
     two_at_a_time = asyncio.Semaphore(2)  # two cores: the services need the rest
+    dossiers = (
+        await filed(platform, ROLES[Role.applicant]["siren"], "59"),
+        await filed(platform, random_siren(), "62"),
+    )
 
     async def as_(
         role: Role, binding: dict[str, str]
@@ -151,7 +204,7 @@ async def test_schemathesis_finds_nothing_in_the_document_of_each_service_for_an
         token = bearer(platform.settings, role, **binding)["Authorization"]
         async with two_at_a_time:
             started = time.monotonic()
-            done = await asyncio.to_thread(fuzz, platform.urls[service], token, workdir)
+            done = await asyncio.to_thread(fuzz, platform.urls[service], token, dossiers, workdir)
         if REPORT:
             keep(service, role, done, time.monotonic() - started)
         return role, done
