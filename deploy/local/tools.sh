@@ -5,8 +5,9 @@
 # (Playwright's own browser download is never used: it cannot be fetched on closed networks),
 # and the libraries and fonts WeasyPrint draws the PDF documents with (Pango, HarfBuzz's subsetter,
 # DejaVu: services/notifications/documents), and promtool (Debian's prometheus package, its server
-# never started here), which checks deploy/prometheus/alerts.yml. All without their recommended
-# packages (docker.io among them).
+# never started here), which checks deploy/prometheus/alerts.yml, and a JDK's compiler (the
+# bench's relay ceiling runs bench/jvm/SameRecords.java on the Kafka jars). All without their
+# recommended packages (docker.io among them).
 # The Kubernetes manifests need nothing here: kubernetes-validate comes with the venv, and
 # `kubectl kustomize` is used when the machine has kubectl.
 set -euo pipefail
@@ -24,8 +25,9 @@ for lib in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so
 done
 fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing+=(fonts-dejavu-core)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 (( ${#missing[@]} )) || exit 0
-without="${missing[*]} not installed (without docker-compose its test is skipped, without chromium the browser tests fail, without Pango the PDF documents are not drawn, without promtool the alert rules are not checked)"
+without="${missing[*]} not installed (without docker-compose its test is skipped, without chromium the browser tests fail, without Pango the PDF documents are not drawn, without promtool the alert rules are not checked, without a JDK the relay's JVM ceiling is not measured)"
 if ! command -v apt-get >/dev/null 2>&1; then
   say "no apt-get: $without"
   exit 0
