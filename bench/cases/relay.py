@@ -102,6 +102,25 @@ async def bare_rate(records: list[asyncpg.Record], bootstrap: str, topic: str) -
 SAME_RECORDS = Path(__file__).parents[1] / "jvm" / "SameRecords.java"
 
 
+async def jvm_rate(what: str, count: int, memory: str, *program: str) -> float:
+    """A JVM program on the Kafka jars that ends saying "<count> records sent, <rate>
+    records/sec" (ProducerPerformance, SameRecords.java): that rate."""
+    process = await asyncio.create_subprocess_exec(
+        "java",
+        memory,
+        "-cp",
+        f"{kafka_lib()}/*",
+        *program,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = (await process.communicate())[0].decode(errors="replace")
+    totals = re.findall(rf"^{count} records sent, ([\d.]+) records/sec", output, re.MULTILINE)
+    if process.returncode != 0 or not totals:
+        raise RuntimeError(f"{what} failed ({process.returncode}):\n{output[-2000:]}")
+    return float(totals[-1])
+
+
 def _line(r: asyncpg.Record) -> str:
     """An outbox row as SameRecords.java reads it: key, value, headers, tab-separated."""
     encoded = [base64.b64encode(bytes(r["value"])).decode()]
@@ -117,24 +136,16 @@ async def same_records_jvm(bootstrap: str, topic: str, records: list[asyncpg.Rec
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", prefix="aap-relay-") as lines:
         lines.write("\n".join(_line(r) for r in records) + "\n")
         lines.flush()
-        process = await asyncio.create_subprocess_exec(
-            "java",
+        return await jvm_rate(
+            "SameRecords.java",
+            len(records),
             "-Xmx512m",
-            "-cp",
-            f"{kafka_lib()}/*",
             str(SAME_RECORDS),
             bootstrap,
             topic,
             lines.name,
             str(JVM_WARM),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
         )
-        output = (await process.communicate())[0].decode(errors="replace")
-    totals = re.findall(rf"^{len(records)} records sent, ([\d.]+) records/sec", output, re.M)
-    if process.returncode != 0 or not totals:
-        raise RuntimeError(f"SameRecords.java failed ({process.returncode}):\n{output[-2000:]}")
-    return float(totals[-1])
 
 
 async def producer_performance(bootstrap: str, topic: str, count: int, record_size: int) -> float:
@@ -142,11 +153,10 @@ async def producer_performance(bootstrap: str, topic: str, count: int, record_si
     lib = kafka_lib()
     if not list(lib.glob("kafka-tools-*.jar")):
         raise RuntimeError(f"no kafka-tools jar in {lib} (deploy/local/kafka.sh fetches it)")
-    process = await asyncio.create_subprocess_exec(
-        "java",
+    return await jvm_rate(
+        "ProducerPerformance",
+        count,
         "-Xmx256m",
-        "-cp",
-        f"{lib}/*",
         "org.apache.kafka.tools.ProducerPerformance",
         "--topic",
         topic,
@@ -160,14 +170,7 @@ async def producer_performance(bootstrap: str, topic: str, count: int, record_si
         f"bootstrap.servers={bootstrap}",
         "acks=all",
         "enable.idempotence=true",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
-    output = (await process.communicate())[0].decode(errors="replace")
-    totals = re.findall(rf"^{count} records sent, ([\d.]+) records/sec", output, re.MULTILINE)
-    if process.returncode != 0 or not totals:
-        raise RuntimeError(f"ProducerPerformance failed ({process.returncode}):\n{output[-2000:]}")
-    return float(totals[-1])
 
 
 async def measure(bench: Bench) -> Outcome:

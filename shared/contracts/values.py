@@ -126,7 +126,7 @@ BLANK = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
-_BLANK_CLASS = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_BLANK_CLASS = "".join(f"\\u{ord(c):04x}" for c in BLANK)  # read alike by every engine
 TEXT_PATTERN = rf"^[^\x00]*[^\x00{_BLANK_CLASS}][^\x00]*$"
 
 
