@@ -4,13 +4,14 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.base import DomainEvent, Person, Upcaster
 from shared.contracts.values import (
     Attachment,
     Boolean,
     DepartementCode,
+    Email,
     Euros,
     Motivation,
     ShortText,
@@ -71,7 +72,7 @@ class Applicant(Strict):
 class Representative(Strict):
     name: ShortText
     role: RepresentativeRole
-    email: EmailStr
+    email: Email
 
 
 class Partner(Strict):

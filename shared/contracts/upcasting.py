@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.contracts.base import TYPE_PREFIX, DomainEvent, UnknownEventType
 from shared.contracts.registry import event_model, registered_types, upcaster_from
+from shared.contracts.values import RECORDED
 
 Data = dict[str, Any]
 
@@ -41,7 +42,7 @@ def upcast(cloud_type: str, data: Data) -> tuple[str, Data]:
 def read_event(cloud_type: str, data: Data) -> DomainEvent:
     """The typed event, in its latest version, from its payload as written in any version."""
     latest, data = upcast(cloud_type, data)
-    return event_model(latest).model_validate(data)
+    return event_model(latest).model_validate(data, context=RECORDED)
 
 
 def versions_of(model: type[DomainEvent]) -> list[type[DomainEvent]]:

@@ -17,7 +17,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    validate_email,
 )
 from pydantic_core import PydanticCustomError
 
@@ -32,9 +34,12 @@ def refuse(kind: str, reason: str, **context: str | int) -> NoReturn:
     raise PydanticCustomError(kind, reason, context)  # placeholders only of `context`
 
 
+_NUMBERS = (int, float, Decimal)
+
+
 def json_number(value: Any) -> Any:
     # Read as written: pydantic would take "3" or true for 3 or 1, which the schema refuses.
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+    if isinstance(value, bool) or not isinstance(value, _NUMBERS):
         refuse("not_a_number", "write a number (a JSON number: not a string, nor true or false)")
     return value
 
@@ -59,18 +64,21 @@ _EXAMPLE = 'a string of digits with at most two decimals, e.g. "1200.50"'
 
 
 def _exact_amount(value: Any) -> Any:
-    """The amount as a Decimal, or the reason it is none: said in words, never a server error."""
+    """The amount as a Decimal of two places, or the reason it is none: said in words, never a
+    server error. Anything but a number or a string goes on to the Decimal type's refusal."""
+    if isinstance(value, str) and _AMOUNT.match(value):
+        return Decimal(value).quantize(CENT)  # the pattern says: whole, ≤ 10 digits, ≤ 2 places
     if isinstance(value, float):
         if value.is_integer():  # 1200.0 is a whole number of euros, exactly
-            return Decimal(int(value))
+            return _two_places(Decimal(int(value)))
         refuse("amount_inexact", f"amounts are exact: give {_EXAMPLE}, not a floating-point number")
     if isinstance(value, bool):
         refuse("amount_invalid", "an amount is a number of euros, not a boolean")
     if isinstance(value, int):
-        value = Decimal(value)
+        return _two_places(Decimal(value))
+    if isinstance(value, Decimal):
+        return _two_places(value)
     if isinstance(value, str):
-        if _AMOUNT.match(value):
-            return Decimal(value)
         text = value.strip()
         if text.startswith("-") and _AMOUNT.match(text[1:]):
             refuse("amount_negative", "an amount cannot be negative")
@@ -109,8 +117,7 @@ _AMOUNT_OUT = {"type": "string", "pattern": r"^[0-9]{1,10}\.[0-9]{2}$", "example
 
 Euros = Annotated[
     Decimal,
-    BeforeValidator(_exact_amount),
-    AfterValidator(_two_places),
+    BeforeValidator(_exact_amount),  # one call: the amount read and checked
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
     WithJsonSchema(_AMOUNT_IN, mode="validation"),
     WithJsonSchema(_AMOUNT_OUT, mode="serialization"),
@@ -130,13 +137,9 @@ _BLANK_CLASS = "".join(f"\\u{ord(c):04x}" for c in BLANK)  # read alike by every
 TEXT_PATTERN = rf"^[^\x00]*[^\x00{_BLANK_CLASS}][^\x00]*$"
 
 
-def _no_nul(value: str) -> str:
+def _written(value: str) -> str:
     if "\x00" in value:
         refuse("text_nul", "a text cannot contain the NUL character (\\u0000)")
-    return value
-
-
-def _something_written(value: str) -> str:
     text = value.strip(BLANK)
     if not text:
         refuse("text_empty", "write something: this text cannot be empty or only spaces")
@@ -148,8 +151,7 @@ def text(max_length: int) -> Any:
     return Annotated[
         str,
         StringConstraints(max_length=max_length),
-        AfterValidator(_no_nul),
-        AfterValidator(_something_written),
+        AfterValidator(_written),
         WithJsonSchema(
             {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN},
             mode="validation",
@@ -201,6 +203,24 @@ DepartementCode = Annotated[
     str,
     AfterValidator(_departement),
     WithJsonSchema({"type": "string", "enum": _DEPARTEMENT_CODES, "examples": ["59"]}),
+]
+
+
+# The context in which an event is read back from its log (the store or a topic): what was
+# checked when it was written, normalized since, is not checked again where that is costly.
+RECORDED: dict[str, bool] = {"recorded": True}
+
+
+def _email(value: str, info: ValidationInfo) -> str:
+    if info.context is not None and info.context.get("recorded"):
+        return value  # normalized when written: an address's IDNA check is the costliest rule
+    return validate_email(value)[1]  # pydantic's own reading, as EmailStr's
+
+
+# An e-mail address, as pydantic's EmailStr reads it (email-validator, normalized), except
+# read back from the log, where it was validated and normalized when written.
+Email = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
 ]
 
 

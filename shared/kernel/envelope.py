@@ -14,6 +14,7 @@ from uuid import UUID
 import orjson
 
 from shared.contracts import DomainEvent, UnknownEventVersion, event_model, read_event, upcast
+from shared.contracts.values import RECORDED
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -62,7 +63,7 @@ class Envelope:
         """The typed event; raises MalformedEnvelope when the payload breaks its contract."""
         try:
             if self.latest:
-                return event_model(self.type).model_validate(self.data)
+                return event_model(self.type).model_validate(self.data, context=RECORDED)
             return read_event(self.type, self.data)
         except Exception as error:  # pydantic.ValidationError or UnknownEventType
             raise MalformedEnvelope(f"{self.type}: {error}") from error

@@ -11,6 +11,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from shared.contracts import DomainEvent, registered_types
 from shared.contracts.registry import upcaster_from
 from shared.contracts.upcasting import versions_of
+from shared.kernel.collector import collecting_less
 from shared.kernel.consumer import Consumer, Subscription, names_people
 from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
 from shared.kernel.opening import open_envelopes
@@ -71,28 +72,29 @@ async def rebuild(
     )
     wanted = None if own else written_types(consumer)
     applied = seen = 0
-    async with from_the_start(bootstrap, topics) as (reader, end):
-        total = sum(end.values())
+    with collecting_less():  # a transaction's worth of events alive at once
+        async with from_the_start(bootstrap, topics) as (reader, end):
+            total = sum(end.values())
 
-        async def behind() -> bool:
-            return any([await reader.position(tp) < offset for tp, offset in end.items()])
+            async def behind() -> bool:
+                return any([await reader.position(tp) < offset for tp, offset in end.items()])
 
-        if progress:
-            progress(seen, total)
-        while await behind():
-            chunk: list[ConsumerRecord] = []  # several fetched batches, one transaction
-            while len(chunk) < EVENTS_PER_TRANSACTION and await behind():
-                batches = await reader.getmany(*end.keys(), timeout_ms=1000)
-                for tp, records in batches.items():
-                    for record in records:
-                        if record.offset >= end[tp]:
-                            continue
-                        seen += 1
-                        if wanted is None or _header(record, "ce_type") in wanted:
-                            chunk.append(record)
-            applied += await (_apply_each if own else _apply)(pool, consumer, chunk, vault)
             if progress:
                 progress(seen, total)
+            while await behind():
+                chunk: list[ConsumerRecord] = []  # several fetched batches, one transaction
+                while len(chunk) < EVENTS_PER_TRANSACTION and await behind():
+                    batches = await reader.getmany(*end.keys(), timeout_ms=1000)
+                    for tp, records in batches.items():
+                        for record in records:
+                            if record.offset >= end[tp]:
+                                continue
+                            seen += 1
+                            if wanted is None or _header(record, "ce_type") in wanted:
+                                chunk.append(record)
+                applied += await (_apply_each if own else _apply)(pool, consumer, chunk, vault)
+                if progress:
+                    progress(seen, total)
     return applied
 
 
