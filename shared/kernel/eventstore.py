@@ -21,7 +21,7 @@ from shared.kernel.envelope import wrap
 from shared.kernel.telemetry import trace_headers
 from shared.language.errors import Invalid
 from shared.personal.fields import emails_in, normalised, opened, persons_in, sealed
-from shared.personal.sealing import PREFIX, Kind, seal
+from shared.personal.sealing import PREFIX, Kind, Opener, seal
 from shared.personal.vault import Vault
 
 # The largest event payload the store takes: what it records must fit in one Kafka record (the
@@ -333,9 +333,9 @@ async def opened_events(vault: Vault | None, stored: list[StoredEvent]) -> list[
     persons = set().union(*named)
     if not persons:
         return stored
-    keys = await vault.keys(persons) if vault is not None else {}
+    opener = Opener(await vault.keys(persons) if vault is not None else {})
     return [
-        replace(s, typed=read_event(s.event_type, opened(s.data, keys))) if people else s
+        replace(s, typed=read_event(s.event_type, opened(s.data, opener))) if people else s
         for s, people in zip(stored, named, strict=True)
     ]
 

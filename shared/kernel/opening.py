@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.kernel.envelope import Envelope
 from shared.personal.fields import opened, persons_in
-from shared.personal.sealing import Keys
+from shared.personal.sealing import Keys, Opener
 from shared.personal.vault import Vault
 
 
@@ -24,8 +24,8 @@ async def keys_for(vault: Vault | None, documents: Iterable[Any]) -> Keys:
 
 
 async def open_envelopes(vault: Vault | None, envelopes: Sequence[Envelope]) -> list[Envelope]:
-    keys = await keys_for(vault, (e.data for e in envelopes))
-    return [replace(e, data=opened(e.data, keys)) for e in envelopes]
+    opener = Opener(await keys_for(vault, (e.data for e in envelopes)))
+    return [replace(e, data=opened(e.data, opener)) for e in envelopes]
 
 
 async def open_envelope(vault: Vault | None, envelope: Envelope) -> Envelope:

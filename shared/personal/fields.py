@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.contracts.base import DomainEvent, Person
-from shared.personal.sealing import Keys, Kind, is_sealed, open_text, person_of, seal
+from shared.personal.sealing import PREFIX, Keys, Kind, Opener, is_sealed, person_of, seal
 
 # A node of the document that may be replaced: its container and its key (or index).
 Slot = tuple[dict[str, Any] | list[Any], Any]
@@ -110,18 +110,22 @@ def _strings(node: Any, change: Callable[[str], str]) -> Any:
 def persons_in(node: Any) -> set[UUID]:
     """The people whose sealed values a document holds."""
     found: set[UUID] = set()
-
-    def note(text: str) -> str:
-        _, marker, tail = text.partition("aap-sealed:")
-        person = person_of(marker + tail) if marker else None
-        if person is not None:
-            found.add(person)
-        return text
-
-    _strings(node, note)
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if PREFIX in item:
+                person = person_of(item[item.index(PREFIX) :])
+                if person is not None:
+                    found.add(person)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return found
 
 
-def opened(node: Any, keys: Keys) -> Any:
+def opened(node: Any, keys: Keys | Opener) -> Any:
     """The document with every sealed value read: clear, or its placeholder."""
-    return _strings(node, lambda text: open_text(text, keys))
+    opener = keys if isinstance(keys, Opener) else Opener(keys)
+    return _strings(node, opener.text)

@@ -41,6 +41,9 @@ PLACEHOLDERS = frozenset(ERASED.values()) | frozenset(UNOPENED.values())
 Keys = Mapping[UUID, bytes | None]
 
 
+_KINDS = {kind.value: kind for kind in Kind}
+
+
 @dataclass(frozen=True)
 class Sealed:
     person: UUID
@@ -72,8 +75,8 @@ def parse(value: str) -> Sealed | None:
     try:
         person, kind, encoded = value[len(PREFIX) :].split(":", 2)
         blob = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        return Sealed(UUID(person), Kind(kind), blob)
-    except ValueError:
+        return Sealed(UUID(person), _KINDS[kind], blob)
+    except (ValueError, KeyError):
         return None
 
 
@@ -81,30 +84,51 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and parse(value) is not None
 
 
+class Opener:
+    """Sealed values read with the keys at hand, each person's cipher made once (for one
+    reading: the keys are not kept beyond it)."""
+
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
+        self._ciphers: dict[UUID, AESGCM] = {}
+
+    def value(self, value: str) -> str:
+        """The clear text of a sealed value; its placeholder when the key is erased or not at
+        hand; any other string as it is."""
+        sealed = parse(value)
+        if sealed is None:
+            return value
+        if sealed.person not in self.keys:
+            return UNOPENED[sealed.kind]
+        cipher = self._ciphers.get(sealed.person)
+        if cipher is None:
+            key = self.keys[sealed.person]
+            if key is None:
+                return ERASED[sealed.kind]
+            cipher = self._ciphers[sealed.person] = AESGCM(key)
+        nonce, ciphertext = sealed.blob[:_NONCE_BYTES], sealed.blob[_NONCE_BYTES:]
+        try:
+            return cipher.decrypt(nonce, ciphertext, _aad(sealed.person, sealed.kind)).decode()
+        except InvalidTag:
+            # Altered, or sealed under a key since replaced: unreadable, as if erased (the
+            # event's hash says whether it was altered).
+            return ERASED[sealed.kind]
+
+    def text(self, text: str) -> str:
+        """A text that may end with a sealed value (an actor: `applicant:<SIREN>:<sealed>`)."""
+        head, found, tail = text.partition(PREFIX)
+        return head + self.value(found + tail) if found else text
+
+
 def open_value(value: str, keys: Keys) -> str:
     """The clear text of a sealed value; its placeholder when the key is erased or not at hand;
     any other string as it is."""
-    sealed = parse(value)
-    if sealed is None:
-        return value
-    if sealed.person not in keys:
-        return UNOPENED[sealed.kind]
-    key = keys[sealed.person]
-    if key is None:
-        return ERASED[sealed.kind]
-    nonce, ciphertext = sealed.blob[:_NONCE_BYTES], sealed.blob[_NONCE_BYTES:]
-    try:
-        return AESGCM(key).decrypt(nonce, ciphertext, _aad(sealed.person, sealed.kind)).decode()
-    except InvalidTag:
-        # Altered, or sealed under a key since replaced: unreadable, as if erased (the event's
-        # hash says whether it was altered).
-        return ERASED[sealed.kind]
+    return Opener(keys).value(value)
 
 
 def open_text(text: str, keys: Keys) -> str:
     """A text that may end with a sealed value (an actor: `applicant:<SIREN>:<sealed>`), read."""
-    head, found, tail = text.partition(PREFIX)
-    return head + open_value(found + tail, keys) if found else text
+    return Opener(keys).text(text)
 
 
 def person_of(value: str) -> UUID | None:
