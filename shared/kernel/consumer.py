@@ -1,8 +1,10 @@
 """The consumer kernel: exactly-once effects over at-least-once delivery.
 
 Each event's effect is written in one transaction with a tracking row (consumer, event id);
-a redelivered event finds its row and has no second effect. The Kafka offset is committed
-only after that transaction (FastStream's NACK_ON_ERROR policy acks after the handler).
+a redelivered event finds its row and has no second effect. Live consumers take what the
+broker has at hand as a batch, applied in one transaction (each event still with its tracking
+row); the Kafka offset is committed only after that transaction (FastStream's NACK_ON_ERROR
+policy acks after the handler).
 An event that cannot be read, or whose handler keeps failing, goes to the dead-letter
 topic with the reason, and the consumer carries on. An outage of PostgreSQL is no reason
 to give up an event: it is held and tried again, with a growing wait, until it comes back.
@@ -11,6 +13,7 @@ to give up an event: it is held and tried again, with a growing wait, until it c
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
@@ -22,7 +25,7 @@ from shared.contracts import DomainEvent
 from shared.kernel import outages
 from shared.kernel.backoff import Backoff
 from shared.kernel.envelope import Envelope, MalformedEnvelope, unwrap
-from shared.kernel.opening import open_envelope
+from shared.kernel.opening import open_envelope, open_envelopes
 from shared.personal.sealing import PREFIX
 from shared.personal.vault import Vault
 
@@ -158,6 +161,92 @@ async def consume_record(
             continue
         waiting.succeeded()
         return outcome
+
+
+# Around each record's effect in a batch (the runtime's span for it: its trace goes on).
+Around = Callable[[ConsumerRecord], AbstractContextManager[object]]
+
+
+async def consume_batch(
+    consumer: Consumer,
+    pool: asyncpg.Pool,
+    records: Sequence[ConsumerRecord],
+    dead_letter: DeadLetter,
+    *,
+    retries: int,
+    backoff_seconds: float = 0.2,
+    vault: Vault | None = None,
+    around: Around | None = None,
+) -> list[Outcome]:
+    """Apply a batch of records (in each partition's order) in one transaction, each with its
+    tracking row as `apply_in` writes it: one commit for the batch. When any of them fails
+    (a contract broken, a handler failing, another writer first), nothing of the batch is kept
+    and each record is consumed again on its own (`consume_record`: retries, dead letter).
+    While the database is away the batch is held and tried again, as a single record is.
+    The outcome of each record, in order."""
+    outcomes: list[Outcome | None] = [None] * len(records)
+    handled: list[tuple[int, Envelope, ConsumerRecord]] = []
+    for i, record in enumerate(records):
+        try:
+            envelope = unwrap(record.headers, record.value)
+        except MalformedEnvelope as error:
+            await dead_letter(record, f"unreadable: {error}")
+            outcomes[i] = "dead-lettered"
+            continue
+        if consumer.handles(envelope):
+            handled.append((i, envelope, record))
+        else:
+            outcomes[i] = "ignored"
+    if handled:
+        waiting = _waiting.setdefault(
+            consumer.name, Backoff(f"PostgreSQL ({consumer.name})", logger=log)
+        )
+        while True:
+            try:
+                applied = await _apply_batch(consumer, pool, handled, vault, around)
+            except outages.DATABASE_AWAY as error:
+                await waiting.pause(error)
+                continue
+            except Exception as error:  # one of them fails: each on its own says which
+                log.info("%s: a batch failed (%s); its records one by one", consumer.name, error)
+                for i, _, record in handled:
+                    with around(record) if around else nullcontext():
+                        outcomes[i] = await consume_record(
+                            consumer,
+                            pool,
+                            record,
+                            dead_letter,
+                            retries=retries,
+                            backoff_seconds=backoff_seconds,
+                            vault=vault,
+                        )
+                break
+            waiting.succeeded()
+            for (i, _, _), fresh in zip(handled, applied, strict=True):
+                outcomes[i] = "applied" if fresh else "duplicate"
+            break
+    return [outcome or "ignored" for outcome in outcomes]
+
+
+async def _apply_batch(
+    consumer: Consumer,
+    pool: asyncpg.Pool,
+    handled: Sequence[tuple[int, Envelope, ConsumerRecord]],
+    vault: Vault | None,
+    around: Around | None,
+) -> list[bool]:
+    naming = [k for k, (_, _, record) in enumerate(handled) if names_people(record)]
+    envelopes = [envelope for _, envelope, _ in handled]
+    if naming:  # their people's data opened before their contracts read them: one look-up
+        opened = await open_envelopes(vault, [envelopes[k] for k in naming])
+        for k, envelope in zip(naming, opened, strict=True):
+            envelopes[k] = envelope
+    applied: list[bool] = []
+    async with pool.acquire() as conn, conn.transaction():
+        for envelope, (_, _, record) in zip(envelopes, handled, strict=True):
+            with around(record) if around else nullcontext():
+                applied.append(await consumer.apply_in(conn, envelope, record))
+    return applied
 
 
 _SEALED = PREFIX.encode()

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_binary_file, policy
 from email.message import EmailMessage
@@ -110,14 +111,23 @@ def text_of(mail: EmailMessage) -> str:
     return str(part.get_content())
 
 
-@pytest.fixture(scope="session")
-def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
-    maildir = tmp_path_factory.mktemp("mail") / "Maildir"
+@contextmanager
+def sink_in(folder: Path) -> Iterator[MailSink]:
+    """An SMTP server keeping what it receives in a Maildir of the folder."""
+    maildir = folder / "Maildir"
     port = free_port()
     controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=port)
     controller.start()
-    yield MailSink(maildir, port)
-    controller.stop()
+    try:
+        yield MailSink(maildir, port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    with sink_in(tmp_path_factory.mktemp("mail")) as sink:
+        yield sink
 
 
 @dataclass

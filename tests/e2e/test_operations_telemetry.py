@@ -12,7 +12,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from shared.kernel.settings import Settings
 from shared.language.actors import Role
 from tests.conftest import own_namespace
-from tests.e2e.conftest import MailSink
+from tests.e2e.conftest import sink_in
 from tests.e2e.otlp import Received, otlp_receiver
 from tests.e2e.processes import Service, running
 from tests.factories import eligible_dossier
@@ -32,10 +32,11 @@ class Observed:
 
 @pytest.fixture(scope="module")
 async def observed(
-    settings: Settings, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Observed]:
     logs = tmp_path_factory.mktemp("observed")
-    with otlp_receiver() as (endpoint, received):
+    # A mail server of its own: its references (AAP-DEMO-00001…) are also the main platform's.
+    with otlp_receiver() as (endpoint, received), sink_in(logs) as mail_sink:
         async with (
             own_namespace(settings) as own,
             running(

@@ -2,6 +2,9 @@
 sample, and a relay that stops after the batch in hand."""
 
 import asyncio
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -9,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from shared.kernel import db, topics
-from shared.kernel.consumer import Consumer, consume_record
+from shared.kernel.consumer import Consumer, consume_batch, consume_record
 from shared.kernel.envelope import wrap
 from shared.kernel.eventstore import EventStore
 from shared.kernel.metrics import Samples
@@ -67,6 +70,83 @@ async def test_each_record_is_counted_as_applied_duplicate_ignored_or_dead_lette
     )
     assert await outcome(record_of(Pinged(dossier_id=uuid4(), n=13))) == "dead-lettered"
     assert len(dead) == 1
+
+
+async def effects_of(pool, dossier_ids) -> list[int]:  # type: ignore[no-untyped-def]
+    rows = await pool.fetch(
+        "SELECT n FROM effects WHERE dossier_id = ANY($1::uuid[]) ORDER BY n", list(dossier_ids)
+    )
+    return [row["n"] for row in rows]
+
+
+async def test_a_batch_is_applied_each_event_once_and_a_redelivered_batch_has_no_second_effect(
+    kernel_pool,
+):
+    consumer = Consumer(f"batch-{uuid4().hex[:8]}", {Pinged: record_effect})
+    dossiers = [uuid4() for _ in range(3)]
+    same = uuid4()
+    batch = [
+        record_of(Pinged(dossier_id=dossiers[0], n=1), 0),
+        record_of(Pinged(dossier_id=dossiers[1], n=2), 1, event_id=same),
+        record_of(Pinged(dossier_id=dossiers[1], n=2), 2, event_id=same),  # published twice
+        record_of(Pinged(dossier_id=dossiers[2], n=3), 3),
+    ]
+
+    async def dead_letter(_: ConsumerRecord, reason: str) -> None:
+        raise AssertionError(reason)
+
+    first = await consume_batch(consumer, kernel_pool, batch, dead_letter, retries=1)
+    again = await consume_batch(consumer, kernel_pool, batch, dead_letter, retries=1)
+
+    assert first == ["applied", "applied", "duplicate", "applied"]
+    assert again == ["duplicate"] * 4
+    assert await effects_of(kernel_pool, dossiers) == [1, 2, 3]
+
+
+async def test_a_batch_with_a_failing_event_keeps_the_others_effects_and_dead_letters_it_alone(
+    kernel_pool,
+):
+    consumer = Consumer(f"batch-{uuid4().hex[:8]}", {Pinged: record_effect})
+    dossiers = [uuid4() for _ in range(3)]
+    batch = [
+        record_of(Pinged(dossier_id=dossiers[0], n=1), 0),
+        record_of(Pinged(dossier_id=dossiers[1], n=13), 1),  # its handler fails
+        record_of(Pinged(dossier_id=dossiers[2], n=3), 2),
+    ]
+    unreadable = record_of(Pinged(dossier_id=uuid4(), n=4), 3)
+    unreadable = dataclasses.replace(unreadable, value=b"not json")
+    dead: list[tuple[int, str]] = []
+
+    async def dead_letter(record: ConsumerRecord, reason: str) -> None:
+        dead.append((record.offset, reason))
+
+    outcomes = await consume_batch(
+        consumer, kernel_pool, [*batch, unreadable], dead_letter, retries=2, backoff_seconds=0
+    )
+
+    assert outcomes == ["applied", "dead-lettered", "applied", "dead-lettered"]
+    assert [offset for offset, _ in dead] == [3, 1]  # the unreadable at once, then the failing
+    assert "thirteen is unlucky" in dead[1][1]
+    assert await effects_of(kernel_pool, dossiers) == [1, 3]
+
+
+async def test_each_effect_of_a_batch_runs_within_what_the_runtime_wraps_around_its_record(
+    kernel_pool,
+):
+    consumer = Consumer(f"batch-{uuid4().hex[:8]}", {Pinged: record_effect})
+    batch = [record_of(Pinged(dossier_id=uuid4(), n=n), n) for n in (1, 2)]
+    around: list[int] = []
+
+    @contextmanager
+    def within(record: ConsumerRecord) -> Iterator[None]:
+        around.append(record.offset)
+        yield
+
+    async def dead_letter(_: ConsumerRecord, reason: str) -> None:
+        raise AssertionError(reason)
+
+    await consume_batch(consumer, kernel_pool, batch, dead_letter, retries=1, around=within)
+    assert around == [1, 2]
 
 
 async def test_a_stopping_relay_publishes_the_batch_in_hand_then_nothing(
