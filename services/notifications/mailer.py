@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 # How long a claimed mail is its mailer's: a mailer killed meanwhile leaves it to the others.
 LEASE = timedelta(seconds=20)
 REPORT_FAILURE_AT_ATTEMPT = 3
+# SMTP sessions a pass opens at once, each sending its dossiers' mails in turn: the server's
+# round trips and the marks' commits of one overlap those of the others.
+SESSIONS = 3
 
 _CLAIMED = """
 m.notification_id, m.dossier_id, m.template, m.facts, m.attempts, m.event_time, m.to_parties,
@@ -114,18 +117,34 @@ async def run_mailer(rt: Runtime) -> None:
             await asyncio.sleep(1)
 
 
-async def send_due(rt: Runtime, batch: int = 20) -> int:
+async def send_due(rt: Runtime, batch: int = 20, sessions: int = SESSIONS) -> int:
     pool = rt.db()
     async with pool.acquire() as conn:
         claimed = await conn.fetch(_CLAIM, batch, LEASE)
     if not claimed:
         return 0
-    # A connection of its own for the hand-over marks: between a mark's commit and the mail's
-    # final line, nothing else (not even handing the connection back to the pool) happens.
-    async with Session(rt.settings) as smtp, pool.acquire() as marks:
-        # The acknowledgement before the verdict, even when the verdict was queued first.
-        for row in sorted(claimed, key=lambda r: r["event_time"]):
-            await _send_one(rt, smtp, marks, row)
+    # The acknowledgement before the verdict, even when the verdict was queued first: a
+    # dossier's mails go in one session, in the order of their events.
+    of_dossier: dict[UUID, list[asyncpg.Record]] = {}
+    for row in sorted(claimed, key=lambda r: r["event_time"]):
+        of_dossier.setdefault(row["dossier_id"], []).append(row)
+    shares: list[list[asyncpg.Record]] = [[] for _ in range(min(sessions, len(of_dossier)))]
+    for i, rows in enumerate(of_dossier.values()):
+        shares[i % len(shares)].extend(rows)
+
+    async def session(rows: list[asyncpg.Record]) -> None:
+        # A connection of its own for the hand-over marks: between a mark's commit and the
+        # mail's final line, nothing else (not even handing it back to the pool) happens.
+        async with Session(rt.settings) as smtp, pool.acquire() as marks:
+            for row in rows:
+                await _send_one(rt, smtp, marks, row)
+
+    # Each session goes to its end (none is cut short by another's failure), then the first
+    # failure is the pass's.
+    done = await asyncio.gather(*(session(rows) for rows in shares), return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
     return len(claimed)
 
 

@@ -185,6 +185,40 @@ async def test_a_mail_queued_before_its_recipients_are_known_waits_for_them(
     assert [a.addr_spec for a in opinion["Cc"].addresses] == [rt.settings.mildeca_mailbox]
 
 
+async def test_a_pass_sends_several_dossiers_mails_over_several_sessions_each_dossiers_in_order(
+    rt: Runtime, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given five dossiers, each with its opinion request queued before its acknowledgement
+    collector, _ = smtp
+    now = datetime.now(UTC)
+    dossiers = [a_submission() for _ in range(5)]
+    for submitted in dossiers:
+        requested = PrefectureOpinionRequested(
+            dossier_id=submitted.dossier_id,
+            reference=submitted.reference,
+            campaign_id="demo",
+            departement="59",
+            requested_at=now,
+        )
+        await deliver(rt, requested, now + timedelta(seconds=1))
+        await deliver(rt, submitted, now)
+    sessions: list[int] = []
+    opened = Session.__aenter__
+
+    async def counted(self: Session) -> Session:
+        sessions.append(id(self))
+        return await opened(self)
+
+    monkeypatch.setattr(Session, "__aenter__", counted)
+    # when one pass sends them
+    assert await mailer.send_due(rt, sessions=3) == 10
+    # then three sessions carried them, and each dossier's went in the order of its events
+    assert len(sessions) == 3
+    for submitted in dossiers:
+        templates = [m["X-AAP-Template"] for _, m in collector.for_dossier(submitted.reference)]
+        assert templates == ["acknowledgement", "opinion_requested"]
+
+
 async def test_a_mail_server_that_is_down_delays_the_mail_says_so_once_and_loses_none(
     settings: Settings, mailer_pool: asyncpg.Pool, rt: Runtime, smtp: Smtp
 ) -> None:
