@@ -295,6 +295,7 @@ class Runtime:
         broker.subscriber(
             *[self.topic(service) for service in subscription.services],
             group_id=f"{self.settings.topic_prefix}.{self.name}.{consumer.name}",
+            group_instance_id=self.settings.instance_id or None,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.name}.{consumer.name}",

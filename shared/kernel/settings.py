@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     mail_from: str = "appels-a-projets@mildeca.example.gouv.fr"
     http_host: str = "127.0.0.1"
     consumer_retries: int = Field(default=3, ge=1)
+    # This process's name among the replicas of its service, the same across its restarts (a
+    # StatefulSet's pod name, compose's service): its consumers are static members of their
+    # groups (KIP-345), and a replica restarted within the session timeout takes its
+    # partitions back at once, without a rebalance. Empty: dynamic members (a restarted
+    # replica waits for the group to forget its former self, about 10 s).
+    instance_id: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,200}$")
     # How often the outbox relay looks for rows written by other processes (the CLI, `aap ds
     # import`); the service's own appends wake it at once.
     relay_poll_seconds: float = Field(default=0.2, gt=0)

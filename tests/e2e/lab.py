@@ -128,6 +128,7 @@ class Lab:
             port=port,
             AAP_SMTP_PORT=str(self.mail.port),
             AAP_MAIL_SETTLE_SECONDS="3",
+            AAP_INSTANCE_ID=name,  # one replica of each, restarted as itself
         )
         self.services[name] = service
         return service
