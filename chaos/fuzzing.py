@@ -46,6 +46,7 @@ def markdown(run: dict[str, Any]) -> str:
     lines = [
         f"# aap fuzzing — {run['examples']} examples an operation, run of {run['at']}",
         "",
+        *([f"> {run['partial']}", ""] if run.get("partial") else []),
         "schemathesis (its examples, coverage, fuzzing and stateful phases, a fixed seed) over "
         "every operation of each service's OpenAPI document, run as an outside client against "
         "the services running as processes, once per role with a valid token: every answer "
