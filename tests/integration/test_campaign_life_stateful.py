@@ -96,6 +96,9 @@ from tests.helpers import outbox_record
 
 EXAMPLES = int(os.environ.get("AAP_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("AAP_STATEFUL_STEPS", "50"))
+# The suite's run draws the same examples each time (a run that fails, fails again); set
+# AAP_STATEFUL_RANDOM=1 (with pytest's --hypothesis-seed, or none) to explore other ones.
+DERANDOMIZE = not os.environ.get("AAP_STATEFUL_RANDOM")
 
 EDITION = load_campaigns()["mildeca-2024"]
 PARIS = ZoneInfo("Europe/Paris")
@@ -1278,9 +1281,44 @@ def test_a_campaign_keeps_the_calls_rules_whatever_its_actors_do(namespace: Sett
                 stateful_step_count=STEPS,
                 deadline=None,
                 database=None,
+                derandomize=DERANDOMIZE,
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
+    finally:
+        loop.run_until_complete(world.close())
+        loop.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect, found by the machine (--hypothesis-seed=3): an amendment that crosses "
+    "the President's decision on the bus is taken, and the grant then exceeds the dossier's "
+    "request; to be fixed by setting such an amendment aside when the decision is heard",
+)
+def test_an_amendment_that_crosses_the_decision_on_the_bus_leaves_the_grant_within_the_request(
+    namespace: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tests.integration.test_campaign_life_stateful as machine
+
+    monkeypatch.setattr(machine, "note", lambda _: None)  # outside hypothesis: nothing to note
+    loop = asyncio.new_event_loop()
+    world = World(namespace)
+    try:
+        loop.run_until_complete(world.open())
+        m = ACampaignKeepsTheCallsRulesWhateverItsActorsDo(world, loop)
+        # applications hears selection late: it does not know yet of the decision below
+        m.late = {("applications", "selection")}
+        life = m.file(Who.right, Decimal("7511.73"), 5, "59", True)
+        assert life is not None
+        m.the_prefecture_gives_its_opinion(life, Who.right, Opinion.favorable)
+        m.the_committee_assesses_the_dossier(life, Who.right, percent=81)
+        m.mildeca_asks_for_a_correction(life, Who.right, objectives_too=False)
+        m.the_president_decides(life, Who.right, Outcome.selected, percent=80)
+        m.the_collectivite_amends_its_dossier(life, Who.right, percent=30)
+        while m.pending:  # then every event is heard
+            m.an_event_is_heard(0, again=False)
+        m.the_dossier_as_it_stands_asks_what_was_granted()
     finally:
         loop.run_until_complete(world.close())
         loop.close()
