@@ -163,7 +163,7 @@ def _order(service: str) -> int:
 
 def write(run: dict[str, Any], out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{run['at'].replace(':', '')}-fuzz"
+    stem = f"{run['at'].replace(':', '')}-fuzz" + ("-parts" if run.get("parts") else "")
     (out / f"{stem}.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
     (out / f"{stem}.md").write_text(markdown(run))
     print(markdown(run))
