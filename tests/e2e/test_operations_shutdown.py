@@ -12,7 +12,7 @@ from tests.e2e.processes import ready, start
 from tests.e2e.submissions import checked_dossiers, processed, publish, submitted
 from tests.helpers import wait_for
 
-DOSSIERS = 200
+DOSSIERS = 2000  # batches of up to 200 events: a stop arrives while some are still to come
 
 
 async def committed_offsets(settings: Settings, group: str) -> dict[int, int]:
