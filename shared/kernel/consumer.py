@@ -167,6 +167,10 @@ async def consume_record(
 Around = Callable[[ConsumerRecord], AbstractContextManager[object]]
 
 
+def _nothing_around(_: ConsumerRecord) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
 async def consume_batch(
     consumer: Consumer,
     pool: asyncpg.Pool,
@@ -176,7 +180,7 @@ async def consume_batch(
     retries: int,
     backoff_seconds: float = 0.2,
     vault: Vault | None = None,
-    around: Around | None = None,
+    around: Around = _nothing_around,
 ) -> list[Outcome]:
     """Apply a batch of records (in each partition's order) in one transaction, each with its
     tracking row as `apply_in` writes it: one commit for the batch. When any of them fails
@@ -210,7 +214,7 @@ async def consume_batch(
             except Exception as error:  # one of them fails: each on its own says which
                 log.info("%s: a batch failed (%s); its records one by one", consumer.name, error)
                 for i, _, record in handled:
-                    with around(record) if around else nullcontext():
+                    with around(record):
                         outcomes[i] = await consume_record(
                             consumer,
                             pool,
@@ -233,7 +237,7 @@ async def _apply_batch(
     pool: asyncpg.Pool,
     handled: Sequence[tuple[int, Envelope, ConsumerRecord]],
     vault: Vault | None,
-    around: Around | None,
+    around: Around,
 ) -> list[bool]:
     naming = [k for k, (_, _, record) in enumerate(handled) if names_people(record)]
     envelopes = [envelope for _, envelope, _ in handled]
@@ -244,7 +248,7 @@ async def _apply_batch(
     applied: list[bool] = []
     async with pool.acquire() as conn, conn.transaction():
         for envelope, (_, _, record) in zip(envelopes, handled, strict=True):
-            with around(record) if around else nullcontext():
+            with around(record):
                 applied.append(await consumer.apply_in(conn, envelope, record))
     return applied
 

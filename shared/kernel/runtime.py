@@ -274,7 +274,7 @@ class Runtime:
                 around=spans.of,
             )
             for record, outcome in zip(records, outcomes, strict=True):
-                headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+                headers = spans.headers(record)
                 self.metrics.consumed(consumer.name, headers.get("ce_type", ""), outcome)
                 with spans.of(record):  # the line carries the trace id of the event's journey
                     log.info(
@@ -315,15 +315,24 @@ class _Spans:
 
     def __init__(self) -> None:
         self._spans: dict[int, trace.Span] = {}
+        self._headers: dict[int, dict[str, str]] = {}
+
+    def headers(self, record: ConsumerRecord) -> dict[str, str]:
+        """The record's headers as text, decoded once for its span, its metrics and its log."""
+        decoded = self._headers.get(id(record))
+        if decoded is None:
+            decoded = self._headers[id(record)] = {
+                k: v.decode("utf-8", "replace") for k, v in record.headers
+            }
+        return decoded
 
     @contextmanager
     def of(self, record: ConsumerRecord) -> Iterator[None]:
         span = self._spans.get(id(record))
         if span is None:
-            carrier = {k: v.decode("utf-8", "replace") for k, v in record.headers}
             span = self._spans[id(record)] = _tracer().start_span(
                 f"{record.topic} process",
-                context=propagate.extract(carrier),
+                context=propagate.extract(self.headers(record)),
                 kind=trace.SpanKind.CONSUMER,
                 attributes={
                     "messaging.system": "kafka",
