@@ -4,9 +4,11 @@ Phase 1 files N dossiers as fast as C clients can (each client an applicant of i
 and token) and times, from the first filing, the moment the last EligibilityChecked shows
 on the selection topic and the moment the last acknowledgement mail reaches the SMTP sink.
 Phase 2 files at half the rate found, evenly spaced, and takes each dossier's latency from
-filing to eligibility. Ceilings: the same requests answered by the web stack alone
-(bench/webstack.py, before the services start), and Kafka's round trip alone (aiokafka,
-produce → consume, at the phase 2 rate, after they stopped). Peak RSS of each service too.
+filing to eligibility. Ceilings: the bare pipeline (bench/pipeline.py: the same hops, the
+same libraries, no platform code) run through both phases after the services stopped, phase 2
+at the platform's rate; the same requests answered by the web stack alone (bench/webstack.py,
+before the services start); Kafka's round trip alone (aiokafka, produce → consume, at the
+phase 2 rate). Peak RSS of each service, and the CPU each part spent per dossier, too.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import pipeline
 from bench.context import Bench
 from bench.mailsink import MailSink
 from bench.measure import now, percentile
@@ -26,7 +29,7 @@ from bench.results import Comparison, Outcome
 from bench.stack import environment
 from bench.watch import Watcher, all_seen, of_type
 from cli.demo import demo_dossier, random_siren
-from shared.kernel import topics
+from shared.kernel import db, topics
 from shared.kernel.auth import mint
 from shared.kernel.outbox import idempotent_producer
 from shared.kernel.settings import Settings
@@ -195,12 +198,17 @@ class Surge:
 
 
 async def flood(
-    applicants: Applicants, services: Processes, eligibility: Watcher, sink: MailSink, count: int
+    applicants: Applicants,
+    url: str,
+    services: Processes,
+    eligibility: Watcher,
+    sink: MailSink,
+    count: int,
 ) -> Surge:
     """Phase 1: `count` dossiers as fast as the clients go, followed to eligibility and mail."""
     cpu_before, bench_before = services.cpu_seconds(), cpu_seconds(os.getpid())
     machine_before = machine_busy()
-    filings = answered(await applicants.flood(services.urls["applications"], count))
+    filings = answered(await applicants.flood(url, count))
     first = min(f.started for f in filings)
     checked = await all_seen(
         lambda: eligibility.seen,
@@ -240,6 +248,45 @@ async def paced(
     return [(checked[f.dossier_id] - f.started) * 1000 for f in filings]
 
 
+async def bare_pipeline(
+    bench: Bench, applicants: Applicants, count: int, paced_count: int, rate: float
+) -> tuple[Surge, list[float]]:
+    """The same two phases through the bare pipeline (bench/pipeline.py), its stages as
+    processes: phase 1's rates and CPU, phase 2's latencies at the platform's half rate."""
+    settings = bench.scoped("surge")
+    filed = f"{settings.topic_prefix}.bare.filed"
+    checked = f"{settings.topic_prefix}.bare.checked"
+    await topics.ensure_topics(
+        settings.kafka_bootstrap, [filed, checked], settings.topic_partitions
+    )
+    await db.provision(settings, "bare", pipeline.TABLES)
+    common = [
+        "--dsn",
+        settings.app_dsn("bare"),
+        "--bootstrap",
+        settings.kafka_bootstrap,
+        "--filed",
+        filed,
+        "--checked",
+        checked,
+    ]
+    with MailSink() as sink:
+        stages = Processes(bench.folder("surge") / "bare-logs", environment(settings))
+        try:
+            url = stages.start("front", ["bench.pipeline", "front", *common])
+            stages.start("check", ["bench.pipeline", "check", *common])
+            stages.start("mail", ["bench.pipeline", "mail", *common, "--smtp-port", str(sink.port)])
+            await stages.ready()
+            async with Watcher(
+                settings.kafka_bootstrap, checked, of_type("EligibilityChecked")
+            ) as eligibility:
+                surge = await flood(applicants, url, stages, eligibility, sink, count)
+                latencies = await paced(applicants, url, eligibility, paced_count, rate)
+        finally:
+            stages.stop()
+    return surge, latencies
+
+
 async def measure(bench: Bench) -> Outcome:
     settings, sizes = bench.scoped("surge"), bench.sizes
     count, clients = sizes.surge_dossiers, sizes.surge_clients
@@ -264,7 +311,14 @@ async def measure(bench: Bench) -> Outcome:
                 async with Watcher(
                     settings.kafka_bootstrap, selection, of_type("EligibilityChecked")
                 ) as eligibility:
-                    surge = await flood(applicants, services, eligibility, sink, count)
+                    surge = await flood(
+                        applicants,
+                        services.urls["applications"],
+                        services,
+                        eligibility,
+                        sink,
+                        count,
+                    )
                     rate = surge.checked / 2
                     paced_count = max(20, round(rate * sizes.latency_seconds))
                     latencies = await paced(
@@ -276,13 +330,20 @@ async def measure(bench: Bench) -> Outcome:
             finally:
                 services.stop()
         round_trips = await kafka_round_trip(settings, paced_count, rate)
+        bare, bare_latencies = await bare_pipeline(bench, applicants, count, paced_count, rate)
     finally:
         await applicants.close()
     figures.update(
         {f"cpu_ms_per_dossier_{name}": ms for name, ms in surge.cpu_ms_per_dossier.items()}
     )
+    figures.update(
+        {f"bare_cpu_ms_per_dossier_{name}": ms for name, ms in bare.cpu_ms_per_dossier.items()}
+    )
+    figures["bare_filed_per_s"] = round(bare.filed, 1)
     figures["http_retries"] = applicants.retries
     web = "the web stack alone (same route, model, auth, uvicorn; no write)"
+    hops = "the bare pipeline (HTTP → INSERT → Kafka → INSERT → Kafka, same libraries)"
+    mailed = "the bare pipeline, then its consumer → SMTP"
     return Outcome(
         parameters={
             "dossiers": count,
@@ -296,8 +357,22 @@ async def measure(bench: Bench) -> Outcome:
                 "filed → EligibilityChecked on the topic",
                 "dossiers/s",
                 surge.checked,
+                bare.checked,
+                hops,
+            ),
+            Comparison(
+                "filed → EligibilityChecked on the topic",
+                "dossiers/s",
+                surge.checked,
                 web_rate,
                 web,
+            ),
+            Comparison(
+                "filed → acknowledgement mail at the sink",
+                "dossiers/s",
+                surge.acknowledged,
+                bare.acknowledged,
+                mailed,
             ),
             Comparison(
                 "filed → acknowledgement mail at the sink",
@@ -310,8 +385,24 @@ async def measure(bench: Bench) -> Outcome:
                 "filed → eligibility latency p50 at half rate",
                 "ms",
                 percentile(latencies, 50),
+                percentile(bare_latencies, 50),
+                "the bare pipeline p50, same rate",
+                higher_is_better=False,
+            ),
+            Comparison(
+                "filed → eligibility latency p50 at half rate",
+                "ms",
+                percentile(latencies, 50),
                 percentile(round_trips, 50),
                 "Kafka round trip p50 (aiokafka produce → consume)",
+                higher_is_better=False,
+            ),
+            Comparison(
+                "filed → eligibility latency p99 at half rate",
+                "ms",
+                percentile(latencies, 99),
+                percentile(bare_latencies, 99),
+                "the bare pipeline p99, same rate",
                 higher_is_better=False,
             ),
             Comparison(
