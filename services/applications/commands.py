@@ -202,6 +202,17 @@ class WithdrawOnPlatform:
     decided: Decision | None
 
 
+@dataclass(frozen=True)
+class HearDecision:
+    """The President's decision, heard: the amendments taken that selection had not checked when
+    it decided (they crossed the decision on the bus) are set aside."""
+
+    dossier_id: UUID
+    decided_on: UUID | None  # the amendment the decision was taken on; None: as filed
+    decided_at: datetime
+    now: datetime
+
+
 Command = (
     Submit
     | Withdraw
@@ -220,4 +231,5 @@ Command = (
     | ImportDossier
     | AmendOnPlatform
     | WithdrawOnPlatform
+    | HearDecision
 )

@@ -1,6 +1,7 @@
 """Applications' subscribers: what it must hear from the other services. Thin."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 import asyncpg
 
@@ -15,11 +16,8 @@ from shared.contracts.committee import NoConflictDeclared, ReviewerRecused
 from shared.contracts.selection import SelectionDecided
 from shared.kernel.consumer import Consumer, Subscription
 from shared.kernel.envelope import Envelope
+from shared.kernel.eventstore import EventStore
 from shared.language.campaigns import Campaign
-
-
-async def on_decided(conn: asyncpg.Connection, event: SelectionDecided, _: Envelope) -> None:
-    await handlers.record_decision(conn, event)
 
 
 async def on_declared(
@@ -28,10 +26,14 @@ async def on_declared(
     await reviewers.record(conn, event)
 
 
-def decisions() -> Subscription:
+def decisions(store: EventStore, clock: Callable[[], datetime]) -> Subscription:
     """What selection decided that applications' rules need: the President's decisions (after
-    one, a dossier can no longer be withdrawn) and the committee members' declarations (who may
-    read a dossier)."""
+    one, a dossier can no longer be withdrawn nor corrected, and an amendment that crossed it is
+    set aside) and the committee members' declarations (who may read a dossier)."""
+
+    async def on_decided(conn: asyncpg.Connection, event: SelectionDecided, env: Envelope) -> None:
+        await handlers.hear_decision(conn, store, event, clock(), env.id)
+
     return Subscription(
         Consumer(
             "decisions",

@@ -16,6 +16,7 @@ from services.applications.commands import (
     Amend,
     CloseIncomplete,
     Decision,
+    HearDecision,
     MarkCorrectionOverdue,
     RemindOfCorrection,
     RequestCorrection,
@@ -32,6 +33,7 @@ from services.applications.state import DossierState
 from shared.contracts import DomainEvent
 from shared.contracts.applications import (
     CORRECTABLE,
+    AmendmentsSetAside,
     ApplicationAmended,
     CorrectionOverdue,
     CorrectionRequested,
@@ -234,5 +236,28 @@ def close(state: DossierState, c: CloseIncomplete, dossier_id: UUID) -> list[Dom
             request_id=asked.request_id,
             motivation=c.motivation,
             closed_at=c.now,
+        )
+    ]
+
+
+def set_aside_crossed(state: DossierState, c: HearDecision) -> list[DomainEvent]:
+    """The dossier as decided stands again: the amendments taken after the version the President
+    decided on (applications had not heard the decision yet) are set aside, once."""
+    decided = [at for at, (amendment, _) in enumerate(state.versions) if amendment == c.decided_on]
+    if not decided:  # a version this stream never had (or nothing filed): nothing to say
+        return []
+    _, dossier = state.versions[decided[0]]
+    crossed = [a for a, _ in state.versions[decided[0] + 1 :] if a is not None]
+    if not crossed:
+        return []
+    return [
+        AmendmentsSetAside(
+            dossier_id=c.dossier_id,
+            reference=state.reference,
+            campaign_id=state.campaign_id,
+            request_ids=crossed,
+            dossier=dossier,
+            decided_at=c.decided_at,
+            set_aside_at=c.now,
         )
     ]

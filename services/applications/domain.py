@@ -16,6 +16,7 @@ from services.applications.commands import (
     Command,
     CommentDraft,
     FileDraft,
+    HearDecision,
     ImportDossier,
     MarkCorrectionOverdue,
     PostMessage,
@@ -72,6 +73,8 @@ def decide(state: DossierState, command: Command) -> list[DomainEvent]:
             return imported.amend_on_platform(state, command)
         case WithdrawOnPlatform():
             return imported.withdraw_on_platform(state, command)
+        case HearDecision():
+            return corrections.set_aside_crossed(state, command)
 
 
 DOSSIER: Decider[DossierState, Command] = Decider(DossierState(), decide, evolve)

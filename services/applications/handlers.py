@@ -17,6 +17,7 @@ from services.applications.commands import (
     CommentDraft,
     Decision,
     FileDraft,
+    HearDecision,
     MarkCorrectionOverdue,
     PostMessage,
     RemindOfCorrection,
@@ -96,8 +97,32 @@ async def withdraw_dossier(
     return await _run(pool, store, dossier_id, command, actor, now)
 
 
-async def record_decision(conn: asyncpg.Connection, decided: SelectionDecided) -> None:
+async def hear_decision(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    decided: SelectionDecided,
+    now: datetime,
+    caused_by: UUID,
+) -> list[StoredEvent]:
+    """In the consumer's transaction, with its tracking row: the decision recorded (the door to
+    withdrawals and corrections closes), and the amendments that crossed it set aside. A command
+    that reads the decision waits for this transaction, and this one for it (decisions.py)."""
     await decisions.record(conn, decided)
+    if decided.decided_on is None:  # an older decision: the version decided on is not said
+        return []
+    command = HearDecision(
+        decided.dossier_id, decided.decided_on.amendment, decided.decided_at, now
+    )
+    return await run(
+        conn,
+        store,
+        DOSSIER,
+        decided.dossier_id,
+        command,
+        now=now,
+        actor="system:decisions",
+        caused_by=caused_by,
+    )
 
 
 # --- the exchange -------------------------------------------------------------------------------

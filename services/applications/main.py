@@ -29,7 +29,7 @@ NAME = "applications"
 def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
         projections.dossiers(rt.store),
-        consumers.decisions(),
+        consumers.decisions(rt.store, rt.clock),
         consumers.deadlines(rt.campaigns),
         writeback.subscription(writeback.mappings_of(DsSettings())),
         published_heads(NAME),

@@ -7,6 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.contracts.applications import (
+    AmendmentsSetAside,
     ApplicationAmended,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -154,6 +155,24 @@ async def on_amended(conn: asyncpg.Connection, e: ApplicationAmended, _: Envelop
     )
 
 
+async def on_set_aside(conn: asyncpg.Connection, e: AmendmentsSetAside, _: Envelope) -> None:
+    # the dossier as decided on stands again, and its amendments that stand are listed
+    d = e.dossier
+    await conn.execute(
+        "UPDATE dossiers SET filed = $2::jsonb, title = $3, requested_eur = $4 "
+        "WHERE dossier_id = $1",
+        e.dossier_id,
+        d.model_dump_json(),
+        d.project.title,
+        d.requested_eur,
+    )
+    await conn.execute(
+        "DELETE FROM dossier_amendments WHERE dossier_id = $1 AND request_id = ANY($2::uuid[])",
+        e.dossier_id,
+        e.request_ids,
+    )
+
+
 async def on_correction_overdue(
     conn: asyncpg.Connection, e: CorrectionOverdue, _: Envelope
 ) -> None:
@@ -228,6 +247,8 @@ def rewritten_from_the_log(store: EventStore) -> Handler:
                 match stored.event():
                     case ApplicationSubmitted() as submitted:
                         filed = submitted.dossier
+                    case AmendmentsSetAside() as set_aside:
+                        filed = set_aside.dossier
                     case ApplicationAmended() as amended:
                         filed = amended.dossier
                         await conn.execute(
@@ -274,6 +295,7 @@ def dossiers(store: EventStore) -> Subscription:
                 NoteAdded: on_note,
                 CorrectionRequested: on_correction_requested,
                 ApplicationAmended: on_amended,
+                AmendmentsSetAside: on_set_aside,
                 CorrectionOverdue: on_correction_overdue,
                 DossierClosedIncomplete: on_closed,
                 DraftSaved: on_draft_saved,

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from shared.contracts import DomainEvent
 from shared.contracts.applications import (
+    AmendmentsSetAside,
     ApplicationAmended,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -56,6 +57,8 @@ class DossierState:
     siren: str = ""
     departement: str = ""
     dossier: Dossier | None = None  # as it stands: as filed, then as amended
+    # Each version it stood in: (None, as filed), then (the amendment's request_id, as amended).
+    versions: tuple[tuple[UUID | None, Dossier], ...] = ()
     draft: Draft | None = None
     attachments: dict[UUID, Audience] = field(default_factory=dict)
     correction: Correction | None = None
@@ -78,6 +81,7 @@ def evolve(state: DossierState, event: DomainEvent) -> DossierState:
                 siren=dossier.applicant.siren,
                 departement=dossier.applicant.departement,
                 dossier=dossier,
+                versions=((None, dossier),),
             )
         case ApplicationWithdrawn():
             return replace(state, withdrawn=True)
@@ -89,7 +93,11 @@ def evolve(state: DossierState, event: DomainEvent) -> DossierState:
             asked = Correction(event.request_id, tuple(event.fields), event.due_at)
             return replace(state, correction=asked)
         case ApplicationAmended():
-            return replace(state, dossier=event.dossier, correction=None)
+            versions = (*state.versions, (event.request_id, event.dossier))
+            return replace(state, dossier=event.dossier, correction=None, versions=versions)
+        case AmendmentsSetAside():
+            kept = tuple(v for v in state.versions if v[0] not in event.request_ids)
+            return replace(state, dossier=event.dossier, versions=kept)
         case DeadlineApproaching(deadline=DeadlineKind.correction) if state.correction:
             reminded = (*state.correction.reminded_at, event.reminded_at)
             return replace(state, correction=replace(state.correction, reminded_at=reminded))

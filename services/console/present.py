@@ -171,6 +171,7 @@ MAILS = {
     "note_added": "Note interne aux agents",
     "correction_requested": "Demande de correction",
     "application_amended": "Dossier corrigé",
+    "amendments_set_aside": "Correction écartée (parvenue après la décision)",
     "correction_overdue": "Délai de correction dépassé",
     "closed_incomplete": "Dossier clos comme incomplet",
     "draft_shared": "Brouillon présenté à la préfecture",

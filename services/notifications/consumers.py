@@ -6,15 +6,23 @@ import asyncpg
 
 from services.notifications import audit_trail, domain, handlers
 from shared.contracts import DomainEvent, UnknownEventType
-from shared.contracts.applications import ApplicationAmended, ApplicationSubmitted, DraftShared
+from shared.contracts.applications import (
+    AmendmentsSetAside,
+    ApplicationAmended,
+    ApplicationSubmitted,
+    DraftShared,
+)
 from shared.contracts.notifications import NotificationSent
 from shared.contracts.personal import PersonalDataErased
 from shared.kernel.consumer import Consumer, Handler, Subscription
 from shared.kernel.envelope import Envelope
 from shared.kernel.eventstore import EventStore
 
+# The events that say the dossier as it stands, and so whom its mails are for.
+Filed = ApplicationSubmitted | ApplicationAmended | AmendmentsSetAside
 
-def _representative(e: ApplicationSubmitted | ApplicationAmended) -> domain.Recipient:
+
+def _representative(e: Filed) -> domain.Recipient:
     d = e.dossier
     return domain.Recipient(
         reference=e.reference,
@@ -37,10 +45,9 @@ def _contact(e: DraftShared) -> domain.Recipient:
     )
 
 
-async def on_submitted(
-    conn: asyncpg.Connection, e: ApplicationSubmitted | ApplicationAmended, env: Envelope
-) -> None:
-    """Whom the dossier's mails are for: its representative as filed, then as amended."""
+async def on_submitted(conn: asyncpg.Connection, e: Filed, env: Envelope) -> None:
+    """Whom the dossier's mails are for: its representative as filed, then as amended (or as
+    decided on again, when an amendment is set aside)."""
     await handlers.remember_recipient(conn, e.dossier_id, _representative(e))
     await on_event(conn, e, env)
 
@@ -69,7 +76,7 @@ def rewritten_from_the_log(store: EventStore) -> Handler:
                     event = written.event()
                 except (UnknownEventType, ValueError):
                     continue
-                if isinstance(event, ApplicationSubmitted | ApplicationAmended):
+                if isinstance(event, Filed):
                     await handlers.remember_recipient(conn, dossier_id, _representative(event))
                 elif isinstance(event, DraftShared):
                     await handlers.remember_recipient(conn, dossier_id, _contact(event))
@@ -96,6 +103,7 @@ def mail_requests(store: EventStore) -> Subscription:
                 **on,
                 ApplicationSubmitted: on_submitted,
                 ApplicationAmended: on_submitted,
+                AmendmentsSetAside: on_submitted,
                 DraftShared: on_shared,
                 PersonalDataErased: rewritten_from_the_log(store),
             },

@@ -10,6 +10,7 @@ from uuid import UUID
 from services.notifications.errors import UnknownDepartement
 from shared.contracts import DomainEvent
 from shared.contracts.applications import (
+    AmendmentsSetAside,
     ApplicationAmended,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -102,6 +103,7 @@ PARTIES: dict[str, tuple[tuple[Party, ...], tuple[Party, ...]]] = {
     "note_added": ((P, M), ()),
     "correction_requested": ((A,), (P, M)),
     "application_amended": ((M,), (P,)),
+    "amendments_set_aside": ((A,), (P, M)),
     "correction_overdue": ((A,), (M,)),
     "closed_incomplete": ((A,), (P, M)),
     "draft_shared": ((P,), ()),
@@ -175,6 +177,7 @@ _TEMPLATE_OF: dict[type[DomainEvent], str] = {
     NoteAdded: "note_added",
     CorrectionRequested: "correction_requested",
     ApplicationAmended: "application_amended",
+    AmendmentsSetAside: "amendments_set_aside",
     CorrectionOverdue: "correction_overdue",
     DossierClosedIncomplete: "closed_incomplete",
     DraftShared: "draft_shared",

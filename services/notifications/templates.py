@@ -291,6 +291,16 @@ def _application_amended(r: Recipient, f: Facts) -> tuple[str, str]:
     )
 
 
+def _amendments_set_aside(r: Recipient, f: Facts) -> tuple[str, str]:
+    return "Correction écartée : la décision porte sur le dossier tel qu'examiné", (
+        f"La correction de votre dossier {r.reference} nous est parvenue après la décision de la "
+        f"présidence de la MILDECA, prise le {date_and_time(f['decided_at'])} (heure de Paris) sur "
+        "le dossier tel qu'il avait été examiné. Elle est donc écartée : c'est ce dossier-là que "
+        "la décision et la convention retiennent. La correction figure dans l'historique du "
+        "dossier."
+    )
+
+
 def _correction_overdue(r: Recipient, f: Facts) -> tuple[str, str]:
     return "Délai de correction dépassé", (
         f"La correction demandée sur le dossier {r.reference} était attendue au plus tard le "
@@ -366,6 +376,7 @@ _WORDINGS: dict[str, Wording] = {
     "note_added": _note_added,
     "correction_requested": _correction_requested,
     "application_amended": _application_amended,
+    "amendments_set_aside": _amendments_set_aside,
     "correction_overdue": _correction_overdue,
     "closed_incomplete": _closed_incomplete,
     "draft_shared": _draft_shared,

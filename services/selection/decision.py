@@ -11,7 +11,7 @@ from services.selection.guards import (
 )
 from services.selection.state import SelectionState
 from shared.contracts import DomainEvent
-from shared.contracts.selection import GrantReleased, Outcome, SelectionDecided
+from shared.contracts.selection import DecidedOn, GrantReleased, Outcome, SelectionDecided
 from shared.language.actors import Role
 from shared.language.campaigns import find
 
@@ -58,6 +58,7 @@ def decide(state: SelectionState, c: Decide) -> list[DomainEvent]:
             granted_eur=granted,
             motivation=c.motivation,
             decided_at=c.now,
+            decided_on=DecidedOn(amendment=dossier.after_amendment),
         )
     ]
 

@@ -9,6 +9,7 @@ import asyncpg
 
 from services.selection import committee_views, withdrawals
 from shared.contracts.applications import (
+    AmendmentsSetAside,
     ApplicationAmended,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -74,6 +75,11 @@ async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Env
 
 async def on_amended(conn: asyncpg.Connection, e: ApplicationAmended, _: Envelope) -> None:
     # after its filing on the same topic: the amended amount, whichever topic is read first
+    await _upsert(conn, e, requested_eur=e.dossier.requested_eur)
+
+
+async def on_set_aside(conn: asyncpg.Connection, e: AmendmentsSetAside, _: Envelope) -> None:
+    # an amendment that crossed the decision set aside: the amount as decided on
     await _upsert(conn, e, requested_eur=e.dossier.requested_eur)
 
 
@@ -182,6 +188,7 @@ def dossiers() -> Subscription:
                 ApplicationWithdrawn: on_withdrawn,
                 DossierClosedIncomplete: on_closed,
                 ApplicationAmended: on_amended,
+                AmendmentsSetAside: on_set_aside,
                 EligibilityChecked: on_checked,
                 PrefectureOpinionRequested: on_requested,
                 PrefectureOpinionGiven: on_opinion,

@@ -353,6 +353,22 @@ class ApplicationAmended(ApplicationAmendedV2):
     )
 
 
+class AmendmentsSetAside(DomainEvent):
+    """Amendments that crossed the President's decision on the bus (taken before applications
+    heard it, made or checked after selection decided) are set aside: the dossier as decided
+    stands again, and it is the one the convention binds."""
+
+    name = "AmendmentsSetAside"
+
+    reference: str
+    campaign_id: str
+    request_ids: list[UUID] = Field(min_length=1, description="the amendments set aside")
+    dossier: Dossier = Field(description="the dossier as decided on, standing again")
+    decided_at: AwareDatetime
+    set_aside_at: AwareDatetime
+    personal = (Person("dossier.representative"),)
+
+
 class CorrectionOverdue(DomainEvent):
     name = "CorrectionOverdue"
 
@@ -458,6 +474,7 @@ EVENTS = (
     ApplicationAmendedV1,
     ApplicationAmendedV2,
     ApplicationAmended,
+    AmendmentsSetAside,
     CorrectionOverdue,
     DossierClosedIncomplete,
     DraftSavedV1,

@@ -22,6 +22,7 @@ PUBLISHED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         a.NoteAdded,
         a.CorrectionRequested,
         a.ApplicationAmended,
+        a.AmendmentsSetAside,
         d.DeadlineApproaching,
         a.CorrectionOverdue,
         a.DossierClosedIncomplete,

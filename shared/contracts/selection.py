@@ -166,10 +166,11 @@ class Outcome(str, Enum):
     rejected = "rejected"
 
 
-class SelectionDecided(DomainEvent):
-    """The President of MILDECA's decision. `granted_eur` is 0.00 for a rejection."""
+class SelectionDecidedV1(DomainEvent):
+    """Version 1, still in the log: it did not say which version of the dossier was decided on."""
 
     name = "SelectionDecided"
+    version = 1
 
     reference: str
     campaign_id: str
@@ -180,6 +181,33 @@ class SelectionDecided(DomainEvent):
     granted_eur: Euros
     motivation: Motivation
     decided_at: AwareDatetime
+
+
+class DecidedOn(BaseModel):
+    """The dossier as the President decided on it: as filed, or as the amendment named left it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amendment: UUID | None = Field(
+        description="the amendment (its request_id) of the last eligibility check before the "
+        "decision; null: the dossier as filed"
+    )
+
+
+def _decided_on_unsaid(v1: dict[str, Any]) -> dict[str, Any]:
+    return {**v1, "decided_on": None}
+
+
+class SelectionDecided(SelectionDecidedV1):
+    """The President of MILDECA's decision. `granted_eur` is 0.00 for a rejection. Version 2:
+    the dossier's version decided on (`decided_on`), so that applications sets aside an
+    amendment that crossed the decision on the bus."""
+
+    version = 2
+
+    decided_on: DecidedOn | None = Field(
+        default=None, description="the dossier's version decided on; null in older events"
+    )
 
 
 class GrantReleased(DomainEvent):
@@ -282,6 +310,7 @@ EVENTS = (
     PrefectureOpinionRequested,
     PrefectureOpinionGiven,
     CommitteeAssessmentRecorded,
+    SelectionDecidedV1,
     SelectionDecided,
     GrantReleased,
     ConventionSignatureAdded,
@@ -294,4 +323,5 @@ UPCASTERS: tuple[Upcaster, ...] = (
     Upcaster(EligibilityCheckedV1, EligibilityChecked, _checked_on_filing),
     Upcaster(PrefectureOpinionRequestedV1, PrefectureOpinionRequested, _opinion_due_unsaid),
     Upcaster(ConventionSignedV1, ConventionSigned, _duration_unsaid),
+    Upcaster(SelectionDecidedV1, SelectionDecided, _decided_on_unsaid),
 )

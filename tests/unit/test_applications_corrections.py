@@ -2,7 +2,8 @@
 fields only, and a dossier whose deadline passed unanswered may be closed as incomplete."""
 
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from decimal import Decimal
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -10,6 +11,7 @@ from services.applications.commands import (
     Amend,
     CloseIncomplete,
     Decision,
+    HearDecision,
     MarkCorrectionOverdue,
     RemindOfCorrection,
     RequestCorrection,
@@ -21,7 +23,9 @@ from services.applications.errors import (
     CorrectionPending,
     NoCorrectionAsked,
 )
+from shared.contracts import DomainEvent, read_event
 from shared.contracts.applications import (
+    AmendmentsSetAside,
     ApplicationAmended,
     ApplicationSubmitted,
     CorrectionOverdue,
@@ -30,6 +34,7 @@ from shared.contracts.applications import (
     DossierClosedIncomplete,
 )
 from shared.contracts.deadlines import DeadlineApproaching, DeadlineKind, PartyToAct
+from shared.contracts.selection import Outcome, SelectionDecided, SelectionDecidedV1
 from shared.language.actors import Actor, Role
 from shared.language.campaigns import load_campaigns
 from shared.language.errors import Forbidden, Invalid
@@ -209,3 +214,62 @@ def test_a_correction_without_a_deadline_gets_the_campaign_s_days(state):
     [event] = decide(state, command)
     assert isinstance(event, CorrectionRequested)
     assert event.due_at == NOW + timedelta(days=CAMPAIGNS["demo"].deadlines.correction_days)
+
+
+def amended(state: DossierState, applicant: Actor, amount: str) -> tuple[DossierState, UUID]:
+    asked = ask(state, "requested_eur")
+    [event] = decide(asked, Amend(applicant, DOSSIER_ID, {"requested_eur": amount}, NOW, None))
+    assert isinstance(event, ApplicationAmended)
+    return evolve(asked, event), event.request_id
+
+
+def hear(state: DossierState, decided_on: UUID | None) -> list[DomainEvent]:
+    return decide(state, HearDecision(DOSSIER_ID, decided_on, NOW, NOW + timedelta(minutes=1)))
+
+
+def test_an_amendment_that_crossed_the_decision_is_set_aside_and_the_dossier_as_decided_stands(
+    state, applicant, filed
+):
+    after, crossed = amended(state, applicant, "2253.51")  # taken: the decision not yet heard
+    [event] = hear(after, None)  # the President decided on the dossier as filed
+    assert isinstance(event, AmendmentsSetAside)
+    assert event.request_ids == [crossed]
+    assert event.dossier == filed
+    restored = evolve(after, event)
+    assert restored.dossier == filed
+    assert hear(restored, None) == []  # heard twice: set aside once
+
+
+def test_only_the_amendments_after_the_one_decided_on_are_set_aside(state, applicant):
+    first, decided_on = amended(state, applicant, "90000.00")
+    second, crossed = amended(first, applicant, "2253.51")
+    [event] = hear(second, decided_on)
+    assert isinstance(event, AmendmentsSetAside)
+    assert event.request_ids == [crossed]
+    assert str(event.dossier.requested_eur) == "90000.00"
+
+
+def test_a_decision_on_the_dossier_as_it_stands_sets_nothing_aside(state, applicant):
+    assert hear(state, None) == []
+    after, last = amended(state, applicant, "90000.00")
+    assert hear(after, last) == []
+
+
+def test_a_decision_on_a_version_the_dossier_never_had_sets_nothing_aside(state, applicant):
+    after, _ = amended(state, applicant, "90000.00")
+    assert hear(after, uuid4()) == []
+    assert hear(DossierState(), None) == []
+
+
+def test_a_decision_of_version_1_does_not_say_its_version_and_sets_nothing_aside():
+    # given a decision as version 1 wrote it, without the version of the dossier decided on
+    written = SelectionDecidedV1(
+        dossier_id=DOSSIER_ID, reference="AAP-DEMO-00008", campaign_id="demo",
+        siren="213105554", departement="59", outcome=Outcome.selected,
+        requested_eur=Decimal("150000.00"), granted_eur=Decimal("100000.00"),
+        motivation="Retenu.", decided_at=NOW,
+    )  # fmt: skip
+    # when it is read (upcast to version 2)
+    decided = read_event(written.cloud_type(), written.model_dump(mode="json"))
+    # then the version decided on is unsaid: applications sets nothing aside on it
+    assert isinstance(decided, SelectionDecided) and decided.decided_on is None

@@ -18,6 +18,7 @@ from services.notifications.domain import (
 )
 from shared.contracts import DomainEvent, deadlines, payments, selection
 from shared.contracts.applications import (
+    AmendmentsSetAside,
     ApplicationAmended,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -352,6 +353,14 @@ EVENTS: dict[str, tuple[DomainEvent, tuple[Party, ...], tuple[Party, ...]]] = {
         ),
         (M,),
         (P,),
+    ),
+    "amendments_set_aside": (
+        AmendmentsSetAside(
+            **COMMON, campaign_id="mildeca-2024", request_ids=[uuid4()],
+            dossier=Dossier.model_validate(eligible_dossier()), decided_at=WHEN, set_aside_at=WHEN,
+        ),
+        (A,),
+        (P, M),
     ),
     "correction_overdue": (
         CorrectionOverdue(

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import reduce
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -115,6 +115,7 @@ def checked(
     eligible: bool = True,
     objectives: tuple[str, ...] = ("prevent_entry", "reclaim_public_space"),
     requested: str = "160000.00",
+    after_amendment: UUID | None = None,
 ) -> EligibilityChecked:
     return EligibilityChecked(
         dossier_id=uuid4(),
@@ -128,6 +129,7 @@ def checked(
         departement="59",
         requested_eur=Decimal(requested),
         objectives=list(objectives),
+        after_amendment=after_amendment,
     )
 
 
@@ -340,6 +342,16 @@ def test_a_project_acting_on_a_single_objective_may_be_rejected():
     state = given_assessed(objectives=("prevent_entry",))
     [event] = decide(state, REJECT)
     assert isinstance(event, SelectionDecided) and event.outcome is Outcome.rejected
+
+
+def test_a_decision_names_the_version_of_the_dossier_it_was_taken_on():
+    [as_filed] = decide(given_assessed(), SELECT)
+    assert isinstance(as_filed, SelectionDecided) and as_filed.decided_on is not None
+    assert as_filed.decided_on.amendment is None
+    amendment = uuid4()
+    [as_amended] = decide(given_assessed(after_amendment=amendment), SELECT)
+    assert isinstance(as_amended, SelectionDecided) and as_amended.decided_on is not None
+    assert as_amended.decided_on.amendment == amendment
 
 
 def test_the_president_decides_once():
