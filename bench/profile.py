@@ -13,15 +13,15 @@ from pathlib import Path
 
 # A service's parts, by a frame that marks them, most specific first.
 PARTS = (
-    ("mailer", "run_mailer (services/notifications/mailer.py"),
-    ("consumer kernel (unwrap, tracking row, handler)", "consume_record (shared/consumer.py"),
+    ("mailer (compose, SMTP, the mail recorded as sent)", "(services/notifications/mailer.py"),
+    ("consumer kernel (batch, tracking rows, handlers)", "(shared/kernel/consumer.py"),
     (
         "FastStream around the kernel (middlewares, DI, ack)",
         "SubscriberUsecase.consume (faststream",
     ),
     ("aiokafka consumer (fetch, decode)", "aiokafka/consumer"),
-    ("outbox relay", "run_relay_forever (shared/outbox.py"),
-    ("metrics sampling", "sample_forever (shared/sampling.py"),
+    ("outbox relay", "(shared/kernel/outbox.py"),
+    ("metrics sampling", "(shared/kernel/sampling.py"),
     ("HTTP route handler", "run_endpoint_function (fastapi/routing.py"),
     ("HTTP stack (uvicorn, starlette, fastapi, tracing)", "uvicorn/protocols/http"),
     ("aiokafka producer and client", "aiokafka/"),
