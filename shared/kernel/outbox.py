@@ -79,6 +79,12 @@ Published = Callable[[Sequence[str], float], None]
 # Batches sent and not yet acknowledged, at most: the next one is fetched and sent meanwhile.
 IN_FLIGHT = 2
 
+# Rows a fetch takes, at most. Measured (100,000 events, bench relay, alternated): 500 a batch
+# 11,246–13,438 events/s, 2,000 15,356–16,672, 5,000 17,394–17,457 (0.87 of a bare aiokafka
+# loop sending the same records); four batches in flight instead of two bought nothing. A crash
+# sends again at most IN_FLIGHT batches not yet marked: readers dedup by event id.
+BATCH_ROWS = 5000
+
 
 @dataclass
 class _InFlight:
@@ -102,7 +108,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         name: str = "kafka",
-        batch_size: int = 500,
+        batch_size: int = BATCH_ROWS,
         poll_seconds: float = 0.2,
         on_published: Published | None = None,
         renew: Callable[[], Awaitable[AIOKafkaProducer]] | None = None,
