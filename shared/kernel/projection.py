@@ -1,5 +1,6 @@
 """Read models rebuilt from the log: drop them, replay the topics from offset 0, compare."""
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -81,20 +82,34 @@ async def rebuild(
 
             if progress:
                 progress(seen, total)
-            while await behind():
-                chunk: list[ConsumerRecord] = []  # several fetched batches, one transaction
-                while len(chunk) < EVENTS_PER_TRANSACTION and await behind():
-                    batches = await reader.getmany(*end.keys(), timeout_ms=1000)
-                    for tp, records in batches.items():
-                        for record in records:
-                            if record.offset >= end[tp]:
-                                continue
-                            seen += 1
-                            if wanted is None or _header(record, "ce_type") in wanted:
-                                chunk.append(record)
-                applied += await (_apply_each if own else _apply)(pool, consumer, chunk, vault)
-                if progress:
-                    progress(seen, total)
+            read, write = (_read, _write_each) if own else (_read_events, _write)
+            # A transaction's writes run in PostgreSQL while the next chunk is read here: one
+            # transaction at a time, in log order; the chunk read meanwhile waits for its turn.
+            writing: asyncio.Task[int] | None = None
+            try:
+                while await behind():
+                    chunk: list[ConsumerRecord] = []  # several fetched batches, one transaction
+                    while len(chunk) < EVENTS_PER_TRANSACTION and await behind():
+                        batches = await reader.getmany(*end.keys(), timeout_ms=1000)
+                        for tp, records in batches.items():
+                            for record in records:
+                                if record.offset >= end[tp]:
+                                    continue
+                                seen += 1
+                                if wanted is None or _header(record, "ce_type") in wanted:
+                                    chunk.append(record)
+                    ready = await read(chunk, vault)
+                    if writing is not None:
+                        applied += await writing
+                    writing = asyncio.create_task(write(pool, consumer, ready))  # type: ignore[arg-type]
+                    if progress:
+                        progress(seen, total)
+                if writing is not None:
+                    applied += await writing
+            finally:
+                if writing is not None and not writing.done():
+                    writing.cancel()  # a rebuild cut short is run again from the start
+                    await asyncio.gather(writing, return_exceptions=True)
     return applied
 
 
@@ -143,15 +158,10 @@ async def _read(
     return read
 
 
-async def _apply_each(
-    pool: asyncpg.Pool,
-    consumer: Consumer,
-    records: Sequence[ConsumerRecord],
-    vault: Vault | None = None,
+async def _write_each(
+    pool: asyncpg.Pool, consumer: Consumer, read: Sequence[tuple[Envelope, ConsumerRecord]]
 ) -> int:
-    """Records in log order, in one transaction, each through the consumer's `apply_in`."""
     applied = 0
-    read = await _read(records, vault)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_NO_WAIT)
         for envelope, record in read:
@@ -179,12 +189,24 @@ async def _apply(
     The service is stopped, and a rebuild cut short is run again from the start (it empties
     the read models first): its commits need not wait for the disk.
     """
-    read: list[tuple[Envelope, ConsumerRecord, DomainEvent]] = []
+    return await _write(pool, consumer, await _read_events(records, vault))
+
+
+Read = list[tuple[Envelope, ConsumerRecord, DomainEvent]]
+
+
+async def _read_events(records: Sequence[ConsumerRecord], vault: Vault | None) -> Read:
+    """The records' envelopes and events, read before their transaction."""
+    read: Read = []
     for envelope, record in await _read(records, vault):
         try:
             read.append((envelope, record, envelope.event()))
         except MalformedEnvelope:
             pass  # dead-lettered when it was first consumed
+    return read
+
+
+async def _write(pool: asyncpg.Pool, consumer: Consumer, read: Read) -> int:
     if not read:
         return 0
     applied = 0
