@@ -49,6 +49,12 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     unknown = [c for c in args.cases if c not in CASES]
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; among {', '.join(CASES)}")
+    spy = Path(sys.executable).with_name("py-spy")  # where bench.processes runs it from
+    if args.profile and not spy.exists():
+        parser.error(
+            f"--profile samples with py-spy, which is not a dependency of the project and is not "
+            f"at {spy}: install it first ({Path(sys.executable).parent}/pip install py-spy==0.4.3)"
+        )
     return args
 
 
