@@ -243,11 +243,12 @@ def close(state: DossierState, c: CloseIncomplete, dossier_id: UUID) -> list[Dom
 def set_aside_crossed(state: DossierState, c: HearDecision) -> list[DomainEvent]:
     """The dossier as decided stands again: the amendments taken after the version the President
     decided on (applications had not heard the decision yet) are set aside, once."""
-    decided = [at for at, (amendment, _) in enumerate(state.versions) if amendment == c.decided_on]
-    if not decided:  # a version this stream never had (or nothing filed): nothing to say
+    ids = [amendment for amendment, _ in state.versions]
+    if c.decided_on not in ids:  # a version this stream never had (or nothing filed)
         return []
-    _, dossier = state.versions[decided[0]]
-    crossed = [a for a, _ in state.versions[decided[0] + 1 :] if a is not None]
+    at = ids.index(c.decided_on)
+    dossier = state.versions[at][1]
+    crossed = [a for a in ids[at + 1 :] if a is not None]
     if not crossed:
         return []
     return [

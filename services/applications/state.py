@@ -56,12 +56,16 @@ class DossierState:
     campaign_id: str = ""
     siren: str = ""
     departement: str = ""
-    dossier: Dossier | None = None  # as it stands: as filed, then as amended
     # Each version it stood in: (None, as filed), then (the amendment's request_id, as amended).
     versions: tuple[tuple[UUID | None, Dossier], ...] = ()
     draft: Draft | None = None
     attachments: dict[UUID, Audience] = field(default_factory=dict)
     correction: Correction | None = None
+
+    @property
+    def dossier(self) -> Dossier | None:
+        """As it stands: as filed, then as amended (or as decided on, amendments set aside)."""
+        return self.versions[-1][1] if self.versions else None
 
     @property
     def open(self) -> bool:
@@ -80,7 +84,6 @@ def evolve(state: DossierState, event: DomainEvent) -> DossierState:
                 campaign_id=event.campaign_id,
                 siren=dossier.applicant.siren,
                 departement=dossier.applicant.departement,
-                dossier=dossier,
                 versions=((None, dossier),),
             )
         case ApplicationWithdrawn():
@@ -94,10 +97,10 @@ def evolve(state: DossierState, event: DomainEvent) -> DossierState:
             return replace(state, correction=asked)
         case ApplicationAmended():
             versions = (*state.versions, (event.request_id, event.dossier))
-            return replace(state, dossier=event.dossier, correction=None, versions=versions)
+            return replace(state, correction=None, versions=versions)
         case AmendmentsSetAside():
             kept = tuple(v for v in state.versions if v[0] not in event.request_ids)
-            return replace(state, dossier=event.dossier, versions=kept)
+            return replace(state, versions=kept)
         case DeadlineApproaching(deadline=DeadlineKind.correction) if state.correction:
             reminded = (*state.correction.reminded_at, event.reminded_at)
             return replace(state, correction=replace(state.correction, reminded_at=reminded))

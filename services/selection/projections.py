@@ -73,12 +73,10 @@ async def on_withdrawn(conn: asyncpg.Connection, e: ApplicationWithdrawn, _: Env
     await _upsert(conn, e, withdrawn=True, withdrawn_at=e.withdrawn_at)
 
 
-async def on_amended(conn: asyncpg.Connection, e: ApplicationAmended, _: Envelope) -> None:
-    # after its filing on the same topic: the amended amount, whichever topic is read first
-    await _upsert(conn, e, requested_eur=e.dossier.requested_eur)
-
-
-async def on_set_aside(conn: asyncpg.Connection, e: AmendmentsSetAside, _: Envelope) -> None:
+async def on_amended(
+    conn: asyncpg.Connection, e: ApplicationAmended | AmendmentsSetAside, _: Envelope
+) -> None:
+    # after its filing on the same topic: the amended amount, whichever topic is read first;
     # an amendment that crossed the decision set aside: the amount as decided on
     await _upsert(conn, e, requested_eur=e.dossier.requested_eur)
 
@@ -188,7 +186,7 @@ def dossiers() -> Subscription:
                 ApplicationWithdrawn: on_withdrawn,
                 DossierClosedIncomplete: on_closed,
                 ApplicationAmended: on_amended,
-                AmendmentsSetAside: on_set_aside,
+                AmendmentsSetAside: on_amended,
                 EligibilityChecked: on_checked,
                 PrefectureOpinionRequested: on_requested,
                 PrefectureOpinionGiven: on_opinion,

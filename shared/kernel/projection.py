@@ -2,8 +2,10 @@
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -76,32 +78,29 @@ async def rebuild(
     with collecting_less():  # a transaction's worth of events alive at once
         async with from_the_start(bootstrap, topics) as (reader, end):
             total = sum(end.values())
-
-            async def behind() -> bool:
-                return any([await reader.position(tp) < offset for tp, offset in end.items()])
-
             if progress:
                 progress(seen, total)
-            read, write = (_read, _write_each) if own else (_read_events, _write)
+
+            async def prepared(
+                chunk: Sequence[ConsumerRecord],
+            ) -> Callable[[], Coroutine[Any, Any, int]]:
+                """The chunk read here; its transaction, to run when its turn comes."""
+                if own:
+                    each = await _read(chunk, vault)
+                    return lambda: _write_each(pool, consumer, each)
+                events = await _read_events(chunk, vault)
+                return lambda: _write(pool, consumer, events)
+
             # A transaction's writes run in PostgreSQL while the next chunk is read here: one
             # transaction at a time, in log order; the chunk read meanwhile waits for its turn.
             writing: asyncio.Task[int] | None = None
             try:
-                while await behind():
-                    chunk: list[ConsumerRecord] = []  # several fetched batches, one transaction
-                    while len(chunk) < EVENTS_PER_TRANSACTION and await behind():
-                        batches = await reader.getmany(*end.keys(), timeout_ms=1000)
-                        for tp, records in batches.items():
-                            for record in records:
-                                if record.offset >= end[tp]:
-                                    continue
-                                seen += 1
-                                if wanted is None or _header(record, "ce_type") in wanted:
-                                    chunk.append(record)
-                    ready = await read(chunk, vault)
+                while chunk := await _next_chunk(reader, end, wanted):
+                    seen += chunk.seen
+                    transaction = await prepared(chunk.records)
                     if writing is not None:
                         applied += await writing
-                    writing = asyncio.create_task(write(pool, consumer, ready))  # type: ignore[arg-type]
+                    writing = asyncio.create_task(transaction())
                     if progress:
                         progress(seen, total)
                 if writing is not None:
@@ -111,6 +110,35 @@ async def rebuild(
                     writing.cancel()  # a rebuild cut short is run again from the start
                     await asyncio.gather(writing, return_exceptions=True)
     return applied
+
+
+@dataclass
+class _Chunk:
+    records: list[ConsumerRecord]  # those of the types the consumer handles (all, for its own)
+    seen: int  # records read, skipped ones included
+
+    def __bool__(self) -> bool:
+        return self.seen > 0
+
+
+async def _next_chunk(
+    reader: AIOKafkaConsumer, end: dict[TopicPartition, int], wanted: frozenset[bytes] | None
+) -> _Chunk:
+    """Several fetched batches for one transaction, up to the log's end at the start (nothing
+    once it is reached)."""
+    chunk = _Chunk([], 0)
+
+    async def behind() -> bool:
+        return any([await reader.position(tp) < offset for tp, offset in end.items()])
+
+    while len(chunk.records) < EVENTS_PER_TRANSACTION and await behind():
+        for tp, records in (await reader.getmany(*end.keys(), timeout_ms=1000)).items():
+            for record in records:
+                if record.offset < end[tp]:
+                    chunk.seen += 1
+                    if wanted is None or _header(record, "ce_type") in wanted:
+                        chunk.records.append(record)
+    return chunk
 
 
 @asynccontextmanager
