@@ -75,7 +75,7 @@ async def rebuild(
     )
     wanted = None if own else written_types(consumer)
     applied = seen = 0
-    with collecting_less():  # a transaction's worth of events alive at once
+    with collecting_less() as collection:  # a transaction's worth of events alive at once
         async with from_the_start(bootstrap, topics) as (reader, end):
             total = sum(end.values())
             if progress:
@@ -97,6 +97,7 @@ async def rebuild(
             try:
                 while chunk := await _next_chunk(reader, end, wanted):
                     seen += chunk.seen
+                    collection.read(chunk.seen)
                     transaction = await prepared(chunk.records)
                     if writing is not None:
                         applied += await writing
