@@ -47,6 +47,8 @@ SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
 ON CONFLICT DO NOTHING RETURNING event_id
 """
 
+_TRACKED = ("consumer", "event_id", "topic", "kafka_partition", "kafka_offset")
+
 
 @dataclass(frozen=True)
 class Consumer:
@@ -92,15 +94,34 @@ class Consumer:
         return bool(fresh)
 
     async def track_many(
-        self, conn: asyncpg.Connection, tracked: Sequence[tuple[Envelope, ConsumerRecord]]
+        self,
+        conn: asyncpg.Connection,
+        tracked: Sequence[tuple[Envelope, ConsumerRecord]],
+        *,
+        copied: bool = False,
     ) -> set[UUID]:
         """The tracking rows of many events in one statement; the ids that were not there yet.
-        An id met twice is tracked at its first record, as one `track` after the other would."""
+        An id met twice is tracked at its first record, as one `track` after the other would.
+
+        `copied`: the rows are copied in bulk (COPY), which is faster when hardly any is there
+        yet (a rebuild, which emptied them first); should one be there (an event the log holds
+        twice), the copy is undone and the rows inserted as usual.
+        """
         first: dict[UUID, ConsumerRecord] = {}
         for envelope, record in tracked:
             first.setdefault(envelope.id, record)
         if not first:
             return set()
+        if copied:
+            rows = [(self.name, i, r.topic, r.partition, r.offset) for i, r in first.items()]
+            try:
+                async with conn.transaction():  # a savepoint: a duplicate undoes the copy only
+                    await conn.copy_records_to_table(
+                        "processed_events", records=rows, columns=_TRACKED
+                    )
+                return set(first)
+            except asyncpg.UniqueViolationError:
+                pass
         records = list(first.values())
         rows = await conn.fetch(
             _TRACK_MANY,

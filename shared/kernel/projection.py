@@ -241,7 +241,7 @@ async def _write(pool: asyncpg.Pool, consumer: Consumer, read: Read) -> int:
     applied = 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_NO_WAIT)
-        fresh = await consumer.track_many(conn, [(e, r) for e, r, _ in read])
+        fresh = await consumer.track_many(conn, [(e, r) for e, r, _ in read], copied=True)
         folding = Folding(conn)  # the handlers' row writes merged, written in bulk at the end
         for envelope, _, event in read:
             if envelope.id in fresh:

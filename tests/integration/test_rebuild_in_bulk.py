@@ -208,3 +208,23 @@ async def test_a_log_rebuilt_in_bulk_equals_the_same_log_applied_event_by_event(
         "SELECT count(*) FROM committee_reviewers WHERE declared_at IS NOT NULL"
     )
     assert dossiers == 6 and signed and seats  # the log did write each kind of row
+
+
+async def test_rows_copied_in_bulk_fall_back_to_inserts_when_one_is_tracked_already(pools):
+    _, pool = pools
+    consumer = projections.dossiers().consumer
+    first, second = list(random_log(0, 2))
+    tracked = [(unwrap(r.headers, r.value), r) for r in (first, second)]
+    async with pool.acquire() as conn, conn.transaction():
+        assert await consumer.track(conn, *tracked[0])
+    later = ConsumerRecord("t", 0, 99, 0, 0, None, first.value, None, 0, 0, first.headers)
+    # the first event again, at a later offset (the relay sent it again), then the second
+    again = [(tracked[0][0], later), tracked[1]]
+    async with pool.acquire() as conn, conn.transaction():
+        fresh = await consumer.track_many(conn, again, copied=True)
+    assert fresh == {tracked[1][0].id}
+    rows = await pool.fetch("SELECT event_id, kafka_offset FROM processed_events")
+    assert {(r["event_id"], r["kafka_offset"]) for r in rows} == {
+        (tracked[0][0].id, 0),  # tracked where it was first applied
+        (tracked[1][0].id, 1),
+    }
