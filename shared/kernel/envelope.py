@@ -21,6 +21,9 @@ CONTENT_TYPE = "application/json"
 CORE = {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_dataschema"}
 # W3C trace context travels under its own header names; other extensions as ce_<name>.
 TRACE_CONTEXT = {"traceparent", "tracestate"}
+_NO_EXTENSION = CORE | {"content-type"}  # the headers every event has, none an extension
+REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time")
+_REQUIRED = frozenset(REQUIRED)
 
 
 class MalformedEnvelope(ValueError):
@@ -40,6 +43,36 @@ class Envelope:
     # Its type and data are the latest version's (unwrapped with upcasting, or wrapped here):
     # reading the event upcasts nothing again.
     latest: bool = True
+
+    @classmethod
+    def read(
+        cls,
+        *,
+        id: UUID,
+        source: str,
+        type: str,
+        subject: str,
+        time: datetime,
+        dataschema: str,
+        data: dict[str, Any],
+        extensions: Mapping[str, str],
+        latest: bool,
+    ) -> "Envelope":
+        """An envelope read from a record: the same as `Envelope(...)`, made without the frozen
+        `__init__`'s one set-attribute call per field (a rebuild reads millions)."""
+        envelope = object.__new__(cls)
+        envelope.__dict__.update(
+            id=id,
+            source=source,
+            type=type,
+            subject=subject,
+            time=time,
+            dataschema=dataschema,
+            data=data,
+            extensions=extensions,
+            latest=latest,
+        )
+        return envelope
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -101,10 +134,8 @@ def unwrap(
     `as_written` keeps the event as it was written, which is what its hash covers.
     """
     attrs = {key: raw.decode("utf-8", "replace") for key, raw in headers}
-    missing = [
-        a for a in ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time") if a not in attrs
-    ]
-    if missing:
+    if not _REQUIRED.issubset(attrs):
+        missing = [a for a in REQUIRED if a not in attrs]
         raise MalformedEnvelope(f"missing CloudEvents headers: {', '.join(missing)}")
     if attrs.get("ce_specversion") != SPEC_VERSION:
         raise MalformedEnvelope(f"unsupported ce_specversion {attrs.get('ce_specversion')!r}")
@@ -130,12 +161,17 @@ def unwrap(
             raise MalformedEnvelope(f"{attrs['ce_type']}: cannot upcast: {error!r}") from error
         if event_type != attrs["ce_type"]:
             dataschema = event_model(event_type).dataschema()
-    extensions = {
-        k.removeprefix("ce_"): v
-        for k, v in attrs.items()
-        if (k.startswith("ce_") and k not in CORE) or k in TRACE_CONTEXT
-    }
-    return Envelope(
+    extra = attrs.keys() - _NO_EXTENSION  # most events have none: one set operation
+    extensions = (
+        {
+            k.removeprefix("ce_"): v
+            for k, v in attrs.items()
+            if k in extra and (k.startswith("ce_") or k in TRACE_CONTEXT)
+        }
+        if extra
+        else {}
+    )
+    return Envelope.read(
         id=event_id,
         source=attrs["ce_source"],
         type=event_type,

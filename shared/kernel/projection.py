@@ -166,7 +166,10 @@ async def from_the_start(
 
 
 def _header(record: ConsumerRecord, name: str) -> bytes | None:
-    return next((value for key, value in record.headers if key == name), None)
+    for key, value in record.headers:
+        if key == name:
+            return bytes(value)
+    return None
 
 
 async def _read(

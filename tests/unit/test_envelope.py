@@ -1,5 +1,6 @@
 """The CloudEvents envelope of our Kafka records, and the hash chain of a stream."""
 
+import dataclasses
 import json
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -205,3 +206,13 @@ def test_cloudevents_extensions_travel_as_ce_headers_and_come_back():
     headers = envelope.headers()
     assert headers["ce_aapactor"] == "president:pdt" and headers["ce_aapversion"] == "5"
     assert unwrap(as_record(headers), envelope.value()).extensions == envelope.extensions
+
+
+def test_an_envelope_read_from_a_record_is_the_envelope_made_of_the_same_fields():
+    made = an_envelope(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    fields = {f.name: getattr(made, f.name) for f in dataclasses.fields(Envelope)}
+    read = Envelope.read(**fields)
+    assert read == made and hash(read.id) == hash(made.id)
+    assert list(vars(read)) == [f.name for f in dataclasses.fields(Envelope)]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.type = "other"  # type: ignore[misc]
