@@ -166,16 +166,26 @@ class OutboxRelay:
                 self.waiting.succeeded()
                 return 0
             published, in_flight = 0, deque[_InFlight]()
+            ahead: asyncio.Task[list[OutboxRow]] | None = None
             try:
                 while rows:
+                    # The next rows are read while these are handed to the producer, which
+                    # makes the sends wait whenever its batches are full.
+                    ahead = asyncio.create_task(self.fetch(after=rows[-1]))
                     in_flight.append(await self._send(rows))
-                    rows = [] if self._stopping else await self.fetch(after=rows[-1])
+                    rows = await ahead
+                    ahead = None
+                    if self._stopping:
+                        rows = []
                     while in_flight and (len(in_flight) >= IN_FLIGHT or not rows):
                         published += await self._settle(in_flight.popleft())
             except KafkaError:
                 await self._renew_producer()
                 raise  # the cursor did not move past it: the rows go again, readers dedup by id
             finally:
+                if ahead is not None:
+                    ahead.cancel()
+                    await asyncio.gather(ahead, return_exceptions=True)
                 for sent in in_flight:  # not to be marked: their fate is read by nobody
                     sent.forget()
             self.waiting.succeeded()

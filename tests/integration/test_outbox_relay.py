@@ -3,10 +3,13 @@
 import asyncio
 import random
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 
 from shared.kernel import db
 from shared.kernel.eventstore import Appended, EventStore, head_hash
@@ -228,3 +231,36 @@ async def test_a_commit_of_this_process_wakes_the_relay_without_waiting_for_its_
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await pool.close()
+
+
+async def test_a_relay_whose_send_fails_leaves_no_read_of_the_next_rows_running(
+    settings, kernel_pool, store, producer, topic
+):
+    dossier = uuid4()
+    ids = await committed(kernel_pool, store, dossier, *range(1, 11))
+    name = f"test-{uuid4()}"
+    doomed = OutboxRelay(kernel_pool, producer, name=name, batch_size=5)
+    reads: list[asyncio.Task[list[OutboxRow]]] = []
+    fetch, send = doomed.fetch, doomed._send
+
+    async def fetch_seen(after: OutboxRow | None = None) -> list[OutboxRow]:
+        if after is not None:
+            reads.append(asyncio.current_task())  # type: ignore[arg-type]
+            await asyncio.sleep(0.2)  # the next rows are still being read when the send fails
+        return await fetch(after)
+
+    async def fails(rows: list[OutboxRow]) -> Any:
+        await asyncio.sleep(0)
+        raise KafkaConnectionError("the broker went away")
+
+    doomed.fetch = fetch_seen  # type: ignore[method-assign]
+    doomed._send = fails  # type: ignore[method-assign]
+    with pytest.raises(KafkaConnectionError):
+        await doomed.relay_once()
+    assert reads and all(read.done() for read in reads)  # cancelled, not left behind
+    async with kernel_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT 1 FROM outbox_cursor WHERE relay = $1", name) is None
+    doomed._send = send  # type: ignore[method-assign]
+    await drain(doomed)
+    records = await read_topic(settings, topic, lambda rs: set(ids) <= set(event_ids(rs, dossier)))
+    assert list(dict.fromkeys(event_ids(records, dossier))) == ids
