@@ -196,14 +196,17 @@ async def _read(
     """The records' envelopes, their people's data opened with one look-up of keys."""
     turns = turns or _Turns()
     read: list[tuple[Envelope, ConsumerRecord]] = []
+    naming: list[int] = []  # where those naming people are
     for i, record in enumerate(records):
         if i % _TURN_CHECK == 0:
             await turns.give()
         try:
-            read.append((unwrap(record.headers, record.value), record))
+            envelope = unwrap(record.headers, record.value)
         except MalformedEnvelope:
-            pass  # dead-lettered when it was first consumed
-    naming = [i for i, (_, record) in enumerate(read) if names_people(record)]
+            continue  # dead-lettered when it was first consumed
+        if names_people(record):
+            naming.append(len(read))
+        read.append((envelope, record))
     if naming:
         envelopes = await open_envelopes(vault, [read[i][0] for i in naming])
         for i, envelope in zip(naming, envelopes, strict=True):

@@ -10,12 +10,12 @@ sees what the events before it wrote.
 Writes of different rows commute: the read models have no triggers, no foreign keys.
 """
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import asyncpg
+import orjson
 
 Kind = Literal["upsert", "update", "append"]
 
@@ -73,7 +73,7 @@ class _Write:
 
     def params(self) -> list[Any]:
         if self.kind == "append":
-            return [json.dumps(items) for items in self.columns.values()]
+            return [orjson.dumps(items).decode() for items in self.columns.values()]
         return [*self.on_insert.values(), *self.columns.values()]
 
     def shape(self) -> tuple[Kind, tuple[str, ...], tuple[str, ...]]:
