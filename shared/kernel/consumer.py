@@ -94,34 +94,15 @@ class Consumer:
         return bool(fresh)
 
     async def track_many(
-        self,
-        conn: asyncpg.Connection,
-        tracked: Sequence[tuple[Envelope, ConsumerRecord]],
-        *,
-        copied: bool = False,
+        self, conn: asyncpg.Connection, tracked: Sequence[tuple[Envelope, ConsumerRecord]]
     ) -> set[UUID]:
         """The tracking rows of many events in one statement; the ids that were not there yet.
-        An id met twice is tracked at its first record, as one `track` after the other would.
-
-        `copied`: the rows are copied in bulk (COPY), which is faster when hardly any is there
-        yet (a rebuild, which emptied them first); should one be there (an event the log holds
-        twice), the copy is undone and the rows inserted as usual.
-        """
+        An id met twice is tracked at its first record, as one `track` after the other would."""
         first: dict[UUID, ConsumerRecord] = {}
         for envelope, record in tracked:
             first.setdefault(envelope.id, record)
         if not first:
             return set()
-        if copied:
-            rows = [(self.name, i, r.topic, r.partition, r.offset) for i, r in first.items()]
-            try:
-                async with conn.transaction():  # a savepoint: a duplicate undoes the copy only
-                    await conn.copy_records_to_table(
-                        "processed_events", records=rows, columns=_TRACKED
-                    )
-                return set(first)
-            except asyncpg.UniqueViolationError:
-                pass
         records = list(first.values())
         rows = await conn.fetch(
             _TRACK_MANY,
@@ -132,6 +113,20 @@ class Consumer:
             [r.offset for r in records],
         )
         return {row["event_id"] for row in rows}
+
+    async def copy_tracking(
+        self, conn: asyncpg.Connection, tracked: Sequence[tuple[Envelope, ConsumerRecord]]
+    ) -> bool:
+        """The tracking rows of events met once each, copied in bulk (COPY): faster than
+        `track_many` where hardly any is there yet (a rebuild, which emptied them first).
+        False, and nothing copied, when one is there already (an event the log holds twice)."""
+        rows = [(self.name, e.id, r.topic, r.partition, r.offset) for e, r in tracked]
+        try:
+            async with conn.transaction():  # a savepoint: a duplicate undoes the copy only
+                await conn.copy_records_to_table("processed_events", records=rows, columns=_TRACKED)
+        except asyncpg.UniqueViolationError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)

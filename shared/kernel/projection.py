@@ -268,15 +268,19 @@ async def _read_events(records: Sequence[ConsumerRecord], vault: Vault | None) -
 async def _write(pool: asyncpg.Pool, consumer: Consumer, read: Read) -> int:
     if not read:
         return 0
-    applied = 0
+    firsts: dict[int, tuple[Envelope, ConsumerRecord, DomainEvent]] = {}
+    for item in read:  # a second record of the same event has no effect
+        firsts.setdefault(item[0].id.int, item)  # (an int hashes faster than a UUID)
+    once = list(firsts.values())
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_NO_WAIT)
-        fresh = await consumer.track_many(conn, [(e, r) for e, r, _ in read], copied=True)
+        tracked = [(e, r) for e, r, _ in once]
+        if not await consumer.copy_tracking(conn, tracked):  # one applied in an earlier batch
+            fresh = {i.int for i in await consumer.track_many(conn, tracked)}
+            once = [item for item in once if item[0].id.int in fresh]
         folding = Folding(conn)  # the handlers' row writes merged, written in bulk at the end
-        for envelope, _, event in read:
-            if envelope.id in fresh:
-                fresh.discard(envelope.id)  # a second record of the same event has no effect
-                await consumer.handlers[type(event)](folding, event, envelope)
-                applied += 1
+        handlers = consumer.handlers
+        for envelope, _, event in once:
+            await handlers[type(event)](folding, event, envelope)
         await folding.flush()
-    return applied
+    return len(once)

@@ -210,7 +210,7 @@ async def test_a_log_rebuilt_in_bulk_equals_the_same_log_applied_event_by_event(
     assert dossiers == 6 and signed and seats  # the log did write each kind of row
 
 
-async def test_rows_copied_in_bulk_fall_back_to_inserts_when_one_is_tracked_already(pools):
+async def test_tracking_rows_are_copied_in_bulk_only_when_none_is_there_yet(pools):
     _, pool = pools
     consumer = projections.dossiers().consumer
     first, second = list(random_log(0, 2))
@@ -221,10 +221,15 @@ async def test_rows_copied_in_bulk_fall_back_to_inserts_when_one_is_tracked_alre
     # the first event again, at a later offset (the relay sent it again), then the second
     again = [(tracked[0][0], later), tracked[1]]
     async with pool.acquire() as conn, conn.transaction():
-        fresh = await consumer.track_many(conn, again, copied=True)
-    assert fresh == {tracked[1][0].id}
+        assert not await consumer.copy_tracking(conn, again)  # undone: nothing copied
+        assert await conn.fetchval("SELECT count(*) FROM processed_events") == 1
+        assert await consumer.track_many(conn, again) == {tracked[1][0].id}
     rows = await pool.fetch("SELECT event_id, kafka_offset FROM processed_events")
     assert {(r["event_id"], r["kafka_offset"]) for r in rows} == {
         (tracked[0][0].id, 0),  # tracked where it was first applied
         (tracked[1][0].id, 1),
     }
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM processed_events")
+        assert await consumer.copy_tracking(conn, again)
+    assert await pool.fetchval("SELECT count(*) FROM processed_events") == 2
