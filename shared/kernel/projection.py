@@ -238,8 +238,9 @@ async def _apply(
     records: Sequence[ConsumerRecord],
     vault: Vault | None = None,
 ) -> int:
-    """Records in log order, in one transaction: their tracking rows in one statement, then
-    each fresh event's effect, as `apply_in` one after the other would leave them.
+    """Records in log order, in one transaction: their tracking rows copied in bulk (inserted
+    in one statement when one is there already), then each fresh event's effect, as
+    `apply_in` one after the other would leave them.
 
     The handlers' row writes (`shared.kernel.writes`) are merged per row and written in bulk.
     The service is stopped, and a rebuild cut short is run again from the start (it empties
