@@ -6,6 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.kernel import db
 from shared.kernel.rows import as_json
 from shared.language.actors import Actor, within_binding
 from shared.language.attachments import AttachmentKind
@@ -29,7 +30,7 @@ _JSON = ("filed", "correction")
 
 
 async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None:
-    async with pool.acquire() as conn:
+    async with db.snapshot(pool) as conn:
         row = await conn.fetchrow(_ONE, dossier_id)
         if row is None:
             return None
@@ -112,7 +113,7 @@ ORDER BY posted_at, message_id
 async def thread(pool: asyncpg.Pool, dossier_id: UUID, *, private: bool) -> list[dict[str, Any]]:
     """The thread's messages (private = False) or the agents' notes (private = True), in order,
     each with the files it carries."""
-    async with pool.acquire() as conn:
+    async with db.snapshot(pool) as conn:
         rows = await conn.fetch(_THREAD, dossier_id, private)
         files = {
             r["attachment_id"]: as_json(r)
@@ -151,7 +152,7 @@ async def drafts(
 
 
 async def draft(pool: asyncpg.Pool, draft_id: UUID) -> dict[str, Any] | None:
-    async with pool.acquire() as conn:
+    async with db.snapshot(pool) as conn:
         row = await conn.fetchrow("SELECT * FROM drafts WHERE draft_id = $1", draft_id)
         if row is None:
             return None

@@ -9,6 +9,7 @@ import asyncpg
 
 from services.payments.activity import reports_needed
 from shared.contracts.payments import PlannedInstalment
+from shared.kernel import db
 from shared.kernel.rows import as_json
 from shared.language.actors import Actor, within_binding
 
@@ -18,7 +19,7 @@ _PLAN = "SELECT * FROM payments_instalments WHERE dossier_id = $1 ORDER BY numbe
 
 async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None:
     """The read model of one dossier, as the API shows it; None when payments knows none."""
-    async with pool.acquire() as conn:
+    async with db.snapshot(pool) as conn:  # its row and its plan as of one commit
         row = await conn.fetchrow(_DOSSIER, dossier_id)
         if row is None:
             return None

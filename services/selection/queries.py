@@ -8,6 +8,7 @@ import asyncpg
 
 from services.selection import envelopes
 from services.selection.reranking import reranked
+from shared.kernel import db
 from shared.kernel.rows import as_json, plain
 from shared.language.campaigns import Campaign
 
@@ -87,7 +88,7 @@ async def dossier(pool: asyncpg.Pool, dossier_id: UUID) -> dict[str, Any] | None
 async def ranking(pool: asyncpg.Pool, campaign: Campaign) -> dict[str, Any]:
     """The campaign's assessed dossiers, best weighted score first (ties: the earlier filed
     first)."""
-    async with pool.acquire() as conn:
+    async with db.snapshot(pool) as conn:
         rows = await conn.fetch(_RANKING, campaign.id)
         granted = await envelopes.granted(conn, campaign.id)
     return {
@@ -171,7 +172,7 @@ async def campaign_summary(
 ) -> dict[str, Any]:
     """A campaign's dossiers counted by state and by département, and its envelope."""
     args = (campaign.id, None, departement, None)
-    async with pool.acquire() as conn:
+    async with db.snapshot(pool) as conn:
         by_state = {r["state"]: r["n"] for r in await conn.fetch(_BY_STATE, *args)}
         by_departement = {
             r["departement"]: r["n"] for r in await conn.fetch(_BY_DEPARTEMENT, *args)

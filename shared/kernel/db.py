@@ -114,6 +114,15 @@ async def session(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
+@asynccontextmanager
+async def snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection whose statements all see the database at one moment (a read-only,
+    repeatable-read transaction): a read made of several statements never shows a row as it
+    was before a consumer's commit beside another as it is after it."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
+
+
 async def open_pool(
     settings: Settings,
     service: str,
