@@ -233,6 +233,36 @@ async def test_a_commit_of_this_process_wakes_the_relay_without_waiting_for_its_
         await pool.close()
 
 
+async def test_rows_held_back_by_an_older_transaction_go_soon_after_it_ends_without_a_wake(
+    kernel_pool, store, producer
+):
+    published: asyncio.Queue[int] = asyncio.Queue()
+    relay = OutboxRelay(
+        kernel_pool,
+        producer,
+        name=f"test-{uuid4()}",
+        poll_seconds=3600,  # neither a poll nor a wake makes it look again
+        on_published=lambda topics, _: published.put_nowait(len(topics)),
+    )
+    await drain(relay)  # what earlier tests left in the outbox
+    while not published.empty():
+        published.get_nowait()
+    async with kernel_pool.acquire() as older:
+        tx = older.transaction()
+        await tx.start()
+        await older.execute("SELECT pg_current_xact_id()")  # an id below the row's
+        await committed(kernel_pool, store, uuid4(), 1)
+        running = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.3)
+            assert published.empty() and relay.held  # committed, behind the older transaction
+            await tx.rollback()
+            assert await asyncio.wait_for(published.get(), 5) >= 1
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+
+
 async def test_a_relay_whose_send_fails_leaves_no_read_of_the_next_rows_running(
     settings, kernel_pool, store, producer, topic
 ):
