@@ -45,9 +45,9 @@ _CHECK = "INSERT INTO bare_checked (dossier_id, eligible) VALUES ($1, $2)"
 
 
 def _producer(bootstrap: str) -> AIOKafkaProducer:
-    """The relay's settings: every in-sync copy acknowledges, idempotent, 5 ms of linger."""
+    """The relay's settings: every in-sync copy acknowledges, idempotent, no linger."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0
     )
 
 

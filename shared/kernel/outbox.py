@@ -69,12 +69,17 @@ class OutboxRow:
 
 
 def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    """No linger: the relay hands the producer a fetch's rows at once, so its batches fill
+    without it, and an idempotent producer keeps one request in flight a partition: a linger
+    was paid again by each batch queued behind the one in flight. 5 ms -> none, alternated
+    twice: the full relay case 13,503 / 14,037 -> 18,744 / 20,311 events/s; filed ->
+    eligibility p50 at 15 filings a second 127 / 113 -> 38 / 41 ms."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=0,
         retry_backoff_ms=kafka_backoff.RETRY_BACKOFF_MS,
     )
 
