@@ -3,12 +3,15 @@
 Phase 1 files N dossiers as fast as C clients can (each client an applicant of its own SIREN
 and token) and times, from the first filing, the moment the last EligibilityChecked shows
 on the selection topic and the moment the last acknowledgement mail reaches the SMTP sink.
-Phase 2 files at half the rate found, evenly spaced, and takes each dossier's latency from
-filing to eligibility. Ceilings: the bare pipeline (bench/pipeline.py: the same hops, the
-same libraries, no platform code) run through both phases after the services stopped, phase 2
-at the platform's rate; the same requests answered by the web stack alone (bench/webstack.py,
-before the services start); Kafka's round trip alone (aiokafka, produce → consume, at the
-phase 2 rate). Peak RSS of each service, and the CPU each part spent per dossier, too.
+Phase 2 files at half the rate found to eligibility, evenly spaced, and takes each dossier's
+latency from filing to eligibility; phase 3 the same at half the rate found to the mail, the
+rate the platform keeps up with whole (at half the rate to eligibility, its services, which
+also send the mails, ask nearly both cores: that latency is mostly a queue). Ceilings: the
+bare pipeline (bench/pipeline.py: the same hops, the same libraries, no platform code) run
+through the three phases after the services stopped, phases 2 and 3 at the platform's
+rates; the same requests answered by the web stack alone (bench/webstack.py, before the
+services start); Kafka's round trip alone (aiokafka, produce → consume, at the phase 2 rate).
+Peak RSS of each service, and the CPU each part spent per dossier, too.
 """
 
 import asyncio
@@ -249,10 +252,11 @@ async def paced(
 
 
 async def bare_pipeline(
-    bench: Bench, applicants: Applicants, count: int, paced_count: int, rate: float
-) -> tuple[Surge, list[float]]:
-    """The same two phases through the bare pipeline (bench/pipeline.py), its stages as
-    processes: phase 1's rates and CPU, phase 2's latencies at the platform's half rate."""
+    bench: Bench, applicants: Applicants, count: int, phases: list[tuple[int, float]]
+) -> tuple[Surge, list[list[float]]]:
+    """The same phases through the bare pipeline (bench/pipeline.py), its stages as
+    processes: phase 1's rates and CPU, then the latencies of each paced phase (how many
+    dossiers, at what rate), at the platform's rates."""
     settings = bench.scoped("surge")
     filed = f"{settings.topic_prefix}.bare.filed"
     checked = f"{settings.topic_prefix}.bare.checked"
@@ -281,7 +285,9 @@ async def bare_pipeline(
                 settings.kafka_bootstrap, checked, of_type("EligibilityChecked")
             ) as eligibility:
                 surge = await flood(applicants, url, stages, eligibility, sink, count)
-                latencies = await paced(applicants, url, eligibility, paced_count, rate)
+                latencies = [
+                    await paced(applicants, url, eligibility, n, rate) for n, rate in phases
+                ]
         finally:
             stages.stop()
     return surge, latencies
@@ -324,13 +330,20 @@ async def measure(bench: Bench) -> Outcome:
                     latencies = await paced(
                         applicants, services.urls["applications"], eligibility, paced_count, rate
                     )
+                    calm = surge.acknowledged / 2
+                    calm_count = max(20, round(calm * sizes.latency_seconds))
+                    calm_latencies = await paced(
+                        applicants, services.urls["applications"], eligibility, calm_count, calm
+                    )
                 services.unprofile()
                 for service, rss in services.peak_rss_mib().items():
                     figures[f"peak_rss_mib_{service}"] = rss
             finally:
                 services.stop()
         round_trips = await kafka_round_trip(settings, paced_count, rate)
-        bare, bare_latencies = await bare_pipeline(bench, applicants, count, paced_count, rate)
+        bare, (bare_latencies, bare_calm) = await bare_pipeline(
+            bench, applicants, count, [(paced_count, rate), (calm_count, calm)]
+        )
     finally:
         await applicants.close()
     figures.update(
@@ -350,6 +363,8 @@ async def measure(bench: Bench) -> Outcome:
             "clients": clients,
             "phase2_dossiers": paced_count,
             "phase2_rate_per_s": round(rate, 1),
+            "phase3_dossiers": calm_count,
+            "phase3_rate_per_s": round(calm, 1),
         },
         comparisons=[
             Comparison("filings answered 201", "dossiers/s", surge.filed, web_rate, web),
@@ -412,6 +427,17 @@ async def measure(bench: Bench) -> Outcome:
                 percentile(round_trips, 99),
                 "Kafka round trip p99 (aiokafka produce → consume)",
                 higher_is_better=False,
+            ),
+            *(
+                Comparison(
+                    f"filed → eligibility latency p{p} at half the mail rate",
+                    "ms",
+                    percentile(calm_latencies, p),
+                    percentile(bare_calm, p),
+                    f"the bare pipeline p{p}, same rate",
+                    higher_is_better=False,
+                )
+                for p in (50, 99)
             ),
         ],
         figures=figures,
