@@ -144,7 +144,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._batch = asyncio.Lock()
         self._stopped = self._stopping = False
-        self.held = False  # whether its last look found rows held back
+        self.held = False  # whether its last look from the cursor found rows held back
         if appended is not None:
             appended.wakes(self._wake.set)
 
@@ -160,8 +160,10 @@ class OutboxRelay:
                     if await self.relay_once():
                         again = HELD_FIRST_LOOK_SECONDS
                         continue
-                    wait = min(again, self.poll_seconds) if self.held else self.poll_seconds
-                    again = again * 2 if self.held else HELD_FIRST_LOOK_SECONDS
+                    if self.held:
+                        wait, again = min(again, self.poll_seconds), again * 2
+                    else:
+                        wait, again = self.poll_seconds, HELD_FIRST_LOOK_SECONDS
                     try:
                         await asyncio.wait_for(self._wake.wait(), wait)
                     except TimeoutError:
@@ -184,9 +186,7 @@ class OutboxRelay:
             if self._stopped:
                 return 0
             rows = await self.fetch()
-            self.held = False
             if not rows:
-                self.held = await self.held_back()
                 self.waiting.succeeded()
                 return 0
             published, in_flight = 0, deque[_InFlight]()
@@ -252,13 +252,18 @@ class OutboxRelay:
             log.info("the relay's former producer did not stop cleanly: %s", error)
 
     async def fetch(self, after: OutboxRow | None = None) -> list[OutboxRow]:
-        """The next rows after the cursor, or after a row already sent."""
+        """The next rows after the cursor, or after a row already sent. A look from the cursor
+        that finds none also says whether rows after it are held back (`held`)."""
         async with self.pool.acquire() as conn:
             if after is not None:
                 tx, position = after.tx, after.position
+            elif cursor := await conn.fetchrow(_CURSOR, self.name):
+                tx, position = cursor["tx"], cursor["position"]
             else:
-                tx, position = await self._cursor(conn)
+                tx, position = 0, 0
             records = await conn.fetch(_FETCH, tx, position, self.batch_size)
+            if after is None:
+                self.held = not records and bool(await conn.fetchval(_HELD, tx, position))
         return [
             OutboxRow(
                 r["position"],
@@ -270,16 +275,6 @@ class OutboxRelay:
             )
             for r in records
         ]
-
-    async def held_back(self) -> bool:
-        """Whether rows after the cursor wait for an older transaction to end."""
-        async with self.pool.acquire() as conn:
-            return bool(await conn.fetchval(_HELD, *await self._cursor(conn)))
-
-    async def _cursor(self, conn: asyncpg.Connection) -> tuple[int, int]:
-        """Where the relay stands: the last row Kafka acknowledged (nothing yet: the start)."""
-        cursor = await conn.fetchrow(_CURSOR, self.name)
-        return (cursor["tx"], cursor["position"]) if cursor else (0, 0)
 
     async def mark(self, last: OutboxRow) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
