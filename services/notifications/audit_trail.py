@@ -52,15 +52,12 @@ SELECT occurred_at, granted_eur FROM campaign_grants WHERE campaign_id = $1 AND 
 class TrailConsumer(Consumer):
     """Keeps the record as written: an upcast event would no longer match its hash."""
 
-    async def apply_in(
+    async def effect(
         self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
-    ) -> bool:
-        # The kernel's tracking row (exactly once), with this record's own effect; the event
+    ) -> None:
+        # After the kernel's tracking row (exactly once), this record's own effect; the event
         # itself is never parsed: the trail keeps it as it came.
-        if not self.handles(envelope) or not await self.track(conn, envelope, record):
-            return False
         await _keep(conn, record)
-        return True
 
 
 async def _keep(conn: asyncpg.Connection, record: ConsumerRecord) -> None:

@@ -45,18 +45,15 @@ class HeadsConsumer(Consumer):
     (the event's place in its chain): the payload is never parsed."""
 
     def handles(self, envelope: Envelope) -> bool:
-        return True
+        return "aapstream" in envelope.extensions
 
-    async def apply_in(
+    async def effect(
         self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
-    ) -> bool:
+    ) -> None:
         chain = envelope.extensions
-        if "aapstream" not in chain or not await self.track(conn, envelope, record):
-            return False
         await conn.execute(
             _HEAD, chain["aapstream"], int(chain["aapversion"]), chain["aaphash"], envelope.id
         )
-        return True
 
 
 class NothingStored(NotFound):

@@ -2,9 +2,9 @@
 
 Each event's effect is written in one transaction with a tracking row (consumer, event id);
 a redelivered event finds its row and has no second effect. Live consumers take what the
-broker has at hand as a batch, applied in one transaction (each event still with its tracking
-row); the Kafka offset is committed only after that transaction (FastStream's NACK_ON_ERROR
-policy acks after the handler).
+broker has at hand as a batch, applied in one transaction (their tracking rows written in one
+statement, then each fresh event's effect); the Kafka offset is committed only after that
+transaction (FastStream's NACK_ON_ERROR policy acks after the handler).
 An event that cannot be read, or whose handler keeps failing, goes to the dead-letter
 topic with the reason, and the consumer carries on. An outage of PostgreSQL is no reason
 to give up an event: it is held and tried again, with a growing wait, until it comes back.
@@ -35,6 +35,13 @@ Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
 DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
 # What became of a record: counted by the metrics (aap_events_consumed_total{outcome}).
 Outcome = Literal["applied", "duplicate", "ignored", "dead-lettered"]
+# Around each record's effect in a batch (the runtime's span for it: its trace goes on).
+Around = Callable[[ConsumerRecord], AbstractContextManager[object]]
+
+
+def _nothing_around(_: ConsumerRecord) -> AbstractContextManager[object]:
+    return nullcontext()
+
 
 _TRACK = """
 INSERT INTO processed_events (consumer, event_id, topic, kafka_partition, kafka_offset)
@@ -76,13 +83,38 @@ class Consumer:
         self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
     ) -> bool:
         """The same, in the caller's transaction (a rebuild applies a whole batch in one)."""
-        if not self.handles(envelope):
+        if not self.handles(envelope) or not await self.track(conn, envelope, record):
             return False
-        event = envelope.event()
-        if not await self.track(conn, envelope, record):
-            return False
-        await self.handlers[type(event)](conn, event, envelope)
+        await self.effect(conn, envelope, record)
         return True
+
+    async def apply_all(
+        self,
+        conn: asyncpg.Connection,
+        batch: Sequence[tuple[Envelope, ConsumerRecord]],
+        around: Around = _nothing_around,
+    ) -> list[bool]:
+        """Several in the caller's transaction, as `apply_in` one after the other would leave
+        them: their tracking rows in one statement, then each fresh event's effect in order
+        (`around` it, its span). Whether each was applied."""
+        fresh = await self.track_many(conn, [(e, r) for e, r in batch if self.handles(e)])
+        applied: list[bool] = []
+        for envelope, record in batch:
+            if envelope.id not in fresh or not self.handles(envelope):
+                applied.append(False)
+                continue
+            fresh.discard(envelope.id)  # the same event again in the batch: a duplicate
+            with around(record):
+                await self.effect(conn, envelope, record)
+            applied.append(True)
+        return applied
+
+    async def effect(
+        self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
+    ) -> None:
+        """A handled event's effect, its tracking row written: its handler's."""
+        event = envelope.event()
+        await self.handlers[type(event)](conn, event, envelope)
 
     async def track(
         self, conn: asyncpg.Connection, envelope: Envelope, record: ConsumerRecord
@@ -179,14 +211,6 @@ async def consume_record(
         return outcome
 
 
-# Around each record's effect in a batch (the runtime's span for it: its trace goes on).
-Around = Callable[[ConsumerRecord], AbstractContextManager[object]]
-
-
-def _nothing_around(_: ConsumerRecord) -> AbstractContextManager[object]:
-    return nullcontext()
-
-
 async def consume_batch(
     consumer: Consumer,
     pool: asyncpg.Pool,
@@ -261,12 +285,9 @@ async def _apply_batch(
         opened = await open_envelopes(vault, [envelopes[k] for k in naming])
         for k, envelope in zip(naming, opened, strict=True):
             envelopes[k] = envelope
-    applied: list[bool] = []
+    records = [record for _, _, record in handled]
     async with pool.acquire() as conn, conn.transaction():
-        for envelope, (_, _, record) in zip(envelopes, handled, strict=True):
-            with around(record):
-                applied.append(await consumer.apply_in(conn, envelope, record))
-    return applied
+        return await consumer.apply_all(conn, list(zip(envelopes, records, strict=True)), around)
 
 
 _SEALED = PREFIX.encode()

@@ -69,9 +69,9 @@ async def rebuild(
         for table in projection.read_models:
             await conn.execute(f"DELETE FROM {table}")
         await conn.execute("DELETE FROM processed_events WHERE consumer = $1", consumer.name)
-    # A consumer of its own making (its own `handles` or `apply_in`: the audit's heads, read
+    # A consumer of its own making (its own `handles` or `effect`: the audit's heads, read
     # from the headers) is given every record, one after the other, as live.
-    own = type(consumer).apply_in is not Consumer.apply_in or (
+    own = type(consumer).effect is not Consumer.effect or (
         type(consumer).handles is not Consumer.handles
     )
     wanted = None if own else written_types(consumer)

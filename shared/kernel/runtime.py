@@ -276,6 +276,8 @@ class Runtime:
             for record, outcome in zip(records, outcomes, strict=True):
                 headers = spans.headers(record)
                 self.metrics.consumed(consumer.name, headers.get("ce_type", ""), outcome)
+                if outcome == "ignored":  # an event this consumer has no handler for: counted
+                    continue
                 with spans.of(record):  # the line carries the trace id of the event's journey
                     log.info(
                         "%s: %s %s",
