@@ -21,8 +21,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import format_datetime
 from typing import Any
 from uuid import UUID
@@ -31,7 +30,7 @@ import aiosmtplib
 import asyncpg
 from asyncpg.transaction import Transaction
 
-from services.notifications import audit_trail, domain, handlers, templates
+from services.notifications import audit_trail, domain, handlers, mime, templates
 from services.notifications.documents import files
 from services.notifications.documents.dossier import NoSuchDocument
 from services.notifications.smtp import NotHandedOver, RecordLost, Session
@@ -276,7 +275,7 @@ def compose(
     settings: Settings,
     now: datetime,
     documents: Sequence[files.Document] = (),
-) -> tuple[EmailMessage, list[str], list[str]]:
+) -> tuple[Message, list[str], list[str]]:
     """The message of a claimed mail, its parties resolved to addresses, its documents attached;
     and its To and Cc. (Recording a mail already sent needs its Message-ID only: no documents.)"""
     recipient = domain.Recipient(
@@ -293,11 +292,10 @@ def compose(
 
     facts = json.loads(row["facts"])
 
-    def resolved(parties: list[str]) -> list[Address]:
-        found = domain.addresses(
+    def resolved(parties: list[str]) -> list[tuple[str, str]]:
+        return domain.addresses(
             [domain.Party(p) for p in parties], recipient, mailboxes, facts.get("reviewer")
         )
-        return [Address(name, addr_spec=email) for name, email in found]
 
     to, cc = resolved(row["to_parties"]), resolved(row["cc_parties"])
     if not to:  # its addressee's data erased: those in copy, if any, are written to
@@ -305,24 +303,24 @@ def compose(
     if not to:
         raise ValueError("the data of the person it was for was erased: nobody to write to")
     subject, body = templates.render(row["template"], recipient, facts)
-    mail = EmailMessage()
-    mail["From"] = settings.mail_from
-    mail["To"] = to
-    if cc:
-        mail["Cc"] = cc
-    mail["Subject"] = subject
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = message_id(row["notification_id"])
-    mail["X-AAP-Dossier"] = recipient.reference
-    mail["X-AAP-Notification"] = row["notification_id"]
-    mail["X-AAP-Template"] = row["template"]
-    mail.set_content(body)
-    for document in documents:
-        mail.add_attachment(
-            document.content, maintype="application", subtype="pdf", filename=document.filename
-        )
-    to_addresses = list(dict.fromkeys(a.addr_spec for a in to))
-    cc_addresses = [a for a in dict.fromkeys(a.addr_spec for a in cc) if a not in to_addresses]
+    headers = {
+        "Date": format_datetime(now),
+        "Message-ID": message_id(row["notification_id"]),
+        "X-AAP-Dossier": recipient.reference,
+        "X-AAP-Notification": row["notification_id"],
+        "X-AAP-Template": row["template"],
+    }
+    mail = mime.message(
+        sender=settings.mail_from,
+        to=to,
+        cc=cc,
+        subject=subject,
+        headers=headers,
+        body=body,
+        documents=documents,
+    )
+    to_addresses = list(dict.fromkeys(email for _, email in to))
+    cc_addresses = [a for a in dict.fromkeys(email for _, email in cc) if a not in to_addresses]
     return mail, to_addresses, cc_addresses
 
 

@@ -17,7 +17,7 @@ over only the end of the DATA command.
 """
 
 import asyncio
-from email.message import EmailMessage
+from email.message import Message
 from typing import Protocol
 
 import aiosmtplib
@@ -65,7 +65,7 @@ class Session:
         self.settings = settings
         self.smtp: aiosmtplib.SMTP | None = None
 
-    async def hand_over(self, mail: EmailMessage, record: HandOver) -> None:
+    async def hand_over(self, mail: Message, record: HandOver) -> None:
         """Deliver `mail` with its record.
 
         Raises NotHandedOver (with the cause) when the record refused or the server did before

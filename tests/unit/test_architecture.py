@@ -115,6 +115,7 @@ ADAPTERS = {
     "withdrawals",
     "envelopes",
     "smtp",
+    "mime",  # the mailer's MIME message (the standard library's email package)
 }
 
 

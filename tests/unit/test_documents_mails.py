@@ -3,9 +3,12 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from uuid import uuid4
 
 import pytest
+from aiosmtplib.email import flatten_message
 
 from services.notifications import domain, mailer
 from services.notifications.documents import files
@@ -96,7 +99,9 @@ def test_a_composed_decision_mail_carries_its_letter_as_a_pdf_attachment():
         "siren": "213186091",
         "departement": "59",
     }
-    mail, to, cc = mailer.compose(row, Settings(), NOW, [letter])
+    composed, to, cc = mailer.compose(row, Settings(), NOW, [letter])
+    mail = message_from_bytes(flatten_message(composed), policy=policy.default)  # as it is read
+    assert isinstance(mail, EmailMessage)
     (attached,) = list(mail.iter_attachments())
     assert attached.get_content_type() == "application/pdf"
     assert attached.get_filename() == "decision-AAP-2024-00042.pdf"
